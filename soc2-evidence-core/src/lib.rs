@@ -1,1 +1,69 @@
-//! placeholder
+//! The core of soc2-evidence: evidence records and their provenance, audit periods, the SOC 2
+//! Trust Services Criteria catalogue, control checks and findings, the collection runner, and
+//! the HTTP toolkit that collectors — ours and yours — build on.
+//!
+//! A collector talks to one system and streams typed records into an [`EvidenceSink`]; the
+//! [`Runner`] runs collectors concurrently into a run directory (`run.json`,
+//! `<collector>/<population>.jsonl`, `provenance.json`, `findings.jsonl`); [`Check`]s read the
+//! stored records back through an [`EvidenceStore`] and produce [`Finding`]s.
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! use soc2_evidence_core::*;
+//!
+//! #[derive(Serialize, Deserialize)]
+//! struct Server { host: String, patched: bool }
+//! impl Evidence for Server {
+//!     const KIND: &'static str = "inventory.server";
+//!     const SCHEMA_VERSION: u32 = 1;
+//!     const CRITERIA: &'static [&'static str] = &["CC7.1"];
+//!     fn subject_id(&self) -> String { self.host.clone() }
+//! }
+//!
+//! let period: AuditPeriod = "2026-01-01..2026-06-30".parse().unwrap();
+//! assert_eq!(criteria::lookup("CC7.1").unwrap().group, "System Operations");
+//!
+//! let mut sink = MemorySink::default();
+//! sink.emit("servers", &Server { host: "db-01".into(), patched: true }).unwrap();
+//! assert_eq!(sink.population("servers")[0]["subject_id"], "db-01");
+//! # let _ = period;
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod check;
+mod collector;
+pub mod config;
+pub mod criteria;
+mod evidence;
+mod finding;
+mod fsutil;
+pub mod http;
+mod period;
+mod progress;
+mod provenance;
+mod run_manifest;
+mod runner;
+mod sink;
+mod store;
+
+pub use async_trait::async_trait;
+pub use check::{Check, CheckError};
+pub use collector::{CollectContext, CollectError, Collector};
+pub use criteria::{Category, Criterion, UnknownCriterion};
+pub use evidence::{DynamicRecord, Evidence, Record};
+pub use finding::{EvidenceRef, Finding, FindingCounts, FindingStatus};
+pub use fsutil::write_atomic;
+pub use period::{AuditPeriod, PeriodError};
+pub use progress::{NoProgress, Progress};
+pub use provenance::{EndpointProvenance, Provenance, ProvenanceRecorder};
+pub use run_manifest::{
+    CollectorRun, CollectorStatus, RunManifest, RunStatus, ToolInfo, RUN_FORMAT,
+};
+pub use runner::{run_checks, write_findings, RunError, Runner};
+pub use sink::{
+    validate_population_name, EvidenceSink, EvidenceSinkExt, JsonlSink, MemorySink, SinkError,
+    SinkOutcome, PARTIAL_SUFFIX,
+};
+pub use store::{EvidenceStore, RecordIter, StoreError};
+pub use tokio_util::sync::CancellationToken;

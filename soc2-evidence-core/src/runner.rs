@@ -1,0 +1,301 @@
+//! The runner: runs collectors concurrently, isolates their failures, runs checks, and writes
+//! `run.json` and `findings.jsonl`.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+use futures::FutureExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::check::Check;
+use crate::collector::{CollectContext, CollectError, Collector};
+use crate::finding::{Finding, FindingCounts, FindingStatus};
+use crate::fsutil::write_atomic;
+use crate::period::AuditPeriod;
+use crate::progress::{NoProgress, Progress};
+use crate::run_manifest::{CollectorRun, CollectorStatus, RunManifest, RunStatus};
+use crate::sink::JsonlSink;
+use crate::store::EvidenceStore;
+
+/// Why a run could not be carried out at all (a collector failing is *not* one of these: it
+/// is recorded in `run.json`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The output directory exists and is not empty.
+    #[error("output directory {} is not empty: choose a new directory so no earlier evidence is overwritten", .0.display())]
+    OutputNotEmpty(PathBuf),
+    /// Two collectors share a name (and so a directory).
+    #[error("two collectors are both named {0:?}: names must be unique")]
+    DuplicateCollector(String),
+    /// A file in the run directory could not be written or read.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The run was cancelled; `run.json` says `interrupted`.
+    #[error("run interrupted; {} records it as interrupted and incomplete", .0.display())]
+    Interrupted(PathBuf),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Runs a set of collectors and checks over one audit period into one run directory.
+///
+/// ```no_run
+/// # use soc2_evidence_core::*;
+/// # async fn demo(collector: Box<dyn Collector>) -> Result<(), RunError> {
+/// let manifest = Runner::new()
+///     .organization("Acme Corp")
+///     .collector(collector)
+///     .run("2026-01-01..2026-06-30".parse().unwrap(), "evidence".as_ref())
+///     .await?;
+/// println!("{} findings failed", manifest.findings.fail);
+/// # Ok(()) }
+/// ```
+pub struct Runner {
+    collectors: Vec<Box<dyn Collector>>,
+    checks: Vec<Box<dyn Check>>,
+    organization: Option<String>,
+    progress: Arc<dyn Progress>,
+    cancel: CancellationToken,
+}
+
+impl Default for Runner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Runner {
+    /// An empty runner.
+    pub fn new() -> Self {
+        Self {
+            collectors: Vec::new(),
+            checks: Vec::new(),
+            organization: None,
+            progress: Arc::new(NoProgress),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    /// Adds a collector.
+    pub fn collector(mut self, collector: Box<dyn Collector>) -> Self {
+        self.collectors.push(collector);
+        self
+    }
+
+    /// Adds a check, run after collection.
+    pub fn check(mut self, check: Box<dyn Check>) -> Self {
+        self.checks.push(check);
+        self
+    }
+
+    /// Adds several checks.
+    pub fn checks(mut self, checks: impl IntoIterator<Item = Box<dyn Check>>) -> Self {
+        self.checks.extend(checks);
+        self
+    }
+
+    /// Sets the organisation recorded in `run.json`.
+    pub fn organization(mut self, name: impl Into<String>) -> Self {
+        self.organization = Some(name.into());
+        self
+    }
+
+    /// Reports progress to `progress`.
+    pub fn progress(mut self, progress: Arc<dyn Progress>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Uses `cancel` to stop the run (e.g. on Ctrl-C).
+    pub fn cancel_token(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Runs every collector concurrently into `out`, then every check, and returns the final
+    /// manifest. `out` must not exist or be empty.
+    ///
+    /// `run.json` is written first with status `running` and replaced atomically at the end,
+    /// so a crash or Ctrl-C never leaves a directory that claims to be complete.
+    pub async fn run(&self, period: AuditPeriod, out: &Path) -> Result<RunManifest, RunError> {
+        let mut names: Vec<&str> = self.collectors.iter().map(|c| c.name()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(RunError::DuplicateCollector(w[0].to_string()));
+        }
+        prepare_out_dir(out)?;
+
+        let mut manifest = RunManifest::start(period, self.organization.clone());
+        write_manifest(out, &manifest)?;
+
+        let ctx = CollectContext::new(period)
+            .with_cancel(self.cancel.clone())
+            .with_progress(self.progress.clone());
+        let runs = futures::future::join_all(
+            self.collectors
+                .iter()
+                .map(|c| run_collector(c.as_ref(), &ctx, out)),
+        )
+        .await;
+        manifest.collectors = runs;
+
+        if self.cancel.is_cancelled() {
+            manifest.status = RunStatus::Interrupted;
+            manifest.finished_at = Some(Utc::now());
+            write_manifest(out, &manifest)?;
+            return Err(RunError::Interrupted(out.join("run.json")));
+        }
+
+        let store = EvidenceStore::with_manifest(out, manifest.clone());
+        manifest.findings = write_findings(&store, &self.checks)?;
+        manifest.status = RunStatus::Complete;
+        manifest.finished_at = Some(Utc::now());
+        write_manifest(out, &manifest)?;
+        Ok(manifest)
+    }
+}
+
+fn prepare_out_dir(out: &Path) -> Result<(), RunError> {
+    if out.exists() {
+        let mut entries = fs::read_dir(out).map_err(io_err(out))?;
+        if entries.next().is_some() {
+            return Err(RunError::OutputNotEmpty(out.to_path_buf()));
+        }
+    } else {
+        fs::create_dir_all(out).map_err(io_err(out))?;
+    }
+    Ok(())
+}
+
+fn write_manifest(out: &Path, manifest: &RunManifest) -> Result<(), RunError> {
+    let path = out.join("run.json");
+    let mut bytes = serde_json::to_vec_pretty(manifest).map_err(|e| RunError::Io {
+        path: path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    bytes.push(b'\n');
+    write_atomic(&path, &bytes).map_err(io_err(&path))
+}
+
+async fn run_collector(
+    collector: &dyn Collector,
+    ctx: &CollectContext,
+    out: &Path,
+) -> CollectorRun {
+    let name = collector.name().to_string();
+    let started_at = Utc::now();
+    let ctx = ctx.for_collector(&name);
+    ctx.progress().collector_started(&name);
+    tracing::info!(collector = %name, "collector started");
+
+    let result: Result<(crate::sink::SinkOutcome, Option<CollectError>), CollectError> = async {
+        let mut sink = JsonlSink::create(out, &name)?.with_progress(ctx.progress().clone());
+        let collected = tokio::select! {
+            r = AssertUnwindSafe(collector.collect(&ctx, &mut sink)).catch_unwind() => match r {
+                Ok(r) => r,
+                Err(panic) => Err(CollectError::Panicked(panic_message(&panic))),
+            },
+            _ = ctx.cancel_token().cancelled() => Err(CollectError::Cancelled),
+        };
+        let error = collected.err();
+        let outcome = sink.finish(error.is_none())?;
+        Ok((outcome, error))
+    }
+    .await;
+
+    let (outcome, error) = match result {
+        Ok(v) => v,
+        Err(e) => (Default::default(), Some(e)),
+    };
+    let status = match &error {
+        None => CollectorStatus::Ok,
+        Some(CollectError::Cancelled) => CollectorStatus::Cancelled,
+        Some(_) => CollectorStatus::Failed,
+    };
+    match &error {
+        None => tracing::info!(collector = %name, "collector finished"),
+        Some(e) => tracing::error!(collector = %name, error = %e, "collector failed"),
+    }
+    ctx.progress().collector_finished(&name, error.is_none());
+    CollectorRun {
+        name,
+        collector_type: collector.collector_type().to_string(),
+        status,
+        error: error.map(|e| e.to_string()),
+        records: outcome.records,
+        files: outcome.files,
+        started_at,
+        finished_at: Utc::now(),
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}
+
+/// Runs `checks` over a run directory and returns their findings. A check that cannot run
+/// yields one `error` finding naming why, so it is never a silent pass.
+pub fn run_checks(store: &EvidenceStore, checks: &[Box<dyn Check>]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for check in checks {
+        match check.run(store) {
+            Ok(mut f) => findings.append(&mut f),
+            Err(e) => findings.push(Finding::new(
+                check.id(),
+                check.criteria(),
+                FindingStatus::Error,
+                "*",
+                format!("check could not run: {e}"),
+            )),
+        }
+    }
+    findings
+}
+
+/// Runs `checks` and writes `findings.jsonl` atomically into the store's directory.
+pub fn write_findings(
+    store: &EvidenceStore,
+    checks: &[Box<dyn Check>],
+) -> Result<FindingCounts, RunError> {
+    let findings = run_checks(store, checks);
+    let path = store.dir().join("findings.jsonl");
+    let tmp = store.dir().join(".findings.jsonl.tmp");
+    let mut counts = FindingCounts::default();
+    {
+        let file = File::create(&tmp).map_err(io_err(&tmp))?;
+        let mut w = BufWriter::new(file);
+        for f in &findings {
+            counts.add(f.status);
+            serde_json::to_writer(&mut w, f).map_err(|e| RunError::Io {
+                path: tmp.clone(),
+                source: std::io::Error::other(e),
+            })?;
+            w.write_all(b"\n").map_err(io_err(&tmp))?;
+        }
+        w.flush().map_err(io_err(&tmp))?;
+        w.get_ref().sync_all().map_err(io_err(&tmp))?;
+    }
+    fs::rename(&tmp, &path).map_err(io_err(&path))?;
+    Ok(counts)
+}
