@@ -1,0 +1,15 @@
+//! The external command collector (DESIGN §8): evidence from any program in any language.
+//!
+//! The runner starts the configured program with the period's start and end dates
+//! (`YYYY-MM-DD`) appended to its arguments and also in the environment variables
+//! `SOC2_PERIOD_START` and `SOC2_PERIOD_END`. Every non-blank line the program prints on
+//! stdout must be one JSON object; it becomes one record of the configured kind, with
+//! provenance (program, arguments, exit status, SHA-256 of the output). A non-zero exit, a
+//! line that is not a JSON object (reported with its line number), a missing subject field or
+//! a timeout fails the collector; the lines already received are kept as a `.partial` file.
+
+mod collector;
+mod config;
+
+pub use collector::CommandCollector;
+pub use config::CommandConfig;
