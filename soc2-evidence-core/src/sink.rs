@@ -58,8 +58,7 @@ pub trait EvidenceSinkExt: EvidenceSink {
             subject_id: &subject,
             data: record,
         };
-        let json = serialize(population, &envelope)?;
-        self.append_json(population, &json)
+        with_buffer(population, &envelope, |json| self.append_json(population, json))
     }
 
     /// Writes a record whose kind is only known at run time (e.g. from an external command).
@@ -77,17 +76,38 @@ pub trait EvidenceSinkExt: EvidenceSink {
             subject_id,
             data,
         };
-        let json = serialize(population, &envelope)?;
-        self.append_json(population, &json)
+        with_buffer(population, &envelope, |json| self.append_json(population, json))
     }
 }
 
 impl<S: EvidenceSink + ?Sized> EvidenceSinkExt for S {}
 
-fn serialize<T: Serialize>(population: &str, value: &T) -> Result<Vec<u8>, SinkError> {
-    serde_json::to_vec(value).map_err(|e| SinkError::Serialize {
-        population: population.to_string(),
-        message: e.to_string(),
+thread_local! {
+    // One reusable serialisation buffer per thread: emitting a record allocates nothing once
+    // the buffer has grown to the largest record.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn with_buffer<T: Serialize>(
+    population: &str,
+    value: &T,
+    write: impl FnOnce(&[u8]) -> Result<(), SinkError>,
+) -> Result<(), SinkError> {
+    BUFFER.with(|cell| {
+        // A sink that re-enters emit from inside append_json would find the buffer borrowed;
+        // fall back to a fresh one rather than panic.
+        let mut fresh = Vec::new();
+        let mut guard = cell.try_borrow_mut().ok();
+        let buf = match guard.as_deref_mut() {
+            Some(b) => b,
+            None => &mut fresh,
+        };
+        buf.clear();
+        serde_json::to_writer(&mut *buf, value).map_err(|e| SinkError::Serialize {
+            population: population.to_string(),
+            message: e.to_string(),
+        })?;
+        write(buf)
     })
 }
 

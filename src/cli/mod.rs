@@ -1,0 +1,87 @@
+//! Command-line parsing and dispatch (DESIGN §7, a contract).
+
+mod check;
+mod collect;
+mod error;
+mod progress;
+mod summary;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use error::CliError;
+
+/// Exit status when everything worked.
+pub const EXIT_OK: u8 = 0;
+/// Exit status when a collector failed or verification found problems.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status for bad usage, an invalid config or unreadable input.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Collect SOC 2 audit evidence, test controls, and build a signed bundle for the auditor.
+#[derive(Debug, Parser)]
+#[command(name = "soc2-evidence", version, about, long_about = None)]
+pub struct Cli {
+    /// Print only errors (no progress, no summary).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect evidence for a period into a new run directory, then run the checks.
+    Collect {
+        /// The config file (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The audit period, START..END, e.g. 2026-01-01..2026-06-30.
+        #[arg(long, short)]
+        period: String,
+        /// The run directory to create (must not exist or be empty).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Print the run summary (run.json) as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-run the checks over an existing run directory and rewrite findings.jsonl.
+    Check {
+        /// The run directory.
+        dir: PathBuf,
+        /// Config file for check settings; without it each collector's defaults apply.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Print the findings counts as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Sets up `tracing` logging from `RUST_LOG` (default: warnings and errors) on stderr.
+pub fn init_logging(quiet: bool) {
+    let default = if quiet { "error" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs a parsed command line; returns the exit status.
+pub async fn run(cli: Cli) -> Result<u8, CliError> {
+    match cli.command {
+        Command::Collect {
+            config,
+            period,
+            out,
+            json,
+        } => collect::run(&config, &period, &out, json, cli.quiet).await,
+        Command::Check { dir, config, json } => check::run(&dir, config.as_deref(), json, cli.quiet),
+    }
+}
