@@ -57,7 +57,14 @@ echo '{"serial":"C03Y","encrypted":false}'"#,
     let out = tmp.path().join("run");
     let o = bin()
         .current_dir(tmp.path())
-        .args(["collect", "--config", "soc2.toml", "--period", "2026-01-01..2026-06-30", "--out"])
+        .args([
+            "collect",
+            "--config",
+            "soc2.toml",
+            "--period",
+            "2026-01-01..2026-06-30",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
@@ -72,7 +79,10 @@ echo '{"serial":"C03Y","encrypted":false}'"#,
     assert_eq!(run["collectors"][0]["records"]["laptops"], 2);
     assert!(out.join("findings.jsonl").exists());
     assert_eq!(
-        fs::read_to_string(out.join("laptops/laptops.jsonl")).unwrap().lines().count(),
+        fs::read_to_string(out.join("laptops/laptops.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
         2
     );
 
@@ -94,12 +104,23 @@ fn a_failed_collector_exits_non_zero_naming_it_and_keeps_the_others() {
     let out = tmp.path().join("run");
     let o = bin()
         .current_dir(tmp.path())
-        .args(["collect", "-c", "soc2.toml", "-p", "2026-01-01..2026-06-30", "-o", "run"])
+        .args([
+            "collect",
+            "-c",
+            "soc2.toml",
+            "-p",
+            "2026-01-01..2026-06-30",
+            "-o",
+            "run",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("\"hr\"") && stderr.contains("token expired"), "{stderr}");
+    assert!(
+        stderr.contains("\"hr\"") && stderr.contains("token expired"),
+        "{stderr}"
+    );
     let run: serde_json::Value =
         serde_json::from_slice(&fs::read(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["status"], "complete");
@@ -110,26 +131,61 @@ fn a_failed_collector_exits_non_zero_naming_it_and_keeps_the_others() {
 #[test]
 fn bad_config_and_bad_period_are_usage_errors_that_say_what_is_wrong() {
     let tmp = tempfile::tempdir().unwrap();
-    fs::write(tmp.path().join("typo.toml"), "[organization]\nnmae = \"Acme\"\n").unwrap();
+    fs::write(
+        tmp.path().join("typo.toml"),
+        "[organization]\nnmae = \"Acme\"\n",
+    )
+    .unwrap();
     let o = bin()
         .current_dir(tmp.path())
-        .args(["collect", "-c", "typo.toml", "-p", "2026-01-01..2026-06-30", "-o", "run"])
+        .args([
+            "collect",
+            "-c",
+            "typo.toml",
+            "-p",
+            "2026-01-01..2026-06-30",
+            "-o",
+            "run",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("nmae"), "{}", text(&o));
-    assert!(!tmp.path().join("run").exists(), "nothing written for an invalid config");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("nmae"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        !tmp.path().join("run").exists(),
+        "nothing written for an invalid config"
+    );
 
     fs::write(tmp.path().join("soc2.toml"), CONFIG).unwrap();
     let o = bin()
         .current_dir(tmp.path())
-        .args(["collect", "-c", "soc2.toml", "-p", "2026-07-01..2026-06-30", "-o", "run"])
+        .args([
+            "collect",
+            "-c",
+            "soc2.toml",
+            "-p",
+            "2026-07-01..2026-06-30",
+            "-o",
+            "run",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("2026-07-01..2026-06-30"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("2026-07-01..2026-06-30"),
+        "{}",
+        text(&o)
+    );
 
     let o = bin().args(["check"]).arg(tmp.path()).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("run.json"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("run.json"),
+        "{}",
+        text(&o)
+    );
 }

@@ -60,11 +60,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for i in 0..n {
         let user = User {
             id: format!("00u{i:017}"),
-            status: (if i % 50 == 0 { "DEPROVISIONED" } else { "ACTIVE" }).to_string(),
+            status: (if i % 50 == 0 {
+                "DEPROVISIONED"
+            } else {
+                "ACTIVE"
+            })
+            .to_string(),
             created: ("2024-03-01T10:00:00.000Z").to_string(),
             activated: Some("2024-03-01T10:05:00.000Z".to_string()),
             status_changed: ("2024-03-01T10:05:00.000Z").to_string(),
-            last_login: if i % 7 == 0 { None } else { Some("2026-05-30T08:12:44.000Z".to_string()) },
+            last_login: if i % 7 == 0 {
+                None
+            } else {
+                Some("2026-05-30T08:12:44.000Z".to_string())
+            },
             password_changed: ("2026-01-12T09:00:00.000Z").to_string(),
             login: format!("user{i}@example.com"),
             email: format!("user{i}@example.com"),

@@ -58,7 +58,9 @@ pub trait EvidenceSinkExt: EvidenceSink {
             subject_id: &subject,
             data: record,
         };
-        with_buffer(population, &envelope, |json| self.append_json(population, json))
+        with_buffer(population, &envelope, |json| {
+            self.append_json(population, json)
+        })
     }
 
     /// Writes a record whose kind is only known at run time (e.g. from an external command).
@@ -76,7 +78,9 @@ pub trait EvidenceSinkExt: EvidenceSink {
             subject_id,
             data,
         };
-        with_buffer(population, &envelope, |json| self.append_json(population, json))
+        with_buffer(population, &envelope, |json| {
+            self.append_json(population, json)
+        })
     }
 }
 

@@ -28,10 +28,26 @@ impl Collector for Good {
     fn name(&self) -> &str {
         "good"
     }
-    async fn collect(&self, _: &CollectContext, sink: &mut dyn EvidenceSink) -> Result<(), CollectError> {
+    async fn collect(
+        &self,
+        _: &CollectContext,
+        sink: &mut dyn EvidenceSink,
+    ) -> Result<(), CollectError> {
         let rec = ProvenanceRecorder::new("items", Item::KIND, "test", "good", "1");
-        sink.emit("items", &Item { id: "a".into(), ok: true })?;
-        sink.emit("items", &Item { id: "b".into(), ok: false })?;
+        sink.emit(
+            "items",
+            &Item {
+                id: "a".into(),
+                ok: true,
+            },
+        )?;
+        sink.emit(
+            "items",
+            &Item {
+                id: "b".into(),
+                ok: false,
+            },
+        )?;
         sink.provenance(rec.finish(true))?;
         Ok(())
     }
@@ -43,9 +59,21 @@ impl Collector for Broken {
     fn name(&self) -> &str {
         "broken"
     }
-    async fn collect(&self, _: &CollectContext, sink: &mut dyn EvidenceSink) -> Result<(), CollectError> {
-        sink.emit("items", &Item { id: "x".into(), ok: true })?;
-        Err(CollectError::Source("the API returned a page with no items key".into()))
+    async fn collect(
+        &self,
+        _: &CollectContext,
+        sink: &mut dyn EvidenceSink,
+    ) -> Result<(), CollectError> {
+        sink.emit(
+            "items",
+            &Item {
+                id: "x".into(),
+                ok: true,
+            },
+        )?;
+        Err(CollectError::Source(
+            "the API returned a page with no items key".into(),
+        ))
     }
 }
 
@@ -55,7 +83,11 @@ impl Collector for Panics {
     fn name(&self) -> &str {
         "panics"
     }
-    async fn collect(&self, _: &CollectContext, _: &mut dyn EvidenceSink) -> Result<(), CollectError> {
+    async fn collect(
+        &self,
+        _: &CollectContext,
+        _: &mut dyn EvidenceSink,
+    ) -> Result<(), CollectError> {
         panic!("bug in a plugin")
     }
 }
@@ -66,8 +98,18 @@ impl Collector for Slow {
     fn name(&self) -> &str {
         "slow"
     }
-    async fn collect(&self, _: &CollectContext, sink: &mut dyn EvidenceSink) -> Result<(), CollectError> {
-        sink.emit("items", &Item { id: "s".into(), ok: true })?;
+    async fn collect(
+        &self,
+        _: &CollectContext,
+        sink: &mut dyn EvidenceSink,
+    ) -> Result<(), CollectError> {
+        sink.emit(
+            "items",
+            &Item {
+                id: "s".into(),
+                ok: true,
+            },
+        )?;
         tokio::time::sleep(Duration::from_secs(30)).await;
         Ok(())
     }
@@ -88,8 +130,18 @@ impl Check for ItemsOk {
         let mut out = Vec::new();
         for r in store.read::<Item>(self.0, "items")? {
             let r = r?;
-            let status = if r.data.ok { FindingStatus::Pass } else { FindingStatus::Fail };
-            out.push(Finding::new(self.id(), self.criteria(), status, r.subject_id, "item state"));
+            let status = if r.data.ok {
+                FindingStatus::Pass
+            } else {
+                FindingStatus::Fail
+            };
+            out.push(Finding::new(
+                self.id(),
+                self.criteria(),
+                status,
+                r.subject_id,
+                "item state",
+            ));
         }
         Ok(out)
     }
@@ -125,7 +177,13 @@ async fn one_failing_collector_does_not_lose_the_others_evidence() {
     let panics = m.collector("panics").unwrap();
     assert!(panics.error.as_deref().unwrap().contains("bug in a plugin"));
 
-    assert_eq!(fs::read_to_string(out.join("good/items.jsonl")).unwrap().lines().count(), 2);
+    assert_eq!(
+        fs::read_to_string(out.join("good/items.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
     assert!(out.join("broken/items.jsonl.partial").exists());
     assert!(!out.join("broken/items.jsonl").exists());
 
@@ -139,8 +197,15 @@ async fn one_failing_collector_does_not_lose_the_others_evidence() {
     assert_eq!(m.findings.pass, 1);
     assert_eq!(m.findings.fail, 1);
     assert_eq!(m.findings.error, 1);
-    let err = findings.iter().find(|f| f.status == FindingStatus::Error).unwrap();
-    assert!(err.summary.contains("broken/items.jsonl"), "{}", err.summary);
+    let err = findings
+        .iter()
+        .find(|f| f.status == FindingStatus::Error)
+        .unwrap();
+    assert!(
+        err.summary.contains("broken/items.jsonl"),
+        "{}",
+        err.summary
+    );
     assert!(err.summary.contains("did not complete"), "{}", err.summary);
 
     let on_disk: RunManifest =
@@ -169,7 +234,10 @@ async fn cancellation_never_leaves_a_complete_looking_run() {
     assert!(matches!(err, RunError::Interrupted(_)), "{err}");
     let m: RunManifest = serde_json::from_slice(&fs::read(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(m.status, RunStatus::Interrupted);
-    assert_eq!(m.collector("slow").unwrap().status, CollectorStatus::Cancelled);
+    assert_eq!(
+        m.collector("slow").unwrap().status,
+        CollectorStatus::Cancelled
+    );
     assert!(out.join("slow/items.jsonl.partial").exists());
     assert!(!out.join("findings.jsonl").exists());
 }
@@ -184,7 +252,10 @@ async fn refuses_a_non_empty_output_directory_and_duplicate_names() {
         .await
         .unwrap_err();
     assert!(matches!(err, RunError::OutputNotEmpty(_)), "{err}");
-    assert_eq!(fs::read_to_string(tmp.path().join("keep.txt")).unwrap(), "earlier evidence");
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("keep.txt")).unwrap(),
+        "earlier evidence"
+    );
 
     let err = Runner::new()
         .collector(Box::new(Good))
@@ -199,7 +270,11 @@ async fn refuses_a_non_empty_output_directory_and_duplicate_names() {
 async fn checks_rerun_over_a_stored_run() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    Runner::new().collector(Box::new(Good)).run(period(), &out).await.unwrap();
+    Runner::new()
+        .collector(Box::new(Good))
+        .run(period(), &out)
+        .await
+        .unwrap();
     let store = EvidenceStore::open(&out).unwrap();
     let checks: Vec<Box<dyn Check>> = vec![Box::new(ItemsOk("good"))];
     let counts = write_findings(&store, &checks).unwrap();
@@ -211,6 +286,9 @@ async fn checks_rerun_over_a_stored_run() {
     text.push_str("{not json\n");
     fs::write(&path, text).unwrap();
     let findings = run_checks(&store, &checks);
-    let e = findings.iter().find(|f| f.status == FindingStatus::Error).unwrap();
+    let e = findings
+        .iter()
+        .find(|f| f.status == FindingStatus::Error)
+        .unwrap();
     assert!(e.summary.contains("items.jsonl:3"), "{}", e.summary);
 }

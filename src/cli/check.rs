@@ -40,8 +40,7 @@ pub fn run(dir: &Path, config: Option<&Path>, json: bool, quiet: bool) -> Result
     let mut bytes =
         serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Other(e.to_string()))?;
     bytes.push(b'\n');
-    write_atomic(&path, &bytes)
-        .map_err(|e| CliError::Other(format!("{}: {e}", path.display())))?;
+    write_atomic(&path, &bytes).map_err(|e| CliError::Other(format!("{}: {e}", path.display())))?;
     if json {
         println!(
             "{}",

@@ -82,6 +82,8 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             out,
             json,
         } => collect::run(&config, &period, &out, json, cli.quiet).await,
-        Command::Check { dir, config, json } => check::run(&dir, config.as_deref(), json, cli.quiet),
+        Command::Check { dir, config, json } => {
+            check::run(&dir, config.as_deref(), json, cli.quiet)
+        }
     }
 }

@@ -57,7 +57,9 @@ impl Progress for TerminalProgress {
     }
 
     fn records(&self, collector: &str, population: &str, total: u64) {
-        self.with_bar(collector, |b| b.set_message(format!("{population}: {total} records")));
+        self.with_bar(collector, |b| {
+            b.set_message(format!("{population}: {total} records"))
+        });
     }
 
     fn message(&self, collector: &str, message: &str) {
