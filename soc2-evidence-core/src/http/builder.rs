@@ -140,7 +140,7 @@ impl HttpClientBuilder {
 
 fn parse_base(raw: &str) -> Result<Url, HttpError> {
     let invalid = |message: &str| HttpError::InvalidUrl {
-        url: raw.to_string(),
+        url: super::client::strip_query(raw),
         message: message.to_string(),
     };
     let url = Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;

@@ -17,6 +17,9 @@ use super::{Auth, HttpError, RetryPolicy};
 /// An HTTP client for one source system: a base URL, authentication, a timeout and a retry
 /// policy. Cheap to clone (the state is shared), `Send` and `Sync`.
 ///
+/// Credentials are sent only to the base URL's origin (scheme, host and port): an absolute
+/// URL on another host, such as a foreign pagination link, is requested without them.
+///
 /// Every request is retried per its [`RetryPolicy`] on 429, 502, 503, 504, transport errors
 /// and rate-limited 403s, honouring `Retry-After` and the vendors' reset headers; 400, 401,
 /// 404 and a plain 403 fail at once with a typed [`HttpError`] naming the endpoint.
@@ -102,7 +105,7 @@ impl HttpClient {
     /// ```
     pub fn url(&self, path_or_url: &str) -> Result<Url, HttpError> {
         let invalid = |message: String| HttpError::InvalidUrl {
-            url: path_or_url.to_string(),
+            url: strip_query(path_or_url),
             message,
         };
         let lower = path_or_url
@@ -256,7 +259,13 @@ impl HttpClient {
             .http
             .request(method.clone(), url.clone())
             .timeout(inner.timeout);
-        req = inner.auth.apply(req, inner.auth_header.as_ref());
+        // Credentials go only to the base URL's origin, never to a foreign host named in a
+        // pagination link.
+        if url.origin() == inner.base.origin() {
+            req = inner.auth.apply(req, inner.auth_header.as_ref());
+        } else if inner.auth_header.is_some() {
+            tracing::debug!(url = %redact_url(url), "not sending credentials to a host other than the base URL's");
+        }
         if let Some(b) = body {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -380,6 +389,22 @@ fn rate_limit_wait(info: &RateLimitInfo, secondary: bool, status: u16) -> Option
     secondary.then_some(SECONDARY_LIMIT_MIN_WAIT)
 }
 
+/// A URL-ish string safe to show when it could not be parsed: user info and query dropped.
+pub(crate) fn strip_query(raw: &str) -> String {
+    let mut out = match raw.split_once('?') {
+        Some((head, _)) => format!("{head}?[query omitted]"),
+        None => raw.to_string(),
+    };
+    if let Some(at) = out.find('@') {
+        if let Some(scheme_end) = out.find("://") {
+            if scheme_end < at {
+                out.replace_range(scheme_end + 3..=at, "");
+            }
+        }
+    }
+    out
+}
+
 /// GitHub's secondary-limit message ("You have exceeded a secondary rate limit").
 fn is_secondary_limit(body: &[u8]) -> bool {
     let head = &body[..body.len().min(4096)];
@@ -406,4 +431,26 @@ fn transport_message(e: reqwest::Error) -> String {
         source = s.source();
     }
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_query_hides_userinfo_and_query() {
+        assert_eq!(
+            strip_query("https://u:p@h/x?token=t"),
+            "https://h/x?[query omitted]"
+        );
+        assert_eq!(strip_query("/a b"), "/a b");
+        assert_eq!(strip_query("me@example.com"), "me@example.com");
+    }
+
+    #[test]
+    fn client_is_send_sync_and_cheap_to_clone() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<HttpClient>();
+        assert_send_sync::<super::super::HttpResponse>();
+    }
 }
