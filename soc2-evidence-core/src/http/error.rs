@@ -86,6 +86,13 @@ pub enum HttpError {
         /// Start of the response body.
         excerpt: String,
     },
+    /// The client was configured with something unusable (a header name or value, credentials
+    /// with characters not allowed in a header, a TLS setup failure).
+    #[error("invalid HTTP client configuration: {message}")]
+    InvalidConfig {
+        /// What is wrong (never includes a secret).
+        message: String,
+    },
     /// A URL could not be built from the base URL and path.
     #[error("invalid URL {url:?}: {message}")]
     InvalidUrl {
@@ -120,7 +127,7 @@ impl HttpError {
             | HttpError::Status { endpoint, .. }
             | HttpError::Transport { endpoint, .. }
             | HttpError::Decode { endpoint, .. } => Some(endpoint),
-            HttpError::InvalidUrl { .. } => None,
+            HttpError::InvalidUrl { .. } | HttpError::InvalidConfig { .. } => None,
         }
     }
 }

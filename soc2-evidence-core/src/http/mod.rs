@@ -4,9 +4,37 @@
 //! shapes: base-URL override, authentication, timeouts, bounded retries with jittered backoff
 //! that honour `Retry-After` and vendor reset headers, `Link` and cursor pagination, raw-body
 //! digests for provenance, secrets that never print, and typed errors naming the endpoint.
+//!
+//! - [`HttpClient`] / [`HttpClientBuilder`]: base URL, [`Auth`], timeout, [`RetryPolicy`].
+//! - [`HttpResponse`]: status, headers, raw body, [`HttpResponse::json`],
+//!   [`HttpResponse::links`], [`HttpResponse::rate_limit`].
+//! - [`LinkPager`] and [`CursorPager`]: pagination, recording each page into a
+//!   [`ProvenanceRecorder`](crate::ProvenanceRecorder).
+//! - [`HttpError`]: typed failures naming the endpoint (secrets redacted by [`redact_url`]).
+//!
+//! Logging goes through `tracing`: one `debug` event per request (method, redacted URL,
+//! status, attempt) and a `warn` per retry with its wait. Headers and tokens are never logged.
 
+mod auth;
+mod builder;
+mod client;
 mod error;
+mod link;
+mod pager;
+mod rate_limit;
+mod redact;
+mod response;
+mod retry;
 mod secret;
 
+pub use auth::Auth;
+pub use builder::{HttpClientBuilder, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT};
+pub use client::HttpClient;
 pub use error::HttpError;
+pub use link::{parse_link_header, Link};
+pub use pager::{CursorPager, LinkPager};
+pub use rate_limit::RateLimitInfo;
+pub use redact::redact_url;
+pub use response::HttpResponse;
+pub use retry::RetryPolicy;
 pub use secret::Secret;

@@ -1,0 +1,154 @@
+//! Building an [`HttpClient`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
+use url::Url;
+
+use super::client::{HttpClient, Inner};
+use super::{Auth, HttpError, RetryPolicy};
+
+/// Default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default `User-Agent`: `soc2-evidence/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("soc2-evidence/", env!("CARGO_PKG_VERSION"));
+
+/// Configures an [`HttpClient`]; made by [`HttpClient::builder`].
+///
+/// Defaults: no auth, a 30 s per-request timeout, [`RetryPolicy::default`],
+/// `User-Agent: soc2-evidence/<version>`, `Accept: application/json`.
+///
+/// ```
+/// use std::time::Duration;
+/// use soc2_evidence_core::http::{Auth, HttpClient, RetryPolicy, Secret};
+/// let github = HttpClient::builder("https://ghe.example.com/api/v3")
+///     .auth(Auth::Bearer(Secret::new("ghp_example")))
+///     .header("Accept", "application/vnd.github+json")
+///     .header("X-GitHub-Api-Version", "2022-11-28")
+///     .timeout(Duration::from_secs(20))
+///     .retry(RetryPolicy { max_retries: 3, ..RetryPolicy::default() })
+///     .build()
+///     .unwrap();
+/// assert_eq!(github.url("/repos/o/r").unwrap().as_str(), "https://ghe.example.com/api/v3/repos/o/r");
+/// assert!(!format!("{github:?}").contains("ghp_example"));
+/// ```
+#[must_use]
+pub struct HttpClientBuilder {
+    base_url: String,
+    auth: Auth,
+    timeout: Duration,
+    retry: RetryPolicy,
+    user_agent: String,
+    headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for HttpClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClientBuilder {
+    pub(crate) fn new(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.to_string(),
+            auth: Auth::None,
+            timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// How requests authenticate.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Per-request timeout (each attempt; the retry budget bounds the total).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Replaces the `User-Agent`.
+    pub fn user_agent(mut self, user_agent: &str) -> Self {
+        self.user_agent = user_agent.to_string();
+        self
+    }
+
+    /// Adds a header sent with every request (replacing a default of the same name, such as
+    /// `Accept`). Values are treated as sensitive and never logged. Invalid names or values
+    /// make [`build`](Self::build) fail.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Builds the client. Fails when the base URL is not an absolute `http(s)` URL, a header is
+    /// invalid or the TLS stack cannot start.
+    pub fn build(self) -> Result<HttpClient, HttpError> {
+        let base = parse_base(&self.base_url)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        for (name, value) in &self.headers {
+            let n =
+                HeaderName::from_bytes(name.as_bytes()).map_err(|_| HttpError::InvalidConfig {
+                    message: format!("invalid header name {name:?}"),
+                })?;
+            let mut v = HeaderValue::from_str(value).map_err(|_| HttpError::InvalidConfig {
+                message: format!("invalid value for header {name:?}"),
+            })?;
+            v.set_sensitive(true);
+            headers.insert(n, v);
+        }
+        let auth_header = self.auth.header_value()?;
+        let http = reqwest::Client::builder()
+            .user_agent(self.user_agent.as_str())
+            .default_headers(headers)
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| HttpError::InvalidConfig {
+                message: format!("could not start the HTTP client: {}", e.without_url()),
+            })?;
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                auth: self.auth,
+                auth_header,
+                timeout: self.timeout,
+                retry: self.retry,
+            }),
+        })
+    }
+}
+
+fn parse_base(raw: &str) -> Result<Url, HttpError> {
+    let invalid = |message: &str| HttpError::InvalidUrl {
+        url: super::client::strip_query(raw),
+        message: message.to_string(),
+    };
+    let url = Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid("the base URL must be an absolute http(s) URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("the base URL must not have a query or fragment"));
+    }
+    Ok(url)
+}

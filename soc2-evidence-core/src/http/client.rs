@@ -1,0 +1,456 @@
+//! The HTTP client: URL building, authentication, and the retry loop.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderValue;
+use reqwest::Method;
+use url::Url;
+
+use super::builder::HttpClientBuilder;
+use super::rate_limit::RateLimitInfo;
+use super::redact::{excerpt, redact_url};
+use super::response::{endpoint_label, HttpResponse};
+use super::retry::SECONDARY_LIMIT_MIN_WAIT;
+use super::{Auth, HttpError, RetryPolicy};
+
+/// An HTTP client for one source system: a base URL, authentication, a timeout and a retry
+/// policy. Cheap to clone (the state is shared), `Send` and `Sync`.
+///
+/// Credentials are sent only to the base URL's origin (scheme, host and port): an absolute
+/// URL on another host, such as a foreign pagination link, is requested without them.
+///
+/// Every request is retried per its [`RetryPolicy`] on 429, 502, 503, 504, transport errors
+/// and rate-limited 403s, honouring `Retry-After` and the vendors' reset headers; 400, 401,
+/// 404 and a plain 403 fail at once with a typed [`HttpError`] naming the endpoint.
+///
+/// ```no_run
+/// use soc2_evidence_core::http::{Auth, HttpClient, Secret};
+/// use soc2_evidence_core::ProvenanceRecorder;
+/// # async fn demo() -> Result<(), soc2_evidence_core::http::HttpError> {
+/// let okta = HttpClient::builder("https://example.okta.com")
+///     .auth(Auth::Ssws(Secret::from_env("OKTA_API_TOKEN").unwrap()))
+///     .build()?;
+/// let mut rec = ProvenanceRecorder::new("users", "okta.user", "Okta Management API", "okta", "0.1.0");
+/// let resp = okta.get_recorded(&mut rec, "/api/v1/users", &[("limit", "200")]).await?;
+/// let users: Vec<serde_json::Value> = resp.json()?;
+/// rec.received("/api/v1/users", users.len() as u64);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct HttpClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: Url,
+    pub(crate) auth: Auth,
+    pub(crate) auth_header: Option<HeaderValue>,
+    pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base_url", &redact_url(&self.inner.base))
+            .field("auth", &self.inner.auth)
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one attempt produced, before deciding whether to retry.
+enum Outcome {
+    Done(HttpResponse),
+    Fail(HttpError),
+    /// Worth retrying: the error to return if we give up, and the wait the server asked for.
+    Retry {
+        error: HttpError,
+        server_wait: Option<Duration>,
+        why: String,
+    },
+}
+
+impl HttpClient {
+    /// Starts configuring a client for the API at `base_url` (e.g. `https://example.okta.com`
+    /// or `https://ghe.example.com/api/v3`). The URL is checked by
+    /// [`HttpClientBuilder::build`].
+    pub fn builder(base_url: &str) -> HttpClientBuilder {
+        HttpClientBuilder::new(base_url)
+    }
+
+    /// The base URL requests are made against.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The retry policy in use.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// Resolves a path or URL: an absolute `http(s)` URL (such as a pagination `next` link) is
+    /// taken as given; anything else is appended to the base URL's path, so with base
+    /// `https://host/api/v3`, `/repos/x` becomes `https://host/api/v3/repos/x`. A query in the
+    /// path is kept.
+    ///
+    /// ```
+    /// use soc2_evidence_core::http::HttpClient;
+    /// let c = HttpClient::builder("https://jira.example.com/jira/").build().unwrap();
+    /// assert_eq!(c.url("rest/api/3/myself").unwrap().as_str(), "https://jira.example.com/jira/rest/api/3/myself");
+    /// assert_eq!(c.url("https://other.example/x?a=1").unwrap().as_str(), "https://other.example/x?a=1");
+    /// ```
+    pub fn url(&self, path_or_url: &str) -> Result<Url, HttpError> {
+        let invalid = |message: String| HttpError::InvalidUrl {
+            url: strip_query(path_or_url),
+            message,
+        };
+        let lower = path_or_url
+            .get(..8)
+            .unwrap_or(path_or_url)
+            .to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Url::parse(path_or_url).map_err(|e| invalid(e.to_string()));
+        }
+        let base = self.inner.base.as_str().trim_end_matches('/');
+        let path = path_or_url.trim_start_matches('/');
+        Url::parse(&format!("{base}/{path}")).map_err(|e| invalid(e.to_string()))
+    }
+
+    fn url_with_query(&self, path_or_url: &str, query: &[(&str, &str)]) -> Result<Url, HttpError> {
+        let mut url = self.url(path_or_url)?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
+    }
+
+    /// `GET path_or_url` with `query` appended (percent-encoded), retried per the policy.
+    pub async fn get(
+        &self,
+        path_or_url: &str,
+        query: &[(&str, &str)],
+    ) -> Result<HttpResponse, HttpError> {
+        let url = self.url_with_query(path_or_url, query)?;
+        self.execute(Method::GET, url, None).await
+    }
+
+    /// `POST path_or_url` with a JSON body (e.g. GraphQL, Jira search), retried per the policy.
+    pub async fn post_json(
+        &self,
+        path_or_url: &str,
+        body: &serde_json::Value,
+    ) -> Result<HttpResponse, HttpError> {
+        let url = self.url(path_or_url)?;
+        let bytes = serde_json::to_vec(body).map_err(|e| HttpError::Decode {
+            endpoint: endpoint_label("POST", &url),
+            message: format!("could not encode the request body: {e}"),
+            excerpt: String::new(),
+        })?;
+        self.execute(Method::POST, url, Some(bytes)).await
+    }
+
+    /// Like [`get`](Self::get), and records the page into `rec`: method, endpoint path (no
+    /// query), the query parameters (secret-looking values redacted) and the raw body, which
+    /// feeds the population's request counter and body digest.
+    pub async fn get_recorded(
+        &self,
+        rec: &mut crate::ProvenanceRecorder,
+        path_or_url: &str,
+        query: &[(&str, &str)],
+    ) -> Result<HttpResponse, HttpError> {
+        let resp = self.get(path_or_url, query).await?;
+        resp.record(rec, resp.url().path());
+        Ok(resp)
+    }
+
+    /// Like [`post_json`](Self::post_json), and records the page into `rec` (see
+    /// [`get_recorded`](Self::get_recorded)).
+    pub async fn post_json_recorded(
+        &self,
+        rec: &mut crate::ProvenanceRecorder,
+        path_or_url: &str,
+        body: &serde_json::Value,
+    ) -> Result<HttpResponse, HttpError> {
+        let resp = self.post_json(path_or_url, body).await?;
+        resp.record(rec, resp.url().path());
+        Ok(resp)
+    }
+
+    /// Sends a request, retrying per the policy.
+    async fn execute(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+    ) -> Result<HttpResponse, HttpError> {
+        let policy = &self.inner.retry;
+        let method_str: &'static str = if method == Method::POST {
+            "POST"
+        } else {
+            "GET"
+        };
+        let endpoint = endpoint_label(method_str, &url);
+        let redacted = redact_url(&url);
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let outcome = self
+                .attempt(
+                    &method,
+                    method_str,
+                    &url,
+                    body.as_deref(),
+                    &endpoint,
+                    attempt,
+                )
+                .await;
+            let (error, server_wait, why) = match outcome {
+                Outcome::Done(resp) => return Ok(resp),
+                Outcome::Fail(e) => return Err(e),
+                Outcome::Retry {
+                    error,
+                    server_wait,
+                    why,
+                } => (error, server_wait, why),
+            };
+            if attempt > policy.max_retries {
+                tracing::warn!(method = method_str, url = %redacted, attempt, "{why}; giving up: no retries left");
+                return Err(error);
+            }
+            let wait = match server_wait {
+                Some(asked) => policy.server_wait(asked),
+                None => policy.backoff(attempt),
+            };
+            let elapsed = started.elapsed();
+            if elapsed.saturating_add(wait) > policy.max_elapsed {
+                tracing::warn!(
+                    method = method_str, url = %redacted, attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    "{why}; giving up: waiting would exceed the retry time budget"
+                );
+                return Err(error);
+            }
+            tracing::warn!(
+                method = method_str, url = %redacted, attempt,
+                wait_ms = wait.as_millis() as u64,
+                "{why}; retrying after {:.1}s", wait.as_secs_f64()
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One attempt, classified.
+    async fn attempt(
+        &self,
+        method: &Method,
+        method_str: &'static str,
+        url: &Url,
+        body: Option<&[u8]>,
+        endpoint: &str,
+        attempt: u32,
+    ) -> Outcome {
+        let inner = &self.inner;
+        let mut req = inner
+            .http
+            .request(method.clone(), url.clone())
+            .timeout(inner.timeout);
+        // Credentials go only to the base URL's origin, never to a foreign host named in a
+        // pagination link.
+        if url.origin() == inner.base.origin() {
+            req = inner.auth.apply(req, inner.auth_header.as_ref());
+        } else if inner.auth_header.is_some() {
+            tracing::debug!(url = %redact_url(url), "not sending credentials to a host other than the base URL's");
+        }
+        if let Some(b) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_vec());
+        }
+        let transport = |e: reqwest::Error| {
+            let message = transport_message(e);
+            Outcome::Retry {
+                why: format!("transport error: {message}"),
+                error: HttpError::Transport {
+                    endpoint: endpoint.to_string(),
+                    attempts: attempt,
+                    message,
+                },
+                server_wait: None,
+            }
+        };
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(method = method_str, url = %redact_url(url), attempt, "request failed before a response");
+                return transport(e);
+            }
+        };
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let final_url = resp.url().clone();
+        tracing::debug!(method = method_str, url = %redact_url(url), status, attempt, "http response");
+        let bytes = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => return transport(e),
+        };
+        let info = RateLimitInfo::from_headers(&headers);
+        classify(
+            status,
+            info,
+            HttpResponse {
+                status,
+                headers,
+                url: final_url,
+                body: bytes,
+                method: method_str,
+                endpoint: endpoint.to_string(),
+            },
+            attempt,
+        )
+    }
+}
+
+/// Decides what a response means: success, a final error, or a retry with an optional
+/// server-asked wait.
+fn classify(status: u16, info: RateLimitInfo, resp: HttpResponse, attempts: u32) -> Outcome {
+    let endpoint = resp.endpoint.clone();
+    let ex = || excerpt(&resp.body);
+    match status {
+        200..=299 => Outcome::Done(resp),
+        401 => Outcome::Fail(HttpError::Unauthenticated {
+            endpoint,
+            excerpt: ex(),
+        }),
+        404 => Outcome::Fail(HttpError::NotFound {
+            endpoint,
+            excerpt: ex(),
+        }),
+        403 | 429 => {
+            let secondary = is_secondary_limit(&resp.body);
+            let signed = info.exhausted() || info.retry_after.is_some() || secondary;
+            if status == 403 && !signed {
+                return Outcome::Fail(HttpError::PermissionDenied {
+                    endpoint,
+                    excerpt: ex(),
+                });
+            }
+            let server_wait = rate_limit_wait(&info, secondary, status);
+            Outcome::Retry {
+                why: format!("rate limited ({status})"),
+                error: HttpError::RateLimited {
+                    endpoint,
+                    attempts,
+                    retry_after: server_wait,
+                },
+                server_wait,
+            }
+        }
+        502..=504 => Outcome::Retry {
+            why: format!("server error {status}"),
+            error: HttpError::Server {
+                endpoint,
+                status,
+                attempts,
+                excerpt: ex(),
+            },
+            server_wait: info.retry_after,
+        },
+        500..=599 => Outcome::Fail(HttpError::Server {
+            endpoint,
+            status,
+            attempts,
+            excerpt: ex(),
+        }),
+        _ => Outcome::Fail(HttpError::Status {
+            endpoint,
+            status,
+            excerpt: ex(),
+        }),
+    }
+}
+
+/// The wait a rate-limited response asks for: `Retry-After`; else the time until the reset
+/// when the window is exhausted (or on a 429 with a reset, as Okta and Jira send); else at
+/// least a minute for a GitHub secondary limit; else `None` (exponential backoff).
+fn rate_limit_wait(info: &RateLimitInfo, secondary: bool, status: u16) -> Option<Duration> {
+    if let Some(d) = info.retry_after {
+        return Some(d);
+    }
+    if info.exhausted() || (status == 429 && !secondary) {
+        if let Some(d) = info.until_reset() {
+            return Some(d);
+        }
+    }
+    secondary.then_some(SECONDARY_LIMIT_MIN_WAIT)
+}
+
+/// A URL-ish string safe to show when it could not be parsed: user info and query dropped.
+pub(crate) fn strip_query(raw: &str) -> String {
+    let mut out = match raw.split_once('?') {
+        Some((head, _)) => format!("{head}?[query omitted]"),
+        None => raw.to_string(),
+    };
+    if let Some(at) = out.find('@') {
+        if let Some(scheme_end) = out.find("://") {
+            if scheme_end < at {
+                out.replace_range(scheme_end + 3..=at, "");
+            }
+        }
+    }
+    out
+}
+
+/// GitHub's secondary-limit message ("You have exceeded a secondary rate limit").
+fn is_secondary_limit(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(4096)];
+    String::from_utf8_lossy(head)
+        .to_ascii_lowercase()
+        .contains("secondary rate limit")
+}
+
+/// A transport error's message and causes, without the URL (which may hold a secret).
+fn transport_message(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out: "
+    } else if e.is_connect() {
+        "could not connect: "
+    } else {
+        ""
+    };
+    let e = e.without_url();
+    let mut msg = format!("{kind}{e}");
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_query_hides_userinfo_and_query() {
+        assert_eq!(
+            strip_query("https://u:p@h/x?token=t"),
+            "https://h/x?[query omitted]"
+        );
+        assert_eq!(strip_query("/a b"), "/a b");
+        assert_eq!(strip_query("me@example.com"), "me@example.com");
+    }
+
+    #[test]
+    fn client_is_send_sync_and_cheap_to_clone() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<HttpClient>();
+        assert_send_sync::<super::super::HttpResponse>();
+    }
+}
