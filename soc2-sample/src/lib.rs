@@ -1,0 +1,16 @@
+//! The built-in sample organisation, "Acme Corp", and local servers that answer like Okta,
+//! GitHub and Jira for it — real API shapes, multi-page pagination and one rate-limit
+//! response each — plus sample backup logs in the real tools' formats.
+//!
+//! `soc2-evidence demo` runs the whole pipeline against these, offline; the collectors' tests
+//! use the same servers, so the demo and the tests exercise one set of fixtures.
+//! Servers bind 127.0.0.1 on ephemeral ports and never touch the network.
+//!
+//! ```
+//! let people = soc2_sample::people::PEOPLE;
+//! assert!(people.iter().any(|p| p.github == "alice-acme"));
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod people;
