@@ -139,6 +139,9 @@ impl HttpClient {
     }
 
     /// `POST path_or_url` with a JSON body (e.g. GraphQL, Jira search), retried per the policy.
+    ///
+    /// Meant for read-only queries sent as POST: it is retried like a GET, so do not use it
+    /// for requests that change state on the server.
     pub async fn post_json(
         &self,
         path_or_url: &str,
@@ -222,9 +225,11 @@ impl HttpClient {
                 tracing::warn!(method = method_str, url = %redacted, attempt, "{why}; giving up: no retries left");
                 return Err(error);
             }
+            // A server-asked wait of zero (a reset already past, `Retry-After: 0`) falls back
+            // to the exponential backoff so a skewed clock cannot make us hammer the server.
             let wait = match server_wait {
-                Some(asked) => policy.server_wait(asked),
-                None => policy.backoff(attempt),
+                Some(asked) if !asked.is_zero() => policy.server_wait(asked),
+                _ => policy.backoff(attempt),
             };
             let elapsed = started.elapsed();
             if elapsed.saturating_add(wait) > policy.max_elapsed {
@@ -445,6 +450,38 @@ mod tests {
         );
         assert_eq!(strip_query("/a b"), "/a b");
         assert_eq!(strip_query("me@example.com"), "me@example.com");
+    }
+
+    #[test]
+    fn rate_limit_wait_precedence() {
+        let in_10s = Some(chrono::Utc::now() + chrono::Duration::seconds(10));
+        let info = |remaining, reset, retry_after| RateLimitInfo {
+            limit: None,
+            remaining,
+            reset,
+            retry_after,
+        };
+        let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64().round() as u64);
+        // Retry-After wins over everything.
+        let i = info(Some(0), in_10s, Some(Duration::from_secs(3)));
+        assert_eq!(secs(rate_limit_wait(&i, true, 403)), Some(3));
+        // Exhausted window: until reset (GitHub primary, Okta).
+        assert_eq!(
+            secs(rate_limit_wait(&info(Some(0), in_10s, None), false, 403)),
+            Some(10)
+        );
+        // A 429 with a reset but no remaining count (Jira ISO reset).
+        assert_eq!(
+            secs(rate_limit_wait(&info(None, in_10s, None), false, 429)),
+            Some(10)
+        );
+        // Secondary limit with quota left: at least a minute.
+        assert_eq!(
+            secs(rate_limit_wait(&info(Some(5), in_10s, None), true, 403)),
+            Some(60)
+        );
+        // No hint at all: exponential backoff.
+        assert_eq!(rate_limit_wait(&info(None, None, None), false, 429), None);
     }
 
     #[test]
