@@ -20,3 +20,5 @@
 pub use soc2_bundle as bundle;
 pub use soc2_collectors as collectors;
 pub use soc2_evidence_core as core;
+
+pub mod report;
