@@ -8,7 +8,7 @@
 //!
 //! Environment: `BENCH_MB` (payload size, default 1024), `BENCH_FILES` (default 1000),
 //! `BENCH_COMPRESSION` (`deflate1` default, `stored`, `deflate6`), `BENCH_THREADS` (verify
-//! threads, 0 = all cores). Bundle and verify run in child processes of this example so each
+//! threads, 0 = all cores), `BENCH_DIR` (where the temporary files go), `BENCH_KEEP=1` (keep them). Bundle and verify run in child processes of this example so each
 //! reports its own peak RSS (VmHWM).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -299,4 +299,7 @@ fn main() {
         s_secs,
         if rss_ok { "MET" } else { "MISSED" },
     );
+    if std::env::var("BENCH_KEEP").as_deref() == Ok("1") {
+        println!("kept {}", tmp.keep().display());
+    }
 }

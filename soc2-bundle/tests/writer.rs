@@ -233,3 +233,26 @@ fn chain_link() {
     .unwrap_err();
     assert!(matches!(err, BundleError::InvalidMetadata(_)));
 }
+
+/// ZIP64: a payload file past 4 GiB (sparse, so cheap to create) bundles and verifies.
+/// Slow (writes ~4 GiB); run with `cargo test -p soc2-bundle --release -- --ignored zip64`.
+#[test]
+#[ignore = "writes more than 4 GiB"]
+fn zip64_past_4_gib() {
+    let t = tempfile::tempdir().unwrap();
+    let run = common::make_run_dir(t.path());
+    let big = fs::File::create(run.join("okta/big.jsonl")).unwrap();
+    big.set_len((4 << 30) + 4096).unwrap();
+    drop(big);
+    let key = SigningKey::generate();
+    let out = t.path().join("big.zip");
+    let opts = BundleOptions {
+        compression: Compression::Stored,
+    };
+    let s = build_bundle(&run, &key, &common::meta(), &out, &opts).unwrap();
+    assert!(fs::metadata(&out).unwrap().len() > 4 << 30);
+    assert_eq!(s.files, 8);
+    let r = verify_bundle(&out, &key.trusted_key(), &VerifyOptions::default()).unwrap();
+    assert!(r.is_ok(), "{r}");
+    assert_eq!(r.payload_bytes, s.payload_bytes);
+}
