@@ -242,6 +242,14 @@ impl TrustedKey {
             .collect()
     }
 
+    /// The principals named in an `allowed_signers` file (empty for a `.pub` file).
+    pub fn principals(&self) -> Vec<String> {
+        self.keys
+            .iter()
+            .filter_map(|k| k.principal.clone())
+            .collect()
+    }
+
     /// Checks an armoured SSHSIG over `msg`.
     pub(crate) fn check_signature(&self, armored: &[u8], msg: &[u8]) -> Result<String, SigCheck> {
         let sig = SshSig::from_pem(armored).map_err(|e| SigCheck::Malformed(e.to_string()))?;
@@ -260,7 +268,6 @@ impl TrustedKey {
             .key
             .verify(SIGNATURE_NAMESPACE, msg, &sig)
             .map_err(|e| SigCheck::Invalid(e.to_string()))?;
-        let _ = &entry.principal;
         Ok(signer_fp)
     }
 }
@@ -433,6 +440,7 @@ mod tests {
         );
         let keys = parse_trusted(&text);
         assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].principal.as_deref(), Some("audit@acme.example"));
         assert_eq!(
             keys[0].key.fingerprint(HashAlg::Sha256).to_string(),
             k.fingerprint()

@@ -10,7 +10,6 @@ use proptest::prelude::*;
 use soc2_bundle::{verify_bundle, TrustedKey, VerifyOptions};
 
 struct Fixture {
-    _dir: tempfile::TempDir,
     bytes: Vec<u8>,
     trust: TrustedKey,
 }
@@ -20,10 +19,12 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let (key, zip, _) = common::build(dir.path());
+        // Keep only the bytes: a static is never dropped, so the directory goes now.
+        let bytes = std::fs::read(&zip).unwrap();
+        drop(dir);
         Fixture {
-            bytes: std::fs::read(&zip).unwrap(),
+            bytes,
             trust: key.trusted_key(),
-            _dir: dir,
         }
     })
 }
