@@ -256,3 +256,47 @@ fn zip64_past_4_gib() {
     assert!(r.is_ok(), "{r}");
     assert_eq!(r.payload_bytes, s.payload_bytes);
 }
+
+/// An insider who edits bag-info.txt and re-signs with the real key still cannot make the
+/// Payload-Oxum disagree with the payload unnoticed.
+#[test]
+fn payload_oxum_checked_even_when_resigned() {
+    use sha2::Digest;
+    let t = tempfile::tempdir().unwrap();
+    let (key, zip, _) = common::build(t.path());
+    let dst = t.path().join("oxum.zip");
+    common::rewrite(&zip, &dst, |e| {
+        let info = e
+            .iter_mut()
+            .find(|(n, _)| n.ends_with("/bag-info.txt"))
+            .unwrap();
+        let text = String::from_utf8(info.1.clone()).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("Payload-Oxum:"))
+            .unwrap()
+            .to_string();
+        info.1 = text.replace(&line, "Payload-Oxum: 1.1").into_bytes();
+        let digest = |name: &str, e: &[(String, Vec<u8>)]| {
+            let c = &e.iter().find(|(n, _)| n.ends_with(name)).unwrap().1;
+            hex::encode(sha2::Sha256::digest(c))
+        };
+        let tm = format!(
+            "{}  bagit.txt\n{}  bag-info.txt\n{}  manifest-sha256.txt\n",
+            digest("/bagit.txt", e),
+            digest("/bag-info.txt", e),
+            digest("/manifest-sha256.txt", e)
+        );
+        let sig = key.sign_armored(tm.as_bytes()).unwrap();
+        e.iter_mut()
+            .find(|(n, _)| n.ends_with("/tagmanifest-sha256.txt"))
+            .unwrap()
+            .1 = tm.into_bytes();
+        e.iter_mut()
+            .find(|(n, _)| n.ends_with(".sshsig"))
+            .unwrap()
+            .1 = sig.into_bytes();
+    });
+    let r = verify_bundle(&dst, &key.trusted_key(), &VerifyOptions::default()).unwrap();
+    assert_eq!(common::kinds(&r.problems), vec!["payload_oxum"], "{r}");
+}
