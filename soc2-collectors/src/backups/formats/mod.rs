@@ -180,6 +180,15 @@ impl<R: Read> Lines<R> {
         let mut depth = Depth::default();
         depth.feed(line);
         let mut bytes = line.to_vec();
+        let opens_block = matches!(line.last(), Some(b'{' | b'[' | b',' | b':'));
+        if !depth.closed() && !opens_block {
+            // A one-line record cut short: report serde's reading of it.
+            let message = match serde_json::from_slice::<serde_json::Value>(line) {
+                Err(e) => format!("not valid JSON (cut off or corrupt line): {e}"),
+                Ok(_) => "not valid JSON (unbalanced brackets)".to_string(),
+            };
+            return Err(ParseError::at(start, message));
+        }
         while !depth.closed() {
             if !self.advance()? {
                 return Err(ParseError::at(
