@@ -28,6 +28,10 @@ pub struct Config {
     #[cfg(feature = "command")]
     #[serde(default)]
     pub command: Vec<crate::command::CommandConfig>,
+    /// `[backups]`: backup and restore logs.
+    #[cfg(feature = "backups")]
+    #[serde(default)]
+    pub backups: Option<crate::backups::BackupsConfig>,
     /// Directory relative paths in the file are resolved against (the file's own directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -80,6 +84,13 @@ impl Config {
                 &self.base_dir,
             )?));
         }
+        #[cfg(feature = "backups")]
+        if let Some(b) = &self.backups {
+            out.push(Box::new(crate::backups::BackupsCollector::new(
+                b.clone(),
+                &self.base_dir,
+            )?));
+        }
         Ok(out)
     }
 
@@ -88,6 +99,12 @@ impl Config {
         #[allow(unused_mut)]
         let mut out: Vec<Box<dyn Check>> = Vec::new();
         // Each collector module appends its checks here, configured from its section.
+        #[cfg(feature = "backups")]
+        if let Some(b) = &self.backups {
+            out.extend(crate::backups::checks(crate::backups::CheckSettings {
+                recovery_hours: b.recovery_hours,
+            }));
+        }
         out
     }
 }
@@ -97,6 +114,8 @@ impl Config {
 pub fn default_checks_for(collector_type: &str) -> Vec<Box<dyn Check>> {
     #[allow(clippy::match_single_binding)]
     match collector_type {
+        #[cfg(feature = "backups")]
+        "backups" => crate::backups::checks(crate::backups::CheckSettings::default()),
         _ => Vec::new(),
     }
 }

@@ -23,6 +23,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "backups")]
+pub mod backups;
 #[cfg(feature = "command")]
 pub mod command;
 mod config;

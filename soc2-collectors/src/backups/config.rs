@@ -1,0 +1,175 @@
+//! `[backups]` and its `[[backups.source]]` entries.
+
+use serde::Deserialize;
+use soc2_evidence_core::config::ConfigError;
+
+fn default_recovery_hours() -> u32 {
+    24
+}
+fn default_timezone() -> String {
+    "UTC".into()
+}
+
+/// Log formats the collector reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// restic `backup --json` run logs and `snapshots --json`.
+    Restic,
+    /// borg `create --json`, `list --json` and `--log-json` stderr.
+    Borg,
+    /// AWS Backup `list-backup-jobs` / `list-restore-jobs` JSON.
+    AwsBackup,
+    /// pgBackRest `info --output=json`.
+    Pgbackrest,
+    /// The generic JSON Lines format (one run per line).
+    Jsonl,
+}
+
+impl Format {
+    /// The name used in config and records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Restic => "restic",
+            Format::Borg => "borg",
+            Format::AwsBackup => "aws-backup",
+            Format::Pgbackrest => "pgbackrest",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// How often a source is expected to produce a backup.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    /// At least one restorable backup every calendar day.
+    #[default]
+    Daily,
+    /// At least one restorable backup every ISO week.
+    Weekly,
+}
+
+impl Schedule {
+    /// The name used in config and records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Schedule::Daily => "daily",
+            Schedule::Weekly => "weekly",
+        }
+    }
+}
+
+/// One `[[backups.source]]`.
+///
+/// ```toml
+/// [[backups.source]]
+/// name = "db-01"               # subject prefix in findings
+/// format = "restic"            # restic | borg | aws-backup | pgbackrest | jsonl
+/// path = "logs/db-01/*"        # glob, relative to the config file's directory
+/// schedule = "daily"           # daily (default) | weekly
+/// timezone = "Europe/Berlin"   # for timestamps without an offset (default UTC)
+/// require_restore_tests = true # this source needs its own restore test each quarter
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Source name, the subject prefix in findings (`db-01/2026-03-04`).
+    pub name: String,
+    /// The tool whose output the files hold.
+    pub format: Format,
+    /// Glob of the files to read.
+    pub path: String,
+    /// Expected backup frequency.
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// IANA zone for timestamps that carry no offset.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// Whether this source must show its own successful restore every quarter. Sources that
+    /// report restores (AWS restore jobs, JSON Lines `kind = "restore"`) are checked per
+    /// source anyway.
+    #[serde(default)]
+    pub require_restore_tests: bool,
+}
+
+/// `[backups]`.
+///
+/// ```toml
+/// [backups]
+/// recovery_hours = 24          # a failed run must be followed by a success within this
+///
+/// [[backups.source]]
+/// name = "db-01"
+/// format = "restic"
+/// path = "logs/db-01/*"
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupsConfig {
+    /// The sources to read.
+    #[serde(default)]
+    pub source: Vec<SourceConfig>,
+    /// Hours within which a failed run must be followed by a successful one.
+    #[serde(default = "default_recovery_hours")]
+    pub recovery_hours: u32,
+}
+
+impl BackupsConfig {
+    /// Checks what serde cannot: names, zones, globs and the recovery window.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |section: String, key: &str, message: String| ConfigError::Invalid {
+            section,
+            key: key.to_string(),
+            message,
+        };
+        if self.source.is_empty() {
+            return Err(invalid(
+                "backups".into(),
+                "source",
+                "no [[backups.source]] entries: add at least one".into(),
+            ));
+        }
+        if self.recovery_hours == 0 {
+            return Err(invalid(
+                "backups".into(),
+                "recovery_hours",
+                "must be at least 1".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &self.source {
+            let section = format!("backups.source {:?}", s.name);
+            let name_ok = !s.name.is_empty()
+                && s.name.len() <= 64
+                && s.name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !name_ok {
+                return Err(invalid(
+                    section,
+                    "name",
+                    "use letters, digits, `-`, `_` and `.` (it prefixes finding subjects)".into(),
+                ));
+            }
+            if s.name == super::records::ORGANIZATION {
+                return Err(invalid(
+                    section,
+                    "name",
+                    "\"organization\" is reserved for organisation-wide restore tests".into(),
+                ));
+            }
+            if !seen.insert(s.name.as_str()) {
+                return Err(invalid(section, "name", "is used by two sources".into()));
+            }
+            super::time::parse_zone(&s.timezone)
+                .map_err(|m| invalid(section.clone(), "timezone", m))?;
+            if s.path.trim().is_empty() {
+                return Err(invalid(section, "path", "is empty".into()));
+            }
+            glob::Pattern::new(&s.path)
+                .map_err(|e| invalid(section, "path", format!("not a valid glob: {e}")))?;
+        }
+        Ok(())
+    }
+}

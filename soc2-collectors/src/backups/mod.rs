@@ -1,0 +1,84 @@
+//! The backup-log collector: backup and restore evidence from the files backup tools write,
+//! and the availability checks over it (A1.2, A1.3, CC7.5).
+//!
+//! Auditors test availability by asking for backup logs across the period and proof that a
+//! restore was tested. This collector reads the logs and exports teams already have —
+//! restic, borg, AWS Backup, pgBackRest, or anything else converted to a small JSON Lines
+//! format — normalises them, and finds the days without a backup.
+//!
+//! # Configuration
+//!
+//! ```toml
+//! [backups]
+//! recovery_hours = 24            # optional: failed runs must be followed by a success within
+//!
+//! [[backups.source]]
+//! name = "db-01"                 # the subject prefix in findings
+//! format = "restic"              # restic | borg | aws-backup | pgbackrest | jsonl
+//! path = "logs/db-01/*"          # glob, relative to the config file's directory
+//! schedule = "daily"             # daily (default) | weekly
+//! timezone = "Europe/Berlin"     # for timestamps without an offset (default UTC)
+//! require_restore_tests = false  # this source needs its own restore test each quarter
+//! ```
+//!
+//! # Output
+//!
+//! - `backups/jobs.jsonl` — `backup.job`: one backup run or snapshot per line (source, tool,
+//!   id, started, finished, local date, status `succeeded | partial | failed | running`, the
+//!   tool's own status, size, message, and the `file:line`s it was read from). A snapshot list
+//!   and run logs describing the same run (same snapshot/archive/job id) are merged.
+//! - `backups/restores.jsonl` — `backup.restore`: restore jobs and tests with their validation.
+//! - `backups/sources.jsonl` — `backup.source`: each source's settings, the files read with
+//!   SHA-256, byte, line and skipped-line counts, and whether it failed.
+//! - `backups/provenance.json` — every file read (`read` endpoints, digest in the parameters),
+//!   lines read and skipped, merges and anything dropped.
+//!
+//! # Robustness
+//!
+//! Lines that are not JSON (warnings, shell noise) are skipped and counted. A file that cannot
+//! be parsed (a line that starts like JSON but is not, a cut-off document, JSON of another
+//! tool) fails its *source* with the file and line; the other sources are still read and
+//! written, then the collector fails naming the source, so `run.json` says what failed and the
+//! written records stay as `.partial` files that checks never present as complete. Files are
+//! streamed line by line; only multi-line JSON documents (a snapshot list, an AWS export) are
+//! held whole, up to 256 MiB.
+//!
+//! # Example
+//!
+//! ```
+//! use soc2_collectors::backups::{formats, time};
+//! let tz = time::parse_zone("UTC").unwrap();
+//! let ctx = formats::FileContext {
+//!     source: "db-01".into(), tz, file: "run.log".into(), fallback_time: None,
+//! };
+//! let log = concat!(
+//!     "{\"message_type\":\"status\",\"percent_done\":0.5}\n",
+//!     "Warning: at least one source file could not be read\n",
+//!     "{\"message_type\":\"summary\",\"snapshot_id\":\"4f2e\",",
+//!     "\"backup_start\":\"2026-03-04T02:00:00+01:00\"}\n",
+//! );
+//! let mut lines = formats::Lines::new(log.as_bytes());
+//! let parsed = formats::restic::parse(&mut lines, &ctx).unwrap();
+//! assert_eq!(parsed.jobs[0].status, soc2_collectors::backups::JobStatus::Partial);
+//! assert_eq!(parsed.jobs[0].local_date.to_string(), "2026-03-04");
+//! ```
+//!
+//! See `README.md` in this directory for the JSON Lines format and how to export Velero or a
+//! cron script into it.
+
+mod checks;
+mod collector;
+mod config;
+pub mod formats;
+mod records;
+pub mod time;
+
+pub use checks::{
+    checks, CheckSettings, CompletedCleanly, DailyCoverage, RecoveryAfterFailure, RestoreTested,
+};
+pub use collector::{merge_jobs, read_source, BackupsCollector, SourceOutcome};
+pub use config::{BackupsConfig, Format, Schedule, SourceConfig};
+pub use records::{
+    shorten, BackupJob, BackupSource, JobStatus, RestoreJob, SourceFile, COLLECTOR, JOBS,
+    ORGANIZATION, RESTORES, SOURCES,
+};

@@ -1,0 +1,373 @@
+//! The backup-log collector end to end: realistic files of every format through the runner,
+//! then every check shown passing and failing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use soc2_collectors::backups::{self, BackupsCollector, BackupsConfig};
+use soc2_collectors::{default_checks_for, Config};
+use soc2_evidence_core::{CollectorStatus, EvidenceStore, Finding, FindingStatus, Runner};
+
+const PERIOD: &str = "2026-03-01..2026-03-31";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/backups")
+}
+
+const GOOD: &str = r#"
+[organization]
+name = "Acme"
+
+[backups]
+recovery_hours = 24
+
+[[backups.source]]
+name = "db-01"
+format = "restic"
+path = "restic/db-01/*"
+timezone = "Europe/Berlin"
+require_restore_tests = true
+
+[[backups.source]]
+name = "files-01"
+format = "borg"
+path = "borg/files-01/*"
+schedule = "weekly"
+timezone = "Europe/Berlin"
+
+[[backups.source]]
+name = "rds-prod"
+format = "aws-backup"
+path = "aws/rds-prod/*.json"
+
+[[backups.source]]
+name = "pg-main"
+format = "pgbackrest"
+path = "pgbackrest/pg-main/info-*.json"
+
+[[backups.source]]
+name = "k8s-velero"
+format = "jsonl"
+path = "jsonl/k8s-velero/*.jsonl"
+"#;
+
+fn config(text: &str) -> Config {
+    let mut c = Config::parse(text, "soc2.toml").unwrap();
+    c.base_dir = fixtures();
+    c
+}
+
+async fn run(config: &Config, out: &Path) -> soc2_evidence_core::RunManifest {
+    let mut runner = Runner::new().checks(config.checks());
+    for c in config.collectors().unwrap() {
+        runner = runner.collector(c);
+    }
+    runner.run(PERIOD.parse().unwrap(), out).await.unwrap()
+}
+
+fn findings(out: &Path) -> BTreeMap<(String, String), Finding> {
+    fs::read_to_string(out.join("findings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Finding = serde_json::from_str(l).unwrap();
+            ((f.check_id.clone(), f.subject_id.clone()), f)
+        })
+        .collect()
+}
+
+fn get<'a>(f: &'a BTreeMap<(String, String), Finding>, check: &str, subject: &str) -> &'a Finding {
+    f.get(&(format!("backups.{check}"), subject.to_string()))
+        .unwrap_or_else(|| panic!("no finding {check} {subject}"))
+}
+
+fn jsonl(path: &Path) -> Vec<serde_json::Value> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_month_of_logs_from_every_tool() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let cfg = config(GOOD);
+    let m = run(&cfg, &out).await;
+    let c = &m.collectors[0];
+    assert_eq!(c.status, CollectorStatus::Ok, "{:?}", c.error);
+    assert_eq!(c.collector_type, "backups");
+
+    let jobs = jsonl(&out.join("backups/jobs.jsonl"));
+    let of = |s: &str| jobs.iter().filter(|j| j["data"]["source"] == s).count();
+    // restic: 30 daily runs (12 March missing) + the failed run on the 5th; the snapshot list
+    // repeats 20..31 March and is merged, not counted twice.
+    assert_eq!(of("db-01"), 31);
+    let merged = jobs
+        .iter()
+        .find(|j| j["data"]["source"] == "db-01" && j["data"]["local_date"] == "2026-03-25")
+        .unwrap();
+    assert_eq!(merged["data"]["origins"].as_array().unwrap().len(), 2);
+    assert_eq!(merged["data"]["tool_status"], "summary + snapshot");
+    // borg: 5 archives (create + list merged) and the failed run.
+    assert_eq!(of("files-01"), 6);
+    // AWS: 31 jobs; the raw-API page repeats a week with epoch dates and is merged.
+    assert_eq!(of("rds-prod"), 31);
+    // pgBackRest: two overlapping info exports, 31 backups.
+    assert_eq!(of("pg-main"), 31);
+    assert_eq!(of("k8s-velero"), 32);
+    assert_eq!(jobs[0]["kind"], "backup.job");
+
+    let restores = jsonl(&out.join("backups/restores.jsonl"));
+    assert_eq!(restores.len(), 4);
+    let sources = jsonl(&out.join("backups/sources.jsonl"));
+    assert_eq!(sources.len(), 5);
+    let db01 = &sources[0]["data"];
+    assert_eq!(db01["status"], "ok");
+    assert_eq!(db01["files"].as_array().unwrap().len(), 32);
+    assert_eq!(db01["files"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert!(
+        db01["files"][0]["skipped_lines"].as_u64().unwrap() >= 2,
+        "shell noise counted"
+    );
+
+    let prov: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("backups/provenance.json")).unwrap()).unwrap();
+    let jobs_prov = &prov["populations"][0];
+    assert_eq!(jobs_prov["population"], "jobs");
+    assert_eq!(jobs_prov["endpoints"][0]["method"], "read");
+    assert_eq!(
+        jobs_prov["endpoints"][0]["parameters"]["sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    let notes = jobs_prov["notes"].to_string();
+    assert!(notes.contains("merged"), "{notes}");
+    assert!(notes.contains("NextToken"), "{notes}");
+    assert!(notes.contains("non-JSON line(s) skipped"), "{notes}");
+
+    let f = findings(&out);
+    // Daily coverage: the missing day fails; the DST change and local dates are right.
+    let missing = get(&f, "daily_coverage", "db-01/2026-03-12");
+    assert_eq!(missing.status, FindingStatus::Fail);
+    assert!(
+        missing.summary.contains("no backup run"),
+        "{}",
+        missing.summary
+    );
+    for day in ["01", "05", "20", "29", "30", "31"] {
+        let ok = get(&f, "daily_coverage", &format!("db-01/2026-03-{day}"));
+        assert_eq!(ok.status, FindingStatus::Pass, "{}", ok.summary);
+    }
+    // 00:30 local on 31 March is 22:30 UTC on the 30th: it counts for the 31st.
+    assert!(get(&f, "daily_coverage", "db-01/2026-03-31")
+        .summary
+        .contains("2026-03-31T00:30:02.000000123+02:00"));
+    // Weekly borg source: the last ISO week of March has no archive; the DST-gap run counts.
+    assert_eq!(
+        get(&f, "daily_coverage", "files-01/2026-W14").status,
+        FindingStatus::Fail
+    );
+    let w13 = get(&f, "daily_coverage", "files-01/2026-W13");
+    assert_eq!(w13.status, FindingStatus::Pass, "{}", w13.summary);
+    assert!(w13.summary.contains("03:30:00+02:00"), "{}", w13.summary);
+    // AWS: the EXPIRED job leaves 14 March uncovered; PARTIAL still covers the 21st.
+    assert_eq!(
+        get(&f, "daily_coverage", "rds-prod/2026-03-14").status,
+        FindingStatus::Fail
+    );
+    assert!(get(&f, "daily_coverage", "rds-prod/2026-03-14")
+        .summary
+        .contains("EXPIRED"));
+    assert_eq!(
+        get(&f, "daily_coverage", "rds-prod/2026-03-21").status,
+        FindingStatus::Pass
+    );
+    assert_eq!(
+        get(&f, "daily_coverage", "pg-main/2026-03-18").status,
+        FindingStatus::Pass
+    );
+    assert_eq!(
+        get(&f, "daily_coverage", "k8s-velero/2026-03-22").status,
+        FindingStatus::Pass
+    );
+
+    // Completed cleanly: partial runs are named; a clean source passes.
+    let partial: Vec<&Finding> = f
+        .values()
+        .filter(|x| x.check_id == "backups.completed_cleanly" && x.status == FindingStatus::Fail)
+        .collect();
+    let names: Vec<&str> = partial.iter().map(|x| x.subject_id.as_str()).collect();
+    assert_eq!(partial.len(), 4, "{names:?}");
+    assert!(partial
+        .iter()
+        .any(|x| x.subject_id.starts_with("db-01/") && x.summary.contains("permission denied")));
+    assert!(partial
+        .iter()
+        .any(|x| x.subject_id.starts_with("files-01/") && x.summary.contains("rc 1")));
+    assert!(partial
+        .iter()
+        .any(|x| x.subject_id.starts_with("pg-main/main/20260301")
+            || x.summary.contains("error=true")));
+    assert!(partial.iter().any(|x| x.summary.contains("PARTIAL")));
+    assert_eq!(
+        get(&f, "completed_cleanly", "k8s-velero").status,
+        FindingStatus::Pass
+    );
+
+    // Recovery: restic failure recovered the same morning; borg's failure waited a week.
+    let rec: Vec<&Finding> = f
+        .values()
+        .filter(|x| x.check_id == "backups.recovery_after_failure")
+        .collect();
+    let restic_fail = rec
+        .iter()
+        .find(|x| x.subject_id.starts_with("db-01/run@"))
+        .unwrap();
+    assert_eq!(
+        restic_fail.status,
+        FindingStatus::Pass,
+        "{}",
+        restic_fail.summary
+    );
+    assert!(
+        restic_fail.summary.contains("exit 1"),
+        "{}",
+        restic_fail.summary
+    );
+    let borg_fail = rec
+        .iter()
+        .find(|x| x.subject_id.starts_with("files-01/run@"))
+        .unwrap();
+    assert_eq!(
+        borg_fail.status,
+        FindingStatus::Fail,
+        "{}",
+        borg_fail.summary
+    );
+    assert!(borg_fail.summary.contains("lock"), "{}", borg_fail.summary);
+    assert_eq!(
+        get(&f, "recovery_after_failure", "pg-main").status,
+        FindingStatus::Pass
+    );
+    let aws = rec
+        .iter()
+        .find(|x| x.subject_id.starts_with("rds-prod/"))
+        .unwrap();
+    // The daily job after the EXPIRED one finished 24.3 hours later: too late.
+    assert_eq!(aws.status, FindingStatus::Fail, "{}", aws.summary);
+    assert!(
+        aws.summary.contains("after the 24-hour window"),
+        "{}",
+        aws.summary
+    );
+    assert_eq!(aws.criteria, vec!["A1.2", "CC7.5"]);
+
+    // Restore tests: AWS failed validation then succeeded; Velero's only restore failed;
+    // the organisation-wide DR exercise passed; db-01 requires its own and has none.
+    let rds = get(&f, "restore_tested", "rds-prod/2026-Q1");
+    assert_eq!(rds.status, FindingStatus::Pass, "{}", rds.summary);
+    assert!(rds.summary.contains("1 other restore"), "{}", rds.summary);
+    assert_eq!(rds.criteria, vec!["A1.3"]);
+    let velero = get(&f, "restore_tested", "k8s-velero/2026-Q1");
+    assert_eq!(velero.status, FindingStatus::Fail, "{}", velero.summary);
+    assert_eq!(
+        get(&f, "restore_tested", "organization/2026-Q1").status,
+        FindingStatus::Pass
+    );
+    let db = get(&f, "restore_tested", "db-01/2026-Q1");
+    assert_eq!(db.status, FindingStatus::Fail);
+    assert!(db.summary.contains("no restore test"), "{}", db.summary);
+
+    // `check DIR` without the config gives the same findings.
+    let store = EvidenceStore::open(&out).unwrap();
+    let again = soc2_evidence_core::run_checks(&store, &default_checks_for("backups"));
+    assert_eq!(again.len(), f.len());
+}
+
+#[tokio::test]
+async fn a_corrupt_file_fails_its_source_and_keeps_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let cfg = config(
+        r#"
+[[backups.source]]
+name = "db-02"
+format = "restic"
+path = "restic/db-02/*.log"
+
+[[backups.source]]
+name = "pg-main"
+format = "pgbackrest"
+path = "pgbackrest/pg-main/*.json"
+"#,
+    );
+    let m = run(&cfg, &out).await;
+    let c = &m.collectors[0];
+    assert_eq!(c.status, CollectorStatus::Failed);
+    let err = c.error.as_deref().unwrap();
+    assert!(err.contains("db-02"), "{err}");
+    assert!(err.contains("backup-2026-03-02.log:3"), "{err}");
+    assert!(err.contains("not valid JSON"), "{err}");
+    let kept = fs::read_to_string(out.join("backups/jobs.jsonl.partial")).unwrap();
+    assert_eq!(kept.lines().count(), 31, "pg-main's records are kept");
+    assert!(
+        !kept.contains("db-02"),
+        "nothing of the failed source is written"
+    );
+    let sources = jsonl(&out.join("backups/sources.jsonl.partial"));
+    assert_eq!(sources[0]["data"]["status"], "failed");
+    let prov = fs::read_to_string(out.join("backups/provenance.json")).unwrap();
+    assert!(prov.contains("FAILED"), "{prov}");
+    // Checks never read incomplete evidence: they report an error instead.
+    let f = findings(&out);
+    assert!(f.values().all(|x| x.status == FindingStatus::Error));
+}
+
+#[test]
+fn config_errors_are_named() {
+    let err = Config::parse(
+        "[[backups.source]]\nname = \"a\"\nformat = \"restic\"\npath = \"x\"\nschedul = \"daily\"\n",
+        "soc2.toml",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("schedul"), "{err}");
+    let err = Config::parse("[backups]\nrecovery_hour = 3\n", "soc2.toml").unwrap_err();
+    assert!(err.to_string().contains("recovery_hour"), "{err}");
+    let err = Config::parse(
+        "[[backups.source]]\nname = \"a\"\nformat = \"tar\"\npath = \"x\"\n",
+        "soc2.toml",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("tar"), "{err}");
+    let cfg = Config::parse(
+        "[[backups.source]]\nname = \"a\"\nformat = \"borg\"\npath = \"x\"\ntimezone = \"Europe/Gotham\"\n",
+        "soc2.toml",
+    )
+    .unwrap();
+    let err = cfg.collectors().err().unwrap();
+    assert!(err.to_string().contains("Europe/Gotham"), "{err}");
+    let dup: BackupsConfig = toml::from_str(
+        "[[source]]\nname = \"a\"\nformat = \"borg\"\npath = \"x\"\n[[source]]\nname = \"a\"\nformat = \"borg\"\npath = \"y\"\n",
+    )
+    .unwrap();
+    assert!(BackupsCollector::new(dup, Path::new(".")).is_err());
+    assert_eq!(config(GOOD).checks().len(), 4);
+    assert_eq!(backups::checks(backups::CheckSettings::default()).len(), 4);
+}
+
+#[tokio::test]
+async fn a_glob_matching_nothing_fails_the_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let cfg =
+        config("[[backups.source]]\nname = \"x\"\nformat = \"jsonl\"\npath = \"nothing/*\"\n");
+    let m = run(&cfg, &out).await;
+    let err = m.collectors[0].error.as_deref().unwrap();
+    assert!(err.contains("no files match"), "{err}");
+}
