@@ -28,6 +28,10 @@ pub struct Config {
     #[cfg(feature = "command")]
     #[serde(default)]
     pub command: Vec<crate::command::CommandConfig>,
+    /// `[okta]`: the Okta collector.
+    #[cfg(feature = "okta")]
+    #[serde(default)]
+    pub okta: Option<crate::okta::OktaConfig>,
     /// Directory relative paths in the file are resolved against (the file's own directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -80,6 +84,10 @@ impl Config {
                 &self.base_dir,
             )?));
         }
+        #[cfg(feature = "okta")]
+        if let Some(okta) = &self.okta {
+            out.push(Box::new(okta.build()?));
+        }
         Ok(out)
     }
 
@@ -88,6 +96,10 @@ impl Config {
         #[allow(unused_mut)]
         let mut out: Vec<Box<dyn Check>> = Vec::new();
         // Each collector module appends its checks here, configured from its section.
+        #[cfg(feature = "okta")]
+        if let Some(okta) = &self.okta {
+            out.extend(crate::okta::checks(&okta.check_settings()));
+        }
         out
     }
 }
@@ -97,6 +109,8 @@ impl Config {
 pub fn default_checks_for(collector_type: &str) -> Vec<Box<dyn Check>> {
     #[allow(clippy::match_single_binding)]
     match collector_type {
+        #[cfg(feature = "okta")]
+        "okta" => crate::okta::checks(&crate::okta::OktaCheckSettings::default()),
         _ => Vec::new(),
     }
 }

@@ -26,5 +26,7 @@
 #[cfg(feature = "command")]
 pub mod command;
 mod config;
+#[cfg(feature = "okta")]
+pub mod okta;
 
 pub use config::{default_checks_for, Config, OrganizationConfig};
