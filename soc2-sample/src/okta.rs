@@ -19,8 +19,8 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
@@ -115,6 +115,7 @@ impl Default for ServerOptions {
 pub struct OktaServer {
     server: MockServer,
     token: String,
+    requests: Arc<AtomicU64>,
 }
 
 impl OktaServer {
@@ -126,6 +127,12 @@ impl OktaServer {
     /// The SSWS token the server accepts.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// Requests the fake has answered (429s and 401s included; narrower mocks mounted over it
+    /// are not counted).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
     }
 
     /// The wiremock server, to mount extra (higher-priority) mocks or read received requests.
@@ -188,14 +195,20 @@ pub async fn serve(org: OktaOrg, options: ServerOptions) -> OktaServer {
     }
     let server = builder.start().await;
     let token = options.token.clone();
-    let responder = FakeOkta::new(org, options, server.uri());
+    let requests = Arc::new(AtomicU64::new(0));
+    let mut responder = FakeOkta::new(org, options, server.uri());
+    responder.requests = Arc::clone(&requests);
     // Lowest priority, so tests can mount narrower mocks over it.
     Mock::given(wiremock::matchers::any())
         .respond_with(responder)
         .with_priority(u8::MAX)
         .mount(&server)
         .await;
-    OktaServer { server, token }
+    OktaServer {
+        server,
+        token,
+        requests,
+    }
 }
 
 struct FakeOkta {
@@ -204,6 +217,8 @@ struct FakeOkta {
     base: String,
     limited: AtomicBool,
     counters: Mutex<HashMap<&'static str, u64>>,
+    requests: Arc<AtomicU64>,
+    user_index: HashMap<String, usize>,
 }
 
 fn query(req: &Request) -> HashMap<String, String> {
@@ -239,12 +254,20 @@ fn not_found(what: &str) -> ResponseTemplate {
 
 impl FakeOkta {
     fn new(org: OktaOrg, options: ServerOptions, base: String) -> Self {
+        let user_index = org
+            .users
+            .iter()
+            .enumerate()
+            .filter_map(|(i, u)| u["id"].as_str().map(|id| (id.to_string(), i)))
+            .collect();
         Self {
+            user_index,
             org,
             options,
             base,
             limited: AtomicBool::new(false),
             counters: Mutex::new(HashMap::new()),
+            requests: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -378,7 +401,7 @@ impl FakeOkta {
     }
 
     fn user(&self, id: &str) -> Option<&Value> {
-        self.org.users.iter().find(|u| u["id"] == id)
+        self.user_index.get(id).and_then(|i| self.org.users.get(*i))
     }
 
     fn page_limit(&self, q: &HashMap<String, String>, default: usize, cap: usize) -> usize {
@@ -578,6 +601,7 @@ fn url_for(base: &str, path: &str) -> Option<url::Url> {
 
 impl Respond for FakeOkta {
     fn respond(&self, req: &Request) -> ResponseTemplate {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let (family, t) = self.route(req);
         let t = match family {
             "auth" | "limited" => t,
