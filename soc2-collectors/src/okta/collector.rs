@@ -545,9 +545,7 @@ impl OktaCollector {
                 count += 1;
                 sink.emit(SYSTEM_LOG, &event)?;
             }
-            if count % 10_000 < 1000 && count >= 10_000 {
-                ctx.message(&format!("System Log: {count} events"));
-            }
+            ctx.message(&format!("System Log: {count} events"));
         }
         rec.note(format!(
             "Bounded query since {since} until {until} (exclusive) over the event types in the \
