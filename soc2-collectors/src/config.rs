@@ -32,6 +32,10 @@ pub struct Config {
     #[cfg(feature = "backups")]
     #[serde(default)]
     pub backups: Option<crate::backups::BackupsConfig>,
+    /// `[okta]`: the Okta collector.
+    #[cfg(feature = "okta")]
+    #[serde(default)]
+    pub okta: Option<crate::okta::OktaConfig>,
     /// Directory relative paths in the file are resolved against (the file's own directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -91,6 +95,10 @@ impl Config {
                 &self.base_dir,
             )?));
         }
+        #[cfg(feature = "okta")]
+        if let Some(okta) = &self.okta {
+            out.push(Box::new(okta.build()?));
+        }
         Ok(out)
     }
 
@@ -105,6 +113,10 @@ impl Config {
                 recovery_hours: b.recovery_hours,
             }));
         }
+        #[cfg(feature = "okta")]
+        if let Some(okta) = &self.okta {
+            out.extend(crate::okta::checks(&okta.check_settings()));
+        }
         out
     }
 }
@@ -116,6 +128,8 @@ pub fn default_checks_for(collector_type: &str) -> Vec<Box<dyn Check>> {
     match collector_type {
         #[cfg(feature = "backups")]
         "backups" => crate::backups::checks(crate::backups::CheckSettings::default()),
+        #[cfg(feature = "okta")]
+        "okta" => crate::okta::checks(&crate::okta::OktaCheckSettings::default()),
         _ => Vec::new(),
     }
 }

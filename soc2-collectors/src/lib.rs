@@ -28,5 +28,7 @@ pub mod backups;
 #[cfg(feature = "command")]
 pub mod command;
 mod config;
+#[cfg(feature = "okta")]
+pub mod okta;
 
 pub use config::{default_checks_for, Config, OrganizationConfig};

@@ -1,0 +1,241 @@
+//! `[okta]`: where the org is, how to authenticate, what to keep, and the check thresholds.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use soc2_evidence_core::config::{require_secret, ConfigError};
+use soc2_evidence_core::http::{RetryPolicy, Secret};
+
+use super::collector::OktaCollector;
+
+/// Default environment variable holding the SSWS API token.
+pub const DEFAULT_TOKEN_ENV: &str = "OKTA_API_TOKEN";
+/// Default profile attribute holding a person's termination date.
+pub const DEFAULT_TERMINATION_ATTRIBUTE: &str = "terminationDate";
+/// Default number of per-user requests in flight.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Default (and Okta's largest) page size for user and group-member lists.
+pub const DEFAULT_PAGE_SIZE: u32 = 200;
+
+fn default_token_env() -> String {
+    DEFAULT_TOKEN_ENV.into()
+}
+fn default_termination_attribute() -> String {
+    DEFAULT_TERMINATION_ATTRIBUTE.into()
+}
+fn default_concurrency() -> usize {
+    DEFAULT_CONCURRENCY
+}
+fn default_page_size() -> u32 {
+    DEFAULT_PAGE_SIZE
+}
+fn default_deprovision_hours() -> u32 {
+    OktaCheckSettings::default().deprovision_within_hours
+}
+fn default_dormant_days() -> u32 {
+    OktaCheckSettings::default().dormant_days
+}
+fn default_min_length() -> u32 {
+    OktaCheckSettings::default().password_min_length
+}
+fn default_max_lockout() -> u32 {
+    OktaCheckSettings::default().password_max_lockout_attempts
+}
+
+/// The `[okta]` section of `soc2.toml`.
+///
+/// ```toml
+/// [okta]
+/// base_url = "https://acme.okta.com"       # or a custom domain
+/// token_env = "OKTA_API_TOKEN"             # SSWS API token, read from the environment
+/// termination_attribute = "terminationDate"
+/// profile_attributes = ["title", "employeeNumber"]
+/// concurrency = 16                         # per-user requests in flight, at most
+/// deprovision_within_hours = 24
+/// dormant_days = 90
+/// password_min_length = 12
+/// password_max_lockout_attempts = 10
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OktaConfig {
+    /// The org URL, e.g. `https://acme.okta.com`.
+    pub base_url: String,
+    /// Environment variable holding the SSWS API token (default `OKTA_API_TOKEN`).
+    #[serde(default = "default_token_env")]
+    pub token_env: String,
+    /// Profile attribute holding a person's termination date (default `terminationDate`).
+    #[serde(default = "default_termination_attribute")]
+    pub termination_attribute: String,
+    /// Extra profile attributes to keep on each user record.
+    #[serde(default)]
+    pub profile_attributes: Vec<String>,
+    /// Per-user requests in flight, at most (default 16); fewer when Okta's rate-limit
+    /// headers say the window is running low.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Page size for user and group-member lists (1–200, default 200).
+    #[serde(default = "default_page_size")]
+    pub page_size: u32,
+    /// Hours after the termination date by which the account must be deactivated.
+    #[serde(default = "default_deprovision_hours")]
+    pub deprovision_within_hours: u32,
+    /// Days without a sign-in after which an ACTIVE account counts as dormant.
+    #[serde(default = "default_dormant_days")]
+    pub dormant_days: u32,
+    /// Smallest acceptable password minimum length.
+    #[serde(default = "default_min_length")]
+    pub password_min_length: u32,
+    /// Largest acceptable number of failed attempts before lockout (0, "never", fails).
+    #[serde(default = "default_max_lockout")]
+    pub password_max_lockout_attempts: u32,
+}
+
+impl OktaConfig {
+    fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            section: "okta".into(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Checks what serde cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = url::Url::parse(self.base_url.trim())
+            .map_err(|e| Self::invalid("base_url", format!("{:?}: {e}", self.base_url)))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(Self::invalid(
+                "base_url",
+                "must be the org URL, e.g. https://acme.okta.com",
+            ));
+        }
+        if self.token_env.trim().is_empty() {
+            return Err(Self::invalid("token_env", "is empty"));
+        }
+        if self.termination_attribute.trim().is_empty() {
+            return Err(Self::invalid("termination_attribute", "is empty"));
+        }
+        if !(1..=64).contains(&self.concurrency) {
+            return Err(Self::invalid("concurrency", "must be between 1 and 64"));
+        }
+        if !(1..=200).contains(&self.page_size) {
+            return Err(Self::invalid(
+                "page_size",
+                "must be between 1 and 200 (Okta's largest page)",
+            ));
+        }
+        for (key, v) in [
+            ("deprovision_within_hours", self.deprovision_within_hours),
+            ("dormant_days", self.dormant_days),
+            ("password_min_length", self.password_min_length),
+            (
+                "password_max_lockout_attempts",
+                self.password_max_lockout_attempts,
+            ),
+        ] {
+            if v == 0 {
+                return Err(Self::invalid(key, "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The check thresholds this section sets.
+    pub fn check_settings(&self) -> OktaCheckSettings {
+        OktaCheckSettings {
+            deprovision_within_hours: self.deprovision_within_hours,
+            dormant_days: self.dormant_days,
+            password_min_length: self.password_min_length,
+            password_max_lockout_attempts: self.password_max_lockout_attempts,
+        }
+    }
+
+    /// Builds the collector, reading the token from `token_env`.
+    pub fn build(&self) -> Result<OktaCollector, ConfigError> {
+        self.validate()?;
+        let token = require_secret("okta", &self.token_env, "Okta API token (SSWS)")?;
+        let mut settings = OktaSettings::new(self.base_url.trim(), token);
+        settings.termination_attribute = self.termination_attribute.clone();
+        settings.profile_attributes = self.profile_attributes.clone();
+        settings.concurrency = self.concurrency;
+        settings.page_size = self.page_size;
+        OktaCollector::new(settings)
+    }
+}
+
+/// Everything the collector needs, for use as a library without a config file or env vars.
+///
+/// ```
+/// use soc2_collectors::okta::{OktaCollector, OktaSettings};
+/// use soc2_evidence_core::http::Secret;
+/// let mut settings = OktaSettings::new("https://acme.okta.com", Secret::new("00example"));
+/// settings.profile_attributes = vec!["title".into()];
+/// let collector = OktaCollector::new(settings).unwrap();
+/// assert!(!format!("{collector:?}").contains("00example"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct OktaSettings {
+    /// The org URL.
+    pub base_url: String,
+    /// The SSWS API token.
+    pub token: Secret,
+    /// Profile attribute holding the termination date.
+    pub termination_attribute: String,
+    /// Extra profile attributes to keep.
+    pub profile_attributes: Vec<String>,
+    /// Per-user requests in flight, at most.
+    pub concurrency: usize,
+    /// Page size for user and group-member lists (≤ 200).
+    pub page_size: u32,
+    /// Retry policy for every request.
+    pub retry: RetryPolicy,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+impl OktaSettings {
+    /// Settings with the defaults for everything but the org URL and token.
+    pub fn new(base_url: &str, token: Secret) -> Self {
+        Self {
+            base_url: base_url.to_string(),
+            token,
+            termination_attribute: DEFAULT_TERMINATION_ATTRIBUTE.into(),
+            profile_attributes: Vec::new(),
+            concurrency: DEFAULT_CONCURRENCY,
+            page_size: DEFAULT_PAGE_SIZE,
+            retry: RetryPolicy::default(),
+            timeout: soc2_evidence_core::http::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// Thresholds of the Okta checks.
+///
+/// ```
+/// use soc2_collectors::okta::OktaCheckSettings;
+/// let strict = OktaCheckSettings { password_min_length: 14, ..OktaCheckSettings::default() };
+/// assert_eq!(strict.dormant_days, 90);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OktaCheckSettings {
+    /// Hours after the termination date by which the account must be deactivated (24).
+    pub deprovision_within_hours: u32,
+    /// Days without a sign-in before the period end that make an ACTIVE account dormant (90).
+    pub dormant_days: u32,
+    /// Smallest acceptable password minimum length (12).
+    pub password_min_length: u32,
+    /// Largest acceptable failed attempts before lockout (10).
+    pub password_max_lockout_attempts: u32,
+}
+
+impl Default for OktaCheckSettings {
+    fn default() -> Self {
+        Self {
+            deprovision_within_hours: 24,
+            dormant_days: 90,
+            password_min_length: 12,
+            password_max_lockout_attempts: 10,
+        }
+    }
+}

@@ -1,0 +1,562 @@
+//! The Okta collector and its checks, end to end through the runner, against the sample Okta
+//! server (`soc2_sample::okta`) and narrower mocks mounted over it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use soc2_collectors::okta::{self, OktaCheckSettings, OktaCollector, OktaSettings};
+use soc2_evidence_core::http::{RetryPolicy, Secret};
+use soc2_evidence_core::{CollectorStatus, RunManifest, Runner};
+use soc2_sample::okta as sample;
+use wiremock::matchers::{method, path, path_regex, query_param};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+const PERIOD: &str = "2026-01-01..2026-06-30";
+
+fn collector(base_url: &str, token: &str) -> OktaCollector {
+    let mut s = OktaSettings::new(base_url, Secret::new(token));
+    s.profile_attributes = vec!["title".into(), "employeeNumber".into()];
+    s.retry = RetryPolicy {
+        initial_backoff: Duration::from_millis(10),
+        ..RetryPolicy::default()
+    };
+    OktaCollector::new(s).unwrap()
+}
+
+async fn run(c: OktaCollector, out: &Path) -> RunManifest {
+    Runner::new()
+        .collector(Box::new(c))
+        .checks(okta::checks(&OktaCheckSettings::default()))
+        .run(PERIOD.parse().unwrap(), out)
+        .await
+        .unwrap()
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn population(out: &Path, name: &str) -> Vec<Value> {
+    lines(&out.join(format!("okta/{name}.jsonl")))
+}
+
+fn provenance(out: &Path, name: &str) -> Value {
+    let doc: Value =
+        serde_json::from_slice(&fs::read(out.join("okta/provenance.json")).unwrap()).unwrap();
+    doc["populations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["population"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no provenance for {name}"))
+}
+
+fn endpoint<'a>(prov: &'a Value, label: &str) -> &'a Value {
+    prov["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["endpoint"] == label)
+        .unwrap_or_else(|| panic!("no endpoint {label} in {prov:#}"))
+}
+
+/// Every file under the run directory, as text.
+fn all_output(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(all_output(&p));
+        } else {
+            out.push((p.display().to_string(), fs::read_to_string(&p).unwrap()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn acme_sample_org_collects_everything_and_finds_exactly_the_planted_failures() {
+    let okta = sample::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(collector(&okta.base_url(), okta.token()), &out).await;
+    let c = &m.collectors[0];
+    assert_eq!(c.status, CollectorStatus::Ok, "{:?}", c.error);
+    assert_eq!(c.collector_type, "okta");
+
+    // Users: 10 listed unfiltered over 3 pages of 4, plus 2 only behind the filter.
+    let users = population(&out, "users");
+    assert_eq!(users.len(), 12);
+    let frank = users
+        .iter()
+        .find(|u| u["data"]["login"] == "frank@acme.example")
+        .expect("DEPROVISIONED users are collected");
+    assert_eq!(frank["data"]["status"], "DEPROVISIONED");
+    assert_eq!(frank["data"]["termination_date"], "2026-03-13");
+    assert_eq!(frank["kind"], "okta.user");
+    assert_eq!(frank["data"]["profile"]["title"], "Sales team");
+    let prov = provenance(&out, "users");
+    assert_eq!(prov["complete"], true);
+    assert_eq!(prov["records_received"], 12);
+    assert_eq!(prov["records_written"], 12);
+    let unfiltered = endpoint(&prov, "/api/v1/users");
+    assert_eq!(unfiltered["pages"], 3, "the 429 is retried, not counted");
+    assert_eq!(unfiltered["records_received"], 10);
+    let deprov = endpoint(&prov, "/api/v1/users?filter=DEPROVISIONED");
+    assert_eq!(
+        deprov["parameters"]["filter"],
+        "status eq \"DEPROVISIONED\""
+    );
+    assert_eq!(deprov["records_received"], 2);
+    assert_eq!(prov["pages"], 4);
+
+    // The one 429 was answered by waiting and retrying the same request.
+    let received = okta.server().server().received_requests().await.unwrap();
+    let first_pages = received
+        .iter()
+        .filter(|r| r.url.path() == "/api/v1/users" && r.url.query() == Some("limit=200"))
+        .count();
+    assert_eq!(first_pages, 2, "429, then the retry");
+
+    // Factors: type/status/dates only.
+    let factors = population(&out, "factors");
+    assert_eq!(factors.len(), 15);
+    let dev_factor = factors
+        .iter()
+        .find(|f| f["subject_id"] == "00u1dev0000000000004")
+        .unwrap();
+    assert_eq!(dev_factor["data"]["status"], "PENDING_ACTIVATION");
+    let keys: BTreeSet<&str> = dev_factor["data"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from([
+            "user_id",
+            "factor_id",
+            "factor_type",
+            "provider",
+            "vendor_name",
+            "status",
+            "created",
+            "last_updated"
+        ])
+    );
+    let prov = provenance(&out, "factors");
+    assert_eq!(endpoint(&prov, "/api/v1/users/{id}/factors")["pages"], 12);
+    assert_eq!(prov["records_received"], 15);
+
+    // Admin roles: direct, and through the group resolved to its members.
+    let roles = population(&out, "admin_roles");
+    let held: BTreeMap<String, (String, String, Value)> = roles
+        .iter()
+        .map(|r| {
+            let d = &r["data"];
+            (
+                d["login"].as_str().unwrap().to_string(),
+                (
+                    d["role_type"].as_str().unwrap().to_string(),
+                    d["assignment_type"].as_str().unwrap().to_string(),
+                    d["group_name"].clone(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(roles.len(), 3, "{held:?}");
+    assert_eq!(
+        held["alice@acme.example"],
+        ("SUPER_ADMIN".into(), "USER".into(), Value::Null)
+    );
+    for who in ["bob@acme.example", "carol@acme.example"] {
+        assert_eq!(
+            held[who],
+            ("ORG_ADMIN".into(), "GROUP".into(), "Platform Admins".into())
+        );
+    }
+    let prov = provenance(&out, "admin_roles");
+    assert_eq!(
+        endpoint(&prov, "/api/v1/iam/assignees/users")["pages"],
+        2,
+        "assignees page in the body"
+    );
+    assert_eq!(
+        endpoint(&prov, "/api/v1/iam/assignees/users")["records_received"],
+        3
+    );
+    assert_eq!(
+        endpoint(&prov, "/api/v1/groups/{id}/users")["records_received"],
+        2
+    );
+
+    // System Log: bounded query, 3 pages of at most 10, privilege changes kept though the
+    // role is gone.
+    let events = population(&out, "system_log");
+    assert_eq!(events.len(), 24);
+    let prov = provenance(&out, "system_log");
+    let logs = endpoint(&prov, "/api/v1/logs");
+    assert_eq!(logs["pages"], 3);
+    assert_eq!(logs["parameters"]["since"], "2026-01-01T00:00:00.000Z");
+    assert_eq!(logs["parameters"]["until"], "2026-07-01T00:00:00.000Z");
+    assert!(logs["parameters"]["filter"]
+        .as_str()
+        .unwrap()
+        .contains("eventType eq \"user.account.privilege.revoke\""));
+    let jonas: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["data"]["targets"][0]["alternate_id"] == "jonas@acme.example")
+        .collect();
+    assert_eq!(jonas.len(), 2);
+    assert_eq!(
+        jonas[0]["data"]["privilege_granted"],
+        "Help Desk administrator"
+    );
+    assert_eq!(
+        jonas[1]["data"]["privilege_revoked"],
+        "Help Desk administrator"
+    );
+
+    // Policies with their rules.
+    let policies = population(&out, "policies");
+    assert_eq!(policies.len(), 4);
+    let signon = policies
+        .iter()
+        .find(|p| p["data"]["type"] == "OKTA_SIGN_ON")
+        .unwrap();
+    assert_eq!(signon["data"]["rules"].as_array().unwrap().len(), 2);
+
+    // Findings: exactly the planted failures fail; every check also passes someone.
+    let findings = lines(&out.join("findings.jsonl"));
+    let fails: BTreeSet<(String, String)> = findings
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .map(|f| {
+            (
+                f["check_id"].as_str().unwrap().to_string(),
+                f["subject_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let planted: BTreeSet<(String, String)> = okta
+        .failures()
+        .iter()
+        .map(|f| (f.check_id.to_string(), f.subject_id.clone()))
+        .collect();
+    assert_eq!(fails, planted, "{findings:#?}");
+    for check in okta::checks(&OktaCheckSettings::default()) {
+        assert!(
+            findings
+                .iter()
+                .any(|f| f["check_id"] == check.id() && f["status"] == "pass"),
+            "{} has no passing finding",
+            check.id()
+        );
+    }
+    assert!(
+        findings.iter().all(|f| f["status"] != "error"),
+        "{findings:#?}"
+    );
+    let frank = findings
+        .iter()
+        .find(|f| f["check_id"] == "okta.timely_deprovisioning" && f["status"] == "fail")
+        .unwrap();
+    let summary = frank["summary"].as_str().unwrap();
+    assert!(summary.contains("deactivated 2026-03-16"), "{summary}");
+    assert!(summary.contains("signed in after termination"), "{summary}");
+    assert_eq!(m.findings.fail, 6);
+}
+
+#[tokio::test]
+async fn pending_factor_secret_never_reaches_any_output_file() {
+    let okta = sample::serve(sample::acme(), sample::ServerOptions::default()).await;
+    // The fixture does carry the secret, so this test can fail.
+    let raw = reqwest_free_get(
+        &okta.base_url(),
+        "/api/v1/users/00u1dev0000000000004/factors",
+    )
+    .await;
+    assert!(raw.contains(sample::PENDING_TOTP_SECRET) && raw.contains("sharedSecret"));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(collector(&okta.base_url(), okta.token()), &out).await;
+    assert_eq!(m.collectors[0].status, CollectorStatus::Ok);
+    let files = all_output(&out);
+    assert!(files.iter().any(|(p, _)| p.ends_with("okta/factors.jsonl")));
+    for (p, text) in &files {
+        for needle in [
+            sample::PENDING_TOTP_SECRET,
+            "sharedSecret",
+            "shared_secret",
+            "qrcode",
+            "/lifecycle/activate",
+            "_embedded",
+            sample::TOKEN,
+        ] {
+            assert!(!text.contains(needle), "{p} contains {needle:?}");
+        }
+    }
+}
+
+/// A GET through the toolkit (the tests have no other HTTP client), for checking fixtures.
+async fn reqwest_free_get(base: &str, path: &str) -> String {
+    let client = soc2_evidence_core::http::HttpClient::builder(base)
+        .auth(soc2_evidence_core::http::Auth::Ssws(Secret::new(
+            sample::TOKEN,
+        )))
+        .build()
+        .unwrap();
+    String::from_utf8(client.get(path, &[]).await.unwrap().body().to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn rejected_token_names_the_org_never_the_token() {
+    let okta = sample::serve(sample::acme(), sample::ServerOptions::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let wrong = "00WrongTokenValue-zzz-91kq";
+    let m = run(collector(&okta.base_url(), wrong), &out).await;
+    let c = &m.collectors[0];
+    assert_eq!(c.status, CollectorStatus::Failed);
+    let err = c.error.as_deref().unwrap();
+    assert!(err.contains("rejected the API token"), "{err}");
+    assert!(err.contains(&okta.base_url()), "{err}");
+    assert!(!err.contains(wrong), "{err}");
+    for (p, text) in all_output(&out) {
+        assert!(!text.contains(wrong), "{p} contains the token");
+    }
+}
+
+#[tokio::test]
+async fn malformed_page_fails_naming_the_endpoint_and_nothing_is_complete() {
+    let okta = sample::serve(
+        sample::acme(),
+        sample::ServerOptions {
+            users_page: 4,
+            ..sample::ServerOptions::default()
+        },
+    )
+    .await;
+    // The second page of users is cut off mid-record.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users"))
+        .and(query_param("after", "00u1dev0000000000004"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r#"[{"id":"00u1erin000000000005","sta"#, "application/json"),
+        )
+        .mount(okta.server())
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(collector(&okta.base_url(), okta.token()), &out).await;
+    let c = &m.collectors[0];
+    assert_eq!(c.status, CollectorStatus::Failed);
+    let err = c.error.as_deref().unwrap();
+    assert!(err.contains("/api/v1/users"), "{err}");
+    assert!(err.contains("could not decode"), "{err}");
+    assert!(!out.join("okta/users.jsonl").exists());
+    let partial = lines(&out.join("okta/users.jsonl.partial"));
+    assert_eq!(partial.len(), 4, "the first page is kept, as partial");
+    let doc: Value =
+        serde_json::from_slice(&fs::read(out.join("okta/provenance.json")).unwrap()).unwrap();
+    assert_eq!(doc["complete"], false);
+    for p in doc["populations"].as_array().unwrap() {
+        assert_eq!(p["complete"], false, "{}", p["population"]);
+    }
+    // Checks never read partial evidence: they report errors, not passes.
+    let findings = lines(&out.join("findings.jsonl"));
+    assert!(
+        findings.iter().all(|f| f["status"] == "error"),
+        "{findings:#?}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_log_page_with_a_next_link_ends_paging() {
+    let okta = sample::serve(sample::acme(), sample::ServerOptions::default()).await;
+    let next = format!(
+        "{}/api/v1/logs?after=1760000000000_0&limit=1000",
+        okta.base_url()
+    );
+    Mock::given(method("GET"))
+        .and(path("/api/v1/logs"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw("[]", "application/json")
+                .append_header("link", format!("<{next}>; rel=\"next\"").as_str()),
+        )
+        .expect(1)
+        .mount(okta.server())
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(collector(&okta.base_url(), okta.token()), &out).await;
+    assert_eq!(
+        m.collectors[0].status,
+        CollectorStatus::Ok,
+        "{:?}",
+        m.collectors[0].error
+    );
+    assert!(population(&out, "system_log").is_empty());
+    assert_eq!(provenance(&out, "system_log")["pages"], 1);
+}
+
+/// A per-family limit of `limit` requests per epoch second, enforced with 429s, with honest
+/// `X-Rate-Limit-*` headers: what Okta does.
+struct Enforcing {
+    limit: u64,
+    window: Mutex<BTreeMap<String, (u64, u64)>>,
+    throttled: Arc<AtomicU64>,
+    served: Arc<AtomicU64>,
+}
+
+impl Respond for Enforcing {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let family = req.url.path().rsplit('/').next().unwrap().to_string();
+        let used = {
+            let mut w = self.window.lock().unwrap();
+            let e = w.entry(family.clone()).or_insert((now, 0));
+            if e.0 != now {
+                *e = (now, 0);
+            }
+            e.1 += 1;
+            e.1
+        };
+        let headers = |t: ResponseTemplate, remaining: u64| {
+            t.insert_header("X-Rate-Limit-Limit", self.limit.to_string().as_str())
+                .insert_header("X-Rate-Limit-Remaining", remaining.to_string().as_str())
+                .insert_header("X-Rate-Limit-Reset", (now + 1).to_string().as_str())
+        };
+        if used > self.limit {
+            self.throttled.fetch_add(1, Ordering::SeqCst);
+            return headers(
+                ResponseTemplate::new(429).set_body_raw(
+                    r#"{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit due to too many requests.","errorLink":"E0000047","errorId":"oaeTest","errorCauses":[]}"#,
+                    "application/json",
+                ),
+                0,
+            );
+        }
+        self.served.fetch_add(1, Ordering::SeqCst);
+        let body = if family == "factors" {
+            r#"[{"id":"opf1","factorType":"push","provider":"OKTA","status":"ACTIVE","created":"2025-01-01T00:00:00.000Z","lastUpdated":"2025-01-01T00:00:00.000Z"}]"#
+        } else {
+            "[]"
+        };
+        headers(
+            ResponseTemplate::new(200)
+                .set_body_raw(body, "application/json")
+                .set_delay(Duration::from_millis(5)),
+            self.limit - used,
+        )
+    }
+}
+
+#[tokio::test]
+async fn per_user_calls_slow_down_before_the_rate_limit() {
+    let okta = sample::serve(sample::synthetic(30), sample::ServerOptions::default()).await;
+    let throttled = Arc::new(AtomicU64::new(0));
+    let served = Arc::new(AtomicU64::new(0));
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/v1/users/[^/]+/(factors|roles)$"))
+        .respond_with(Enforcing {
+            limit: 20,
+            window: Mutex::new(BTreeMap::new()),
+            throttled: throttled.clone(),
+            served: served.clone(),
+        })
+        .mount(okta.server())
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut settings = OktaSettings::new(&okta.base_url(), Secret::new(okta.token()));
+    settings.concurrency = 8;
+    let m = Runner::new()
+        .collector(Box::new(OktaCollector::new(settings).unwrap()))
+        .run(PERIOD.parse().unwrap(), &out)
+        .await
+        .unwrap();
+    assert_eq!(
+        m.collectors[0].status,
+        CollectorStatus::Ok,
+        "{:?}",
+        m.collectors[0].error
+    );
+    assert_eq!(served.load(Ordering::SeqCst), 60);
+    assert_eq!(
+        throttled.load(Ordering::SeqCst),
+        0,
+        "the collector ran into the limit instead of slowing before it"
+    );
+    assert_eq!(population(&out, "factors").len(), 30);
+    let notes = provenance(&out, "factors")["notes"].to_string();
+    assert!(
+        notes.contains("slowed by Okta's rate-limit headers"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn config_section_defaults_validation_and_secret_lookup() {
+    let config = soc2_collectors::Config::parse(
+        r#"
+        [okta]
+        base_url = "https://acme.okta.com"
+        token_env = "SOC2_TEST_OKTA_TOKEN_UNSET"
+        dormant_days = 60
+        "#,
+        "soc2.toml",
+    )
+    .unwrap();
+    let section = config.okta.as_ref().unwrap();
+    assert_eq!(section.termination_attribute, "terminationDate");
+    assert_eq!(section.concurrency, okta::DEFAULT_CONCURRENCY);
+    assert_eq!(
+        section.check_settings(),
+        OktaCheckSettings {
+            dormant_days: 60,
+            ..OktaCheckSettings::default()
+        }
+    );
+    assert_eq!(config.checks().len(), 7);
+    let err = config.collectors().err().unwrap().to_string();
+    assert!(err.contains("SOC2_TEST_OKTA_TOKEN_UNSET"), "{err}");
+
+    let err = soc2_collectors::Config::parse(
+        "[okta]\nbase_url = \"https://acme.okta.com\"\ndormant_dayz = 3\n",
+        "soc2.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("dormant_dayz"), "{err}");
+
+    let mut bad = section.clone();
+    bad.concurrency = 0;
+    assert!(bad
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("concurrency"));
+    bad = section.clone();
+    bad.base_url = "acme.okta.com".into();
+    assert!(bad.validate().unwrap_err().to_string().contains("base_url"));
+    assert_eq!(soc2_collectors::default_checks_for("okta").len(), 7);
+}

@@ -1,0 +1,561 @@
+//! The Okta checks on hand-made evidence: each branch of each check, passing and failing on
+//! purpose, through the runner (so they read the evidence exactly as `check DIR` would).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use soc2_collectors::okta::{
+    checks, LogParty, OktaAdminRole, OktaCheckSettings, OktaFactor, OktaLogEvent, OktaPolicy,
+    OktaPolicyRule, OktaUser, ADMIN_ROLES, FACTORS, POLICIES, SYSTEM_LOG, USERS,
+};
+use soc2_evidence_core::{
+    async_trait, CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt,
+    ProvenanceRecorder, Runner,
+};
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+#[derive(Default)]
+struct Fixture {
+    users: Vec<OktaUser>,
+    factors: Vec<OktaFactor>,
+    roles: Vec<OktaAdminRole>,
+    events: Vec<OktaLogEvent>,
+    policies: Vec<OktaPolicy>,
+}
+
+#[async_trait]
+impl Collector for Fixture {
+    fn name(&self) -> &str {
+        "okta"
+    }
+    async fn collect(
+        &self,
+        _ctx: &CollectContext,
+        sink: &mut dyn EvidenceSink,
+    ) -> Result<(), CollectError> {
+        for u in &self.users {
+            sink.emit(USERS, u)?;
+        }
+        for f in &self.factors {
+            sink.emit(FACTORS, f)?;
+        }
+        for r in &self.roles {
+            sink.emit(ADMIN_ROLES, r)?;
+        }
+        for e in &self.events {
+            sink.emit(SYSTEM_LOG, e)?;
+        }
+        for p in &self.policies {
+            sink.emit(POLICIES, p)?;
+        }
+        for pop in [USERS, FACTORS, ADMIN_ROLES, SYSTEM_LOG, POLICIES] {
+            sink.provenance(
+                ProvenanceRecorder::new(pop, "k", "fixture", "okta", "1").finish(true),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// (check id, subject) → (status, summary).
+type Results = BTreeMap<(String, String), (String, String)>;
+
+async fn check(fixture: Fixture, settings: OktaCheckSettings) -> Results {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    Runner::new()
+        .collector(Box::new(fixture))
+        .checks(checks(&settings))
+        .run("2026-01-01..2026-06-30".parse().unwrap(), &out)
+        .await
+        .unwrap();
+    std::fs::read_to_string(out.join("findings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Value = serde_json::from_str(l).unwrap();
+            let s = |k: &str| f[k].as_str().unwrap().to_string();
+            (
+                (s("check_id"), s("subject_id")),
+                (s("status"), s("summary")),
+            )
+        })
+        .collect()
+}
+
+fn status<'a>(r: &'a Results, check: &str, subject: &str) -> &'a str {
+    r.get(&(check.to_string(), subject.to_string()))
+        .map(|(s, _)| s.as_str())
+        .unwrap_or("none")
+}
+
+fn summary<'a>(r: &'a Results, check: &str, subject: &str) -> &'a str {
+    &r[&(check.to_string(), subject.to_string())].1
+}
+
+fn user(id: &str, status: &str) -> OktaUser {
+    OktaUser {
+        id: id.into(),
+        status: status.into(),
+        created: Some(t("2024-01-01T00:00:00Z")),
+        activated: Some(t("2024-01-01T00:00:00Z")),
+        status_changed: Some(t("2024-01-01T00:00:00Z")),
+        last_login: Some(t("2026-06-20T00:00:00Z")),
+        last_updated: None,
+        password_changed: None,
+        login: Some(format!("{id}@example.test")),
+        email: None,
+        name: None,
+        department: None,
+        manager: None,
+        termination_attribute: "terminationDate".into(),
+        termination_date: None,
+        profile: BTreeMap::new(),
+    }
+}
+
+fn factor(user: &str, factor_type: &str, status: &str) -> OktaFactor {
+    OktaFactor {
+        user_id: user.into(),
+        factor_id: format!("{user}-{factor_type}"),
+        factor_type: factor_type.into(),
+        provider: Some("OKTA".into()),
+        vendor_name: None,
+        status: status.into(),
+        created: None,
+        last_updated: None,
+    }
+}
+
+fn admin(user: &str, group: Option<&str>) -> OktaAdminRole {
+    OktaAdminRole {
+        user_id: user.into(),
+        login: None,
+        role_type: "ORG_ADMIN".into(),
+        role_label: None,
+        assignment_id: "ra1".into(),
+        status: Some("ACTIVE".into()),
+        assignment_type: if group.is_some() { "GROUP" } else { "USER" }.into(),
+        group_id: group.map(str::to_string),
+        group_name: group.map(|g| format!("{g} name")),
+        created: None,
+        last_updated: None,
+    }
+}
+
+fn event(
+    uuid: &str,
+    at: &str,
+    event_type: &str,
+    actor: &str,
+    target: Option<&str>,
+    ok: bool,
+) -> OktaLogEvent {
+    let party = |id: &str| LogParty {
+        id: Some(id.into()),
+        kind: Some("User".into()),
+        alternate_id: None,
+        display_name: None,
+    };
+    OktaLogEvent {
+        uuid: uuid.into(),
+        published: t(at),
+        event_type: event_type.into(),
+        display_message: None,
+        severity: None,
+        outcome: Some(if ok { "SUCCESS" } else { "FAILURE" }.into()),
+        outcome_reason: None,
+        actor: Some(party(actor)),
+        targets: target.map(party).into_iter().collect(),
+        client_ip: None,
+        transaction_id: None,
+        privilege_granted: None,
+        privilege_revoked: None,
+    }
+}
+
+fn policy(
+    id: &str,
+    kind: &str,
+    status: &str,
+    settings: Value,
+    rules: Vec<OktaPolicyRule>,
+) -> OktaPolicy {
+    OktaPolicy {
+        id: id.into(),
+        policy_type: kind.into(),
+        name: Some(format!("{id} name")),
+        status: Some(status.into()),
+        priority: Some(1),
+        system: Some(false),
+        created: None,
+        last_updated: None,
+        conditions: None,
+        settings: Some(settings),
+        rules,
+    }
+}
+
+fn password(id: &str, status: &str, min_length: u64, attempts: u64) -> OktaPolicy {
+    policy(
+        id,
+        "PASSWORD",
+        status,
+        json!({"password": {"complexity": {"minLength": min_length}, "lockout": {"maxAttempts": attempts}}}),
+        vec![],
+    )
+}
+
+fn signon_rule(id: &str, status: &str, access: &str, require_factor: bool) -> OktaPolicyRule {
+    OktaPolicyRule {
+        id: id.into(),
+        name: Some(format!("{id} rule")),
+        status: Some(status.into()),
+        priority: Some(1),
+        system: Some(false),
+        rule_type: Some("SIGN_ON".into()),
+        conditions: None,
+        actions: Some(json!({"signon": {"access": access, "requireFactor": require_factor}})),
+    }
+}
+
+#[tokio::test]
+async fn mfa_enrolment_and_strength() {
+    let mut fx = Fixture::default();
+    for (id, status) in [
+        ("locked", "LOCKED_OUT"),
+        ("recovery", "RECOVERY"),
+        ("suspended", "SUSPENDED"),
+        ("weak", "ACTIVE"),
+        ("mixed", "PASSWORD_EXPIRED"),
+    ] {
+        fx.users.push(user(id, status));
+    }
+    fx.factors = vec![
+        factor("locked", "push", "ENROLLED"),
+        factor("locked", "webauthn", "INACTIVE"),
+        factor("recovery", "token:software:totp", "ACTIVE"),
+        factor("weak", "call", "ACTIVE"),
+        factor("weak", "email", "ACTIVE"),
+        factor("weak", "webauthn", "PENDING_ACTIVATION"),
+        factor("mixed", "sms", "ACTIVE"),
+        factor("mixed", "u2f", "ACTIVE"),
+    ];
+    fx.policies = vec![password("pw", "ACTIVE", 12, 10)];
+    let r = check(fx, OktaCheckSettings::default()).await;
+
+    assert_eq!(status(&r, "okta.mfa_enrolled", "locked"), "fail");
+    assert!(summary(&r, "okta.mfa_enrolled", "locked").contains("push (ENROLLED)"));
+    assert_eq!(status(&r, "okta.mfa_enrolled", "recovery"), "pass");
+    assert_eq!(
+        status(&r, "okta.mfa_enrolled", "suspended"),
+        "none",
+        "cannot sign in"
+    );
+    assert_eq!(status(&r, "okta.mfa_enrolled", "weak"), "pass");
+
+    assert_eq!(
+        status(&r, "okta.mfa_strength", "weak"),
+        "fail",
+        "a pending WebAuthn does not count"
+    );
+    assert_eq!(status(&r, "okta.mfa_strength", "mixed"), "pass");
+    assert_eq!(status(&r, "okta.mfa_strength", "recovery"), "pass");
+    assert_eq!(
+        status(&r, "okta.mfa_strength", "locked"),
+        "none",
+        "no MFA is the enrolment check's finding"
+    );
+}
+
+#[tokio::test]
+async fn admins_need_phishing_resistant_factors() {
+    let mut fx = Fixture::default();
+    for (id, status) in [
+        ("u2f", "ACTIVE"),
+        ("push", "ACTIVE"),
+        ("gone", "DEPROVISIONED"),
+        ("bare", "ACTIVE"),
+    ] {
+        fx.users.push(user(id, status));
+    }
+    fx.factors = vec![
+        factor("u2f", "u2f", "ACTIVE"),
+        factor("push", "push", "ACTIVE"),
+        factor("push", "signed_nonce", "PENDING_ACTIVATION"),
+    ];
+    fx.roles = vec![
+        admin("u2f", None),
+        admin("push", Some("00gadmins")),
+        admin("gone", None),
+        admin("bare", None),
+    ];
+    let r = check(fx, OktaCheckSettings::default()).await;
+    let id = "okta.admin_phishing_resistant_mfa";
+    assert_eq!(status(&r, id, "u2f"), "pass");
+    assert_eq!(status(&r, id, "push"), "fail");
+    assert!(
+        summary(&r, id, "push").contains("ORG_ADMIN via group 00gadmins name"),
+        "{}",
+        summary(&r, id, "push")
+    );
+    assert_eq!(status(&r, id, "gone"), "not_applicable");
+    assert_eq!(status(&r, id, "bare"), "fail");
+    assert!(summary(&r, id, "bare").contains("no ACTIVE factor"));
+}
+
+#[tokio::test]
+async fn deprovisioning_window_and_sign_ins_after_termination() {
+    let mut fx = Fixture::default();
+    let mut terminated = |id: &str, status: &str, date: &str| {
+        let mut u = user(id, status);
+        u.termination_date = Some(date.into());
+        u.last_login = Some(t("2026-03-01T09:00:00Z"));
+        fx.users.push(u);
+    };
+    terminated("still-active", "ACTIVE", "2026-05-01");
+    terminated("on-time", "DEPROVISIONED", "2026-04-10T17:00:00Z");
+    terminated("slow", "DEPROVISIONED", "2026-04-10");
+    terminated("garbled", "DEPROVISIONED", "next friday");
+    terminated("future", "ACTIVE", "2026-06-30");
+    terminated("sneaky", "DEPROVISIONED", "2026-02-20");
+    terminated("old", "DEPROVISIONED", "2025-11-01");
+    fx.users
+        .iter_mut()
+        .find(|u| u.id == "old")
+        .unwrap()
+        .status_changed = Some(t("2025-11-02T10:00:00Z"));
+    fx.users
+        .iter_mut()
+        .find(|u| u.id == "old")
+        .unwrap()
+        .last_login = Some(t("2025-10-30T10:00:00Z"));
+    // statusChanged says one thing, the log's exact deactivation event another: the log wins.
+    fx.users
+        .iter_mut()
+        .find(|u| u.id == "on-time")
+        .unwrap()
+        .status_changed = Some(t("2026-05-01T00:00:00Z"));
+    fx.events = vec![
+        event(
+            "e1",
+            "2026-04-11T09:00:00Z",
+            "user.lifecycle.deactivate",
+            "admin",
+            Some("on-time"),
+            true,
+        ),
+        // "slow": terminated end of 2026-04-10, deactivated 40 h after.
+        event(
+            "e2",
+            "2026-04-12T16:00:00Z",
+            "user.lifecycle.deactivate",
+            "admin",
+            Some("slow"),
+            true,
+        ),
+        // "sneaky": deactivated in time, but a sign-in after termination is in the log.
+        event(
+            "e3",
+            "2026-02-21T08:00:00Z",
+            "user.session.start",
+            "sneaky",
+            None,
+            true,
+        ),
+        event(
+            "e4",
+            "2026-02-21T09:00:00Z",
+            "user.lifecycle.deactivate",
+            "admin",
+            Some("sneaky"),
+            true,
+        ),
+        // A failed sign-in after deactivation is not a sign-in.
+        event(
+            "e5",
+            "2026-04-20T08:00:00Z",
+            "user.session.start",
+            "on-time",
+            None,
+            false,
+        ),
+    ];
+    let id = "okta.timely_deprovisioning";
+    let fx2 = Fixture {
+        users: fx.users.clone(),
+        events: fx.events.clone(),
+        ..Fixture::default()
+    };
+    let r = check(fx, OktaCheckSettings::default()).await;
+    assert_eq!(status(&r, id, "still-active"), "fail");
+    assert!(summary(&r, id, "still-active").contains("still ACTIVE"));
+    assert_eq!(
+        status(&r, id, "on-time"),
+        "pass",
+        "{}",
+        summary(&r, id, "on-time")
+    );
+    assert_eq!(status(&r, id, "slow"), "fail");
+    assert_eq!(status(&r, id, "garbled"), "error");
+    assert!(summary(&r, id, "garbled").contains("next friday"));
+    assert_eq!(status(&r, id, "future"), "not_applicable");
+    assert_eq!(status(&r, id, "sneaky"), "fail");
+    assert!(summary(&r, id, "sneaky").contains("signed in after termination"));
+    assert_eq!(
+        status(&r, id, "old"),
+        "not_applicable",
+        "{}",
+        summary(&r, id, "old")
+    );
+
+    // The window is configurable: 48 hours lets "slow" pass.
+    let r = check(
+        fx2,
+        OktaCheckSettings {
+            deprovision_within_hours: 48,
+            ..OktaCheckSettings::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        status(&r, id, "slow"),
+        "pass",
+        "{}",
+        summary(&r, id, "slow")
+    );
+}
+
+#[tokio::test]
+async fn dormant_accounts() {
+    let mut fx = Fixture::default();
+    let mut add = |id: &str, created: &str, last: Option<&str>| {
+        let mut u = user(id, "ACTIVE");
+        u.created = Some(t(created));
+        u.last_login = last.map(t);
+        fx.users.push(u);
+    };
+    add(
+        "recent",
+        "2024-01-01T00:00:00Z",
+        Some("2026-06-01T00:00:00Z"),
+    );
+    add(
+        "stale",
+        "2024-01-01T00:00:00Z",
+        Some("2026-03-01T00:00:00Z"),
+    );
+    add("never", "2025-01-01T00:00:00Z", None);
+    add("new-never", "2026-06-01T00:00:00Z", None);
+    add(
+        "after-end-logged",
+        "2024-01-01T00:00:00Z",
+        Some("2026-07-05T00:00:00Z"),
+    );
+    add(
+        "after-end-silent",
+        "2024-01-01T00:00:00Z",
+        Some("2026-07-05T00:00:00Z"),
+    );
+    let mut suspended = user("suspended", "SUSPENDED");
+    suspended.last_login = Some(t("2025-01-01T00:00:00Z"));
+    fx.users.push(suspended);
+    fx.events = vec![event(
+        "e1",
+        "2026-06-10T00:00:00Z",
+        "user.session.start",
+        "after-end-logged",
+        None,
+        true,
+    )];
+    let keep = Fixture {
+        users: fx.users.clone(),
+        events: fx.events.clone(),
+        ..Fixture::default()
+    };
+    let id = "okta.dormant_accounts";
+    let r = check(fx, OktaCheckSettings::default()).await;
+    assert_eq!(status(&r, id, "recent"), "pass");
+    assert_eq!(status(&r, id, "stale"), "fail");
+    assert_eq!(status(&r, id, "never"), "fail");
+    assert_eq!(status(&r, id, "new-never"), "pass");
+    assert_eq!(status(&r, id, "after-end-logged"), "pass");
+    assert_eq!(status(&r, id, "after-end-silent"), "fail");
+    assert_eq!(status(&r, id, "suspended"), "none");
+
+    let r = check(
+        keep,
+        OktaCheckSettings {
+            dormant_days: 150,
+            ..OktaCheckSettings::default()
+        },
+    )
+    .await;
+    assert_eq!(status(&r, id, "stale"), "pass");
+}
+
+#[tokio::test]
+async fn password_and_sign_on_policies() {
+    let fx = Fixture {
+        policies: vec![
+            password("good", "ACTIVE", 12, 10),
+            password("short", "ACTIVE", 8, 5),
+            password("no-lockout", "ACTIVE", 16, 0),
+            password("lenient", "ACTIVE", 16, 11),
+            password("retired", "INACTIVE", 4, 0),
+            policy(
+                "so-good",
+                "OKTA_SIGN_ON",
+                "ACTIVE",
+                json!({}),
+                vec![
+                    signon_rule("mfa", "ACTIVE", "ALLOW", true),
+                    signon_rule("old", "INACTIVE", "ALLOW", false),
+                    signon_rule("deny", "ACTIVE", "DENY", false),
+                ],
+            ),
+            policy(
+                "so-bad",
+                "OKTA_SIGN_ON",
+                "ACTIVE",
+                json!({}),
+                vec![
+                    signon_rule("mfa2", "ACTIVE", "ALLOW", true),
+                    signon_rule("lax", "ACTIVE", "ALLOW", false),
+                ],
+            ),
+            policy(
+                "so-deny",
+                "OKTA_SIGN_ON",
+                "ACTIVE",
+                json!({}),
+                vec![signon_rule("deny2", "ACTIVE", "DENY", false)],
+            ),
+        ],
+        ..Fixture::default()
+    };
+    let r = check(fx, OktaCheckSettings::default()).await;
+    let pw = "okta.password_policy";
+    assert_eq!(status(&r, pw, "good"), "pass");
+    assert_eq!(status(&r, pw, "short"), "fail");
+    assert!(summary(&r, pw, "short").contains("minimum length 8 is below 12"));
+    assert_eq!(status(&r, pw, "no-lockout"), "fail");
+    assert!(summary(&r, pw, "no-lockout").contains("never locked out"));
+    assert_eq!(status(&r, pw, "lenient"), "fail");
+    assert_eq!(status(&r, pw, "retired"), "none");
+    let so = "okta.sign_on_mfa_required";
+    assert_eq!(status(&r, so, "so-good"), "pass");
+    assert_eq!(status(&r, so, "so-bad"), "fail");
+    assert!(summary(&r, so, "so-bad").contains("lax rule"));
+    assert_eq!(status(&r, so, "so-deny"), "not_applicable");
+
+    // No policies at all is a failure, not silence.
+    let r = check(Fixture::default(), OktaCheckSettings::default()).await;
+    assert_eq!(status(&r, pw, "*"), "fail");
+    assert_eq!(status(&r, so, "*"), "fail");
+}
