@@ -28,6 +28,10 @@ pub struct Config {
     #[cfg(feature = "command")]
     #[serde(default)]
     pub command: Vec<crate::command::CommandConfig>,
+    /// `[github]`: pull requests and branch rules.
+    #[cfg(feature = "github")]
+    #[serde(default)]
+    pub github: Option<crate::github::GithubConfig>,
     /// Directory relative paths in the file are resolved against (the file's own directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -80,6 +84,10 @@ impl Config {
                 &self.base_dir,
             )?));
         }
+        #[cfg(feature = "github")]
+        if let Some(g) = &self.github {
+            out.push(Box::new(g.collector()?));
+        }
         Ok(out)
     }
 
@@ -88,6 +96,10 @@ impl Config {
         #[allow(unused_mut)]
         let mut out: Vec<Box<dyn Check>> = Vec::new();
         // Each collector module appends its checks here, configured from its section.
+        #[cfg(feature = "github")]
+        if let Some(g) = &self.github {
+            out.extend(crate::github::checks(g.review_required()));
+        }
         out
     }
 }
@@ -97,6 +109,8 @@ impl Config {
 pub fn default_checks_for(collector_type: &str) -> Vec<Box<dyn Check>> {
     #[allow(clippy::match_single_binding)]
     match collector_type {
+        #[cfg(feature = "github")]
+        "github" => crate::github::default_checks(),
         _ => Vec::new(),
     }
 }

@@ -26,5 +26,7 @@
 #[cfg(feature = "command")]
 pub mod command;
 mod config;
+#[cfg(feature = "github")]
+pub mod github;
 
 pub use config::{default_checks_for, Config, OrganizationConfig};

@@ -13,4 +13,5 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod github;
 pub mod people;
