@@ -36,6 +36,10 @@ pub struct Config {
     #[cfg(feature = "okta")]
     #[serde(default)]
     pub okta: Option<crate::okta::OktaConfig>,
+    /// `[github]`: pull requests and branch rules.
+    #[cfg(feature = "github")]
+    #[serde(default)]
+    pub github: Option<crate::github::GithubConfig>,
     /// Directory relative paths in the file are resolved against (the file's own directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -99,6 +103,10 @@ impl Config {
         if let Some(okta) = &self.okta {
             out.push(Box::new(okta.build()?));
         }
+        #[cfg(feature = "github")]
+        if let Some(g) = &self.github {
+            out.push(Box::new(g.collector()?));
+        }
         Ok(out)
     }
 
@@ -117,6 +125,10 @@ impl Config {
         if let Some(okta) = &self.okta {
             out.extend(crate::okta::checks(&okta.check_settings()));
         }
+        #[cfg(feature = "github")]
+        if let Some(g) = &self.github {
+            out.extend(crate::github::checks(g.review_required()));
+        }
         out
     }
 }
@@ -130,6 +142,8 @@ pub fn default_checks_for(collector_type: &str) -> Vec<Box<dyn Check>> {
         "backups" => crate::backups::checks(crate::backups::CheckSettings::default()),
         #[cfg(feature = "okta")]
         "okta" => crate::okta::checks(&crate::okta::OktaCheckSettings::default()),
+        #[cfg(feature = "github")]
+        "github" => crate::github::default_checks(),
         _ => Vec::new(),
     }
 }

@@ -28,6 +28,8 @@ pub mod backups;
 #[cfg(feature = "command")]
 pub mod command;
 mod config;
+#[cfg(feature = "github")]
+pub mod github;
 #[cfg(feature = "okta")]
 pub mod okta;
 

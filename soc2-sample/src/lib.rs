@@ -13,5 +13,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod github;
 pub mod okta;
 pub mod people;

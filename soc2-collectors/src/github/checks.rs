@@ -1,0 +1,657 @@
+//! Control tests over the GitHub evidence (CC8.1).
+//!
+//! - `github.independent_approval`: every merged PR had an approval that counts.
+//! - `github.merged_under_bypass`: merges (and direct pushes) made under a ruleset bypass.
+//! - `github.review_required`: the branch requires an approving review, and since when.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use soc2_evidence_core::{
+    AuditPeriod, Check, CheckError, EvidenceRef, EvidenceStore, Finding, FindingStatus,
+};
+
+use super::records::{
+    ActorType, ApprovalDecision, BranchRules, Protection, PullRequest, Review, RuleSuites,
+};
+use super::{BRANCH_RULES, COLLECTOR, PULL_REQUESTS};
+
+const CRITERIA: &[&str] = &["CC8.1"];
+
+fn short(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Decides whether a merged PR had an independent approval: a review in state `APPROVED`, by
+/// an account of type `User` that is not the PR's author, submitted no later than the merge
+/// (timestamps have one-second resolution, and auto-merge can land in the approval's
+/// second), never dismissed, and whose `commit_id` is the head commit at merge — an approval
+/// followed by more commits does not count.
+///
+/// This one function decides both the `approval` stored in each `github.pull_request` record
+/// and the `github.independent_approval` finding, so the two cannot disagree. The stored
+/// `approval` field of `pr` is ignored.
+pub fn evaluate_approval(pr: &PullRequest) -> ApprovalDecision {
+    let mut reasons = Vec::new();
+    let mut qualifying: Option<&Review> = None;
+    let mut other_states: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut approvals = 0usize;
+    for review in &pr.reviews {
+        let dismissal = pr
+            .dismissals
+            .iter()
+            .find(|d| d.review_id == Some(review.id));
+        let original = if review.state == "DISMISSED" {
+            dismissal
+                .and_then(|d| d.original_state.as_deref())
+                .unwrap_or("DISMISSED")
+        } else {
+            review.state.as_str()
+        };
+        if !original.eq_ignore_ascii_case("APPROVED") {
+            *other_states.entry(original).or_default() += 1;
+            continue;
+        }
+        approvals += 1;
+        let mut why = Vec::new();
+        if review.state == "DISMISSED" || dismissal.is_some() {
+            match dismissal {
+                Some(d) => why.push(format!(
+                    "was dismissed by {} on {}",
+                    d.dismissed_by.login,
+                    when(d.dismissed_at)
+                )),
+                None => why.push("was dismissed".to_string()),
+            }
+        }
+        match review.reviewer.actor_type {
+            ActorType::User => {}
+            ActorType::Bot => why.push("is by a bot".into()),
+            ActorType::Deleted => why.push("is by a deleted account".into()),
+            other => why.push(format!("is by an account of type {other:?}, not a User")),
+        }
+        if review.reviewer.same_account(&pr.author) {
+            why.push("is by the PR's author".into());
+        }
+        match review.submitted_at {
+            Some(t) if t <= pr.merged_at => {}
+            Some(t) => why.push(format!("was submitted after the merge ({})", when(t))),
+            None => why.push("was never submitted".into()),
+        }
+        match review.commit_id.as_deref() {
+            Some(c) if c == pr.head_commit => {}
+            Some(c) => why.push(format!(
+                "is stale: it approved commit {}, but the head at merge was {}",
+                short(c),
+                short(&pr.head_commit)
+            )),
+            None => why.push("names no commit".into()),
+        }
+        if why.is_empty() {
+            qualifying.get_or_insert(review);
+        } else {
+            reasons.push(format!(
+                "approval {} by {} {}",
+                review.id,
+                review.reviewer.login,
+                why.join(" and ")
+            ));
+        }
+    }
+    if pr.reviews.is_empty() {
+        reasons.push("merged with no reviews".into());
+    } else if approvals == 0 {
+        let states: Vec<String> = other_states
+            .iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        reasons.push(format!(
+            "no approving review (reviews: {})",
+            states.join(", ")
+        ));
+    }
+    ApprovalDecision {
+        approved: qualifying.is_some(),
+        approving_review_id: qualifying.map(|r| r.id),
+        approved_by: qualifying.map(|r| r.reviewer.login.clone()),
+        reasons,
+    }
+}
+
+fn pr_file() -> String {
+    EvidenceStore::population_file(COLLECTOR, PULL_REQUESTS)
+}
+
+fn rules_file() -> String {
+    EvidenceStore::population_file(COLLECTOR, BRANCH_RULES)
+}
+
+/// `github.independent_approval`: every PR merged in the period had an approval by a person
+/// other than its author, not dismissed, on the head commit at merge, before the merge.
+#[derive(Debug, Clone, Default)]
+pub struct IndependentApprovalCheck;
+
+impl Check for IndependentApprovalCheck {
+    fn id(&self) -> &str {
+        "github.independent_approval"
+    }
+
+    fn criteria(&self) -> &[&'static str] {
+        CRITERIA
+    }
+
+    fn description(&self) -> &str {
+        "Each pull request merged in the period was approved, before the merge and on the head commit at merge, by a person other than its author, and the approval was not dismissed."
+    }
+
+    fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
+        let mut out = Vec::new();
+        for rec in store.read::<PullRequest>(COLLECTOR, PULL_REQUESTS)? {
+            let rec = rec?;
+            let pr = &rec.data;
+            let d = evaluate_approval(pr);
+            let (status, summary) = if d.approved {
+                (
+                    FindingStatus::Pass,
+                    format!(
+                        "approved by {} (review {}) on head commit {} before the merge on {}",
+                        d.approved_by.as_deref().unwrap_or("?"),
+                        d.approving_review_id.unwrap_or_default(),
+                        short(&pr.head_commit),
+                        when(pr.merged_at)
+                    ),
+                )
+            } else {
+                (
+                    FindingStatus::Fail,
+                    format!(
+                        "merged on {} by {} without a qualifying approval: {}",
+                        when(pr.merged_at),
+                        pr.merged_by
+                            .as_ref()
+                            .map_or("unknown", |a| a.login.as_str()),
+                        d.reasons.join("; ")
+                    ),
+                )
+            };
+            out.push(
+                Finding::new(self.id(), CRITERIA, status, rec.subject_id.clone(), summary)
+                    .with_evidence(EvidenceRef::record(pr_file(), rec.subject_id)),
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// `github.merged_under_bypass`: a PR whose merge commit was pushed under a ruleset bypass is
+/// flagged, naming the actor; so is a push to the branch under bypass that no PR explains.
+/// Each repository also gets one finding saying what the rule-suite history covered.
+#[derive(Debug, Clone, Default)]
+pub struct MergedUnderBypassCheck;
+
+impl Check for MergedUnderBypassCheck {
+    fn id(&self) -> &str {
+        "github.merged_under_bypass"
+    }
+
+    fn criteria(&self) -> &[&'static str] {
+        CRITERIA
+    }
+
+    fn description(&self) -> &str {
+        "No change reached the branch by bypassing its rulesets (GitHub rule-suite history)."
+    }
+
+    fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
+        let period = *store.period();
+        let rules: Vec<BranchRules> = store
+            .read::<BranchRules>(COLLECTOR, BRANCH_RULES)?
+            .map(|r| r.map(|r| r.data))
+            .collect::<Result<_, _>>()?;
+        // merge commit -> PR subject, per repo; only the merge commits are kept in memory.
+        let mut merges: HashMap<String, HashMap<String, String>> = HashMap::new();
+        let mut pr_counts: HashMap<String, usize> = HashMap::new();
+        for rec in store.read::<PullRequest>(COLLECTOR, PULL_REQUESTS)? {
+            let rec = rec?;
+            *pr_counts.entry(rec.data.repo.clone()).or_default() += 1;
+            if let Some(m) = rec.data.merge_commit {
+                merges
+                    .entry(rec.data.repo)
+                    .or_default()
+                    .insert(m, rec.subject_id);
+            }
+        }
+        let mut out = Vec::new();
+        for r in &rules {
+            let repo_merges = merges.get(&r.repo);
+            let (covers_from, bypasses) = match &r.rule_suites {
+                RuleSuites::Collected {
+                    covers_from,
+                    bypasses,
+                    ..
+                } => (*covers_from, bypasses),
+                RuleSuites::Unreadable { error } => {
+                    out.push(
+                        Finding::new(
+                            self.id(),
+                            CRITERIA,
+                            FindingStatus::Error,
+                            r.repo.clone(),
+                            format!("the rule-suite history could not be read: {error}"),
+                        )
+                        .with_evidence(EvidenceRef::record(rules_file(), r.repo.clone())),
+                    );
+                    continue;
+                }
+            };
+            let mut unexplained = Vec::new();
+            for b in bypasses {
+                let actor = b.actor_name.as_deref().unwrap_or("an unknown actor");
+                let at = b.pushed_at.map(when).unwrap_or_else(|| "?".into());
+                let pr = b
+                    .after_sha
+                    .as_ref()
+                    .and_then(|sha| repo_merges.and_then(|m| m.get(sha)));
+                match pr {
+                    Some(subject) => out.push(
+                        Finding::new(
+                            self.id(),
+                            CRITERIA,
+                            FindingStatus::Fail,
+                            subject.clone(),
+                            format!(
+                                "merged under a ruleset bypass by {actor} on {at}: merge commit {} is rule suite {} with result \"bypass\"",
+                                short(b.after_sha.as_deref().unwrap_or_default()),
+                                b.id
+                            ),
+                        )
+                        .with_evidence(EvidenceRef::record(pr_file(), subject.clone()))
+                        .with_evidence(EvidenceRef::record(rules_file(), r.repo.clone())),
+                    ),
+                    None if b.pushed_at.is_none_or(|t| period.contains(t)) => {
+                        unexplained.push(format!(
+                            "{} by {actor} on {at} (rule suite {})",
+                            short(b.after_sha.as_deref().unwrap_or("unknown")),
+                            b.id
+                        ));
+                    }
+                    None => {}
+                }
+            }
+            let coverage = coverage_note(&period, covers_from);
+            let (status, summary) = if unexplained.is_empty() {
+                (
+                    FindingStatus::Pass,
+                    format!(
+                        "no push to {} bypassed a ruleset without being reported above; {} merged PRs compared with {} bypass rule suite(s); {coverage}",
+                        r.branch,
+                        pr_counts.get(&r.repo).copied().unwrap_or(0),
+                        bypasses.len()
+                    ),
+                )
+            } else {
+                (
+                    FindingStatus::Fail,
+                    format!(
+                        "{} push(es) to {} bypassed rulesets without a pull request: {}; {coverage}",
+                        unexplained.len(),
+                        r.branch,
+                        unexplained.join(", ")
+                    ),
+                )
+            };
+            out.push(
+                Finding::new(self.id(), CRITERIA, status, r.repo.clone(), summary)
+                    .with_evidence(EvidenceRef::record(rules_file(), r.repo.clone())),
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn coverage_note(period: &AuditPeriod, covers_from: DateTime<Utc>) -> String {
+    if covers_from <= period.start_utc() {
+        "the rule-suite history covers the whole period".into()
+    } else {
+        format!(
+            "GitHub keeps rule-suite history for a limited time: it covers only from {}, so bypasses earlier in the period are not visible here (collect at least monthly)",
+            covers_from.format("%Y-%m-%d")
+        )
+    }
+}
+
+/// Settings of [`ReviewRequiredCheck`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRequiredSettings {
+    /// Approving reviews the branch must require (default 1).
+    pub min_approvals: u32,
+}
+
+impl Default for ReviewRequiredSettings {
+    fn default() -> Self {
+        Self { min_approvals: 1 }
+    }
+}
+
+/// `github.review_required`: the branch requires at least `min_approvals` approving reviews,
+/// by classic protection or an active ruleset, and since when — so the auditor sees any part
+/// of the period it was not enforced.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewRequiredCheck {
+    settings: ReviewRequiredSettings,
+}
+
+impl ReviewRequiredCheck {
+    /// A check with `settings`.
+    pub fn new(settings: ReviewRequiredSettings) -> Self {
+        Self { settings }
+    }
+}
+
+impl Check for ReviewRequiredCheck {
+    fn id(&self) -> &str {
+        "github.review_required"
+    }
+
+    fn criteria(&self) -> &[&'static str] {
+        CRITERIA
+    }
+
+    fn description(&self) -> &str {
+        "The branch pull requests merge into requires an approving review (branch protection or ruleset) throughout the period."
+    }
+
+    fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
+        let period = *store.period();
+        let mut out = Vec::new();
+        for rec in store.read::<BranchRules>(COLLECTOR, BRANCH_RULES)? {
+            let rec = rec?;
+            let (status, summary) = self.evaluate(&rec.data, &period);
+            out.push(
+                Finding::new(self.id(), CRITERIA, status, rec.subject_id.clone(), summary)
+                    .with_evidence(EvidenceRef::record(rules_file(), rec.subject_id)),
+            );
+        }
+        Ok(out)
+    }
+}
+
+impl ReviewRequiredCheck {
+    fn evaluate(&self, r: &BranchRules, period: &AuditPeriod) -> (FindingStatus, String) {
+        let min = self.settings.min_approvals;
+        let mut sources: Vec<String> = Vec::new();
+        let mut caveats: Vec<String> = Vec::new();
+        // The earliest instant enforcement is known to start; `None` = not known to have a
+        // start inside the period (classic protection carries no timestamps).
+        let mut enforced_whole_period = false;
+        let mut earliest_start: Option<DateTime<Utc>> = None;
+        let mut unreadable = None;
+        match &r.protection {
+            Protection::Protected {
+                required_approving_review_count: Some(n),
+                enforce_admins,
+                dismiss_stale_reviews,
+                ..
+            } if *n >= min => {
+                enforced_whole_period = true;
+                sources.push(format!(
+                    "branch protection requires {n} approval(s) (dismiss stale reviews: {}, binds admins: {})",
+                    yes_no(*dismiss_stale_reviews),
+                    yes_no(*enforce_admins)
+                ));
+                caveats.push("GitHub does not report when classic branch protection was set up; the organisation audit log (protected_branch.* events) shows it".into());
+                if !enforce_admins {
+                    caveats.push("administrators can merge without review".into());
+                }
+            }
+            Protection::Protected {
+                required_approving_review_count,
+                ..
+            } => caveats.push(format!(
+                "branch protection requires {} approval(s)",
+                required_approving_review_count.unwrap_or(0)
+            )),
+            Protection::NotProtected { .. } => {
+                caveats.push("no classic branch protection".into());
+            }
+            Protection::Unreadable { error } => {
+                unreadable = Some(error.clone());
+            }
+        }
+        for rs in &r.rulesets {
+            let Some(pr_rule) = &rs.pull_request else {
+                continue;
+            };
+            if rs.enforcement != "active" || pr_rule.required_approving_review_count < min {
+                caveats.push(format!(
+                    "ruleset \"{}\" ({}) requires {} approval(s)",
+                    rs.name, rs.enforcement, pr_rule.required_approving_review_count
+                ));
+                continue;
+            }
+            let created = rs.created_at;
+            sources.push(format!(
+                "ruleset \"{}\" (id {}) requires {} approval(s) since {} (dismiss stale reviews: {}, bypass actors: {})",
+                rs.name,
+                rs.id,
+                pr_rule.required_approving_review_count,
+                created.map_or("an unknown date".into(), |c| c.format("%Y-%m-%d").to_string()),
+                yes_no(pr_rule.dismiss_stale_reviews_on_push),
+                if rs.bypass_actors.is_empty() { "none".to_string() } else { describe_bypass(&rs.bypass_actors) }
+            ));
+            if let Some(u) = rs.updated_at {
+                if created.is_some_and(|c| u > c) && u > period.start_utc() {
+                    caveats.push(format!(
+                        "ruleset \"{}\" was changed on {}; its earlier settings are not visible",
+                        rs.name,
+                        u.format("%Y-%m-%d")
+                    ));
+                }
+            }
+            match created {
+                Some(c) if c > period.start_utc() => {
+                    earliest_start = Some(earliest_start.map_or(c, |e| e.min(c)));
+                }
+                _ => enforced_whole_period = true,
+            }
+        }
+        let tail = if caveats.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", caveats.join("; "))
+        };
+        if sources.is_empty() {
+            if let Some(error) = unreadable {
+                return (
+                    FindingStatus::Error,
+                    format!(
+                        "branch {}: no active ruleset requires review and the branch protection could not be read: {error}",
+                        r.branch
+                    ),
+                );
+            }
+            return (
+                FindingStatus::Fail,
+                format!(
+                    "branch {} does not require an approving review{tail}",
+                    r.branch
+                ),
+            );
+        }
+        let found = sources.join("; ");
+        match (enforced_whole_period, earliest_start) {
+            (false, Some(start)) => {
+                let gap_end = start.date_naive().pred_opt().unwrap_or(start.date_naive());
+                let days = (start.date_naive() - period.start()).num_days();
+                (
+                    FindingStatus::Fail,
+                    format!(
+                        "branch {}: required reviews only enforced from {}; not enforced {}..{} ({days} day(s) of the period): {found}{tail}",
+                        r.branch,
+                        start.format("%Y-%m-%d"),
+                        period.start(),
+                        gap_end
+                    ),
+                )
+            }
+            _ => (
+                FindingStatus::Pass,
+                format!("branch {}: {found}{tail}", r.branch),
+            ),
+        }
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn describe_bypass(actors: &[serde_json::Value]) -> String {
+    actors
+        .iter()
+        .map(|a| {
+            let t = a["actor_type"].as_str().unwrap_or("?");
+            let id = a["actor_id"]
+                .as_u64()
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| "-".into());
+            let label = match (t, id.as_str()) {
+                ("RepositoryRole", "5") => "RepositoryRole admin".to_string(),
+                ("RepositoryRole", "4") => "RepositoryRole write".to_string(),
+                ("RepositoryRole", "2") => "RepositoryRole maintain".to_string(),
+                ("OrganizationAdmin", _) => "OrganizationAdmin".to_string(),
+                _ => format!("{t} {id}"),
+            };
+            format!(
+                "{label} ({})",
+                a["bypass_mode"].as_str().unwrap_or("always")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::records::{Actor, Dismissal};
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn pr(reviews: Vec<Review>) -> PullRequest {
+        PullRequest {
+            repo: "acme/api".into(),
+            number: 7,
+            title: "t".into(),
+            url: "u".into(),
+            author: Actor::user("erinw"),
+            created_at: t("2026-03-01T10:00:00Z"),
+            merged_at: t("2026-03-02T10:00:00Z"),
+            merged_by: Some(Actor::user("erinw")),
+            base_branch: "main".into(),
+            head_commit: "a".repeat(40),
+            merge_commit: Some("m".repeat(40)),
+            reviews,
+            dismissals: Vec::new(),
+            approval: ApprovalDecision {
+                approved: false,
+                approving_review_id: None,
+                approved_by: None,
+                reasons: Vec::new(),
+            },
+        }
+    }
+
+    fn review(id: u64, by: Actor, state: &str) -> Review {
+        Review {
+            id,
+            reviewer: by,
+            author_association: "MEMBER".into(),
+            state: state.into(),
+            submitted_at: Some(t("2026-03-02T08:00:00Z")),
+            commit_id: Some("a".repeat(40)),
+        }
+    }
+
+    #[test]
+    fn a_human_approval_on_the_head_commit_passes() {
+        let d = evaluate_approval(&pr(vec![review(1, Actor::user("bob-okafor"), "APPROVED")]));
+        assert!(d.approved, "{d:?}");
+        assert_eq!(d.approved_by.as_deref(), Some("bob-okafor"));
+    }
+
+    #[test]
+    fn each_disqualification_is_named() {
+        let d = evaluate_approval(&pr(vec![]));
+        assert!(!d.approved);
+        assert_eq!(d.reasons, ["merged with no reviews"]);
+
+        let d = evaluate_approval(&pr(vec![review(1, Actor::user("bob"), "COMMENTED")]));
+        assert_eq!(d.reasons, ["no approving review (reviews: 1 COMMENTED)"]);
+
+        let bot = Actor::from_graphql(Some("Bot"), Some("github-actions"));
+        assert_eq!(bot.login, "github-actions[bot]");
+        let d = evaluate_approval(&pr(vec![review(1, bot, "APPROVED")]));
+        assert!(d.reasons[0].contains("is by a bot"), "{d:?}");
+
+        let d = evaluate_approval(&pr(vec![review(1, Actor::user("ErinW"), "APPROVED")]));
+        assert!(d.reasons[0].contains("PR's author"), "{d:?}");
+
+        let mut stale = review(1, Actor::user("bob"), "APPROVED");
+        stale.commit_id = Some("b".repeat(40));
+        let d = evaluate_approval(&pr(vec![stale]));
+        assert!(d.reasons[0].contains("is stale"), "{d:?}");
+        assert!(d.reasons[0].contains("bbbbbbb"), "{d:?}");
+
+        let mut late = review(1, Actor::user("bob"), "APPROVED");
+        late.submitted_at = Some(t("2026-03-02T10:00:01Z"));
+        assert!(evaluate_approval(&pr(vec![late])).reasons[0].contains("after the merge"));
+
+        let mut p = pr(vec![review(1, Actor::user("bob"), "DISMISSED")]);
+        p.dismissals.push(Dismissal {
+            review_id: Some(1),
+            dismissed_by: Actor::user("carolschmidt"),
+            dismissed_at: t("2026-03-02T09:00:00Z"),
+            original_state: Some("APPROVED".into()),
+            message: None,
+        });
+        let d = evaluate_approval(&p);
+        assert!(!d.approved);
+        assert!(d.reasons[0].contains("dismissed by carolschmidt"), "{d:?}");
+
+        let d = evaluate_approval(&pr(vec![review(1, Actor::deleted(), "APPROVED")]));
+        assert!(d.reasons[0].contains("deleted account"), "{d:?}");
+    }
+
+    #[test]
+    fn a_deleted_author_does_not_block_an_approval() {
+        let mut p = pr(vec![review(1, Actor::user("carolschmidt"), "APPROVED")]);
+        p.author = Actor::from_graphql(None, None);
+        assert_eq!(p.author, Actor::deleted());
+        assert!(evaluate_approval(&p).approved);
+        // Nor can a deleted reviewer be taken for a deleted author.
+        assert!(!Actor::deleted().same_account(&Actor::deleted()));
+    }
+
+    #[test]
+    fn rest_ghost_is_the_deleted_account() {
+        assert_eq!(
+            Actor::from_rest("ghost", Some(10137), "User"),
+            Actor::deleted()
+        );
+        assert_eq!(
+            Actor::from_rest("dependabot[bot]", Some(49699333), "Bot").actor_type,
+            ActorType::Bot
+        );
+    }
+}

@@ -1,0 +1,695 @@
+//! The `Collector`: merged PRs over GraphQL, branch rules over REST.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use soc2_evidence_core::config::ConfigError;
+use soc2_evidence_core::http::{CursorPager, HttpError, LinkPager};
+use soc2_evidence_core::{
+    AuditPeriod, CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt,
+    ProvenanceRecorder,
+};
+
+use super::api::{
+    encode_branch, EventConnection, EventNode, GithubApi, MergedPrsData, OrgRepo, PrChildData,
+    PrNode, RepoInfoData, ReviewConnection, ReviewNode, DISMISSALS_QUERY, MERGED_PRS_QUERY,
+    REPO_INFO_QUERY, REVIEWS_QUERY,
+};
+use super::checks::evaluate_approval;
+use super::config::{GithubSettings, RepoScope};
+use super::records::{
+    Actor, ApprovalDecision, BranchRules, Dismissal, Protection, PullRequest, PullRequestRule,
+    Review, RuleSuite, RuleSuites, Ruleset,
+};
+use super::{BRANCH_RULES, COLLECTOR, PULL_REQUESTS};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How far back `time_period=month` reaches (GitHub: 730 hours).
+const RULE_SUITE_WINDOW_HOURS: i64 = 730;
+
+/// Collects merged pull requests with their reviews (GraphQL) and the branch's protection,
+/// rulesets and rule-suite bypasses (REST) into `github/pull_requests.jsonl` and
+/// `github/branch_rules.jsonl`.
+#[derive(Debug, Clone)]
+pub struct GithubCollector {
+    settings: GithubSettings,
+    api: GithubApi,
+}
+
+/// A repository and the branch to collect.
+#[derive(Debug, Clone)]
+struct Target {
+    owner: String,
+    name: String,
+    branch: String,
+}
+
+impl Target {
+    fn full(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+}
+
+impl GithubCollector {
+    /// Builds the collector; fails on unusable settings.
+    pub fn new(settings: GithubSettings) -> Result<Self, ConfigError> {
+        settings.validate()?;
+        let api = GithubApi::new(&settings).map_err(|e| ConfigError::Invalid {
+            section: "github".into(),
+            key: "api_url".into(),
+            message: e.to_string(),
+        })?;
+        Ok(Self { settings, api })
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &GithubSettings {
+        &self.settings
+    }
+
+    async fn targets(
+        &self,
+        ctx: &CollectContext,
+        rec: &mut ProvenanceRecorder,
+    ) -> Result<Vec<Target>, CollectError> {
+        let mut out = Vec::new();
+        match &self.settings.scope {
+            RepoScope::Org(org) => {
+                let path = format!("/orgs/{org}/repos");
+                let mut pager = LinkPager::new(&path, &[("type", "all"), ("per_page", "100")]);
+                let mut archived = Vec::new();
+                while let Some(page) = pager.next_page(self.api.client(), rec).await? {
+                    ctx.check_cancelled()?;
+                    let repos: Vec<OrgRepo> = page.json()?;
+                    for r in repos {
+                        let Some((owner, name)) = r.full_name.split_once('/') else {
+                            continue;
+                        };
+                        if r.archived {
+                            archived.push(r.full_name.clone());
+                            continue;
+                        }
+                        let branch = match (&self.settings.branch, r.default_branch) {
+                            (Some(b), _) => b.clone(),
+                            (None, Some(b)) => b,
+                            (None, None) => continue,
+                        };
+                        out.push(Target {
+                            owner: owner.into(),
+                            name: name.into(),
+                            branch,
+                        });
+                    }
+                }
+                rec.note(format!(
+                    "scope: every non-archived repository of organisation {org} ({} listed by GET /orgs/{org}/repos?type=all); archived and skipped: {}",
+                    out.len(),
+                    if archived.is_empty() { "none".to_string() } else { archived.join(", ") }
+                ));
+            }
+            RepoScope::Repos(repos) => {
+                for full in repos {
+                    let Some((owner, name)) = full.split_once('/') else {
+                        continue;
+                    };
+                    let branch = match &self.settings.branch {
+                        Some(b) => b.clone(),
+                        None => {
+                            let data: RepoInfoData = self
+                                .api
+                                .graphql(
+                                    rec,
+                                    "RepositoryInfo",
+                                    REPO_INFO_QUERY,
+                                    json!({"owner": owner, "name": name}),
+                                    full,
+                                )
+                                .await?;
+                            let info = data.repository.ok_or_else(|| {
+                                CollectError::Source(format!(
+                                    "GitHub GraphQL RepositoryInfo: repository {full} not found"
+                                ))
+                            })?;
+                            if info.is_archived {
+                                rec.note(format!(
+                                    "{full}: archived (collected because it is listed in `repos`)"
+                                ));
+                            }
+                            match info.default_branch_ref {
+                                Some(b) => b.name,
+                                None => {
+                                    rec.note(format!(
+                                        "{full}: no default branch (empty repository); skipped"
+                                    ));
+                                    continue;
+                                }
+                            }
+                        }
+                    };
+                    out.push(Target {
+                        owner: owner.into(),
+                        name: name.into(),
+                        branch,
+                    });
+                }
+                rec.note(format!("scope: repositories {}", repos.join(", ")));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn collect_into(
+        &self,
+        ctx: &CollectContext,
+        sink: &mut dyn EvidenceSink,
+        prs: &mut ProvenanceRecorder,
+        rules: &mut ProvenanceRecorder,
+    ) -> Result<(), CollectError> {
+        let targets = self.targets(ctx, prs).await?;
+        for t in &targets {
+            ctx.check_cancelled()?;
+            ctx.message(&format!(
+                "{}: merged pull requests into {}",
+                t.full(),
+                t.branch
+            ));
+            self.collect_pulls(ctx, sink, prs, t).await?;
+            ctx.check_cancelled()?;
+            ctx.message(&format!("{}: branch rules of {}", t.full(), t.branch));
+            let record = self.branch_rules(rules, t).await?;
+            sink.emit(BRANCH_RULES, &record)?;
+        }
+        Ok(())
+    }
+
+    async fn collect_pulls(
+        &self,
+        ctx: &CollectContext,
+        sink: &mut dyn EvidenceSink,
+        rec: &mut ProvenanceRecorder,
+        t: &Target,
+    ) -> Result<(), CollectError> {
+        let period = ctx.period();
+        let start = period.start_utc();
+        let last_second = period.end_exclusive_utc() - chrono::Duration::seconds(1);
+        let fmt = "%Y-%m-%dT%H:%M:%S+00:00";
+        let search = format!(
+            "repo:{} is:pr is:merged base:{} merged:{}..{}",
+            t.full(),
+            t.branch,
+            start.format(fmt),
+            last_second.format(fmt)
+        );
+        let endpoint = url_path(self.api.graphql_endpoint());
+        let mut pager = CursorPager::new();
+        let (mut scanned, mut emitted, mut outside) = (0u64, 0u64, 0u64);
+        let mut total = None;
+        let mut search_count = None;
+        let mut stopped_on_date = false;
+        while pager.has_next() {
+            ctx.check_cancelled()?;
+            let first = pager.cursor().is_none();
+            let vars = json!({
+                "owner": t.owner, "name": t.name, "branch": t.branch,
+                "pageSize": self.settings.page_size, "cursor": pager.cursor(),
+                "withCount": first, "searchQuery": search,
+            });
+            let data: MergedPrsData = self
+                .api
+                .graphql(rec, "MergedPullRequests", MERGED_PRS_QUERY, vars, &t.full())
+                .await?;
+            let conn = data
+                .repository
+                .ok_or_else(|| {
+                    CollectError::Source(format!(
+                        "GitHub GraphQL MergedPullRequests: repository {} not found",
+                        t.full()
+                    ))
+                })?
+                .pull_requests;
+            total.get_or_insert(conn.total_count);
+            if let Some(s) = data.search {
+                search_count.get_or_insert(s.issue_count);
+            }
+            for node in conn.nodes.into_iter().flatten() {
+                scanned += 1;
+                // Ordered by UPDATED_AT DESC: a PR merged in the period was updated no earlier
+                // than its merge, so once updatedAt falls before the period nothing later can
+                // belong to it.
+                if node.updated_at < start {
+                    stopped_on_date = true;
+                    break;
+                }
+                let Some(merged_at) = node.merged_at else {
+                    continue;
+                };
+                if !period.contains(merged_at) || node.base_ref_name != t.branch {
+                    outside += 1;
+                    continue;
+                }
+                let pr = self.pull_request(rec, t, node, merged_at).await?;
+                sink.emit(PULL_REQUESTS, &pr)?;
+                emitted += 1;
+            }
+            let next = conn
+                .page_info
+                .end_cursor
+                .filter(|_| conn.page_info.has_next_page && !stopped_on_date);
+            pager.set_next(next);
+        }
+        rec.received(&endpoint, emitted);
+        if let Some(n) = search_count {
+            rec.reported(&endpoint, n);
+        }
+        let mut note = format!(
+            "{}: branch {}; pullRequests(states: MERGED).totalCount = {} (all time); {} scanned newest-updated first{}; {} merged in the period written; {} outside it skipped; GitHub search `{search}` reports {}",
+            t.full(),
+            t.branch,
+            total.unwrap_or(0),
+            scanned,
+            if stopped_on_date { ", stopping where updatedAt fell before the period" } else { " (the whole list)" },
+            emitted,
+            outside,
+            search_count.map_or("no count".to_string(), |n| n.to_string()),
+        );
+        if search_count.is_some_and(|n| n != emitted) {
+            note.push_str(" — COUNTS DIFFER: GitHub's search index can lag recent merges; compare before relying on completeness");
+            tracing::warn!(repo = %t.full(), emitted, search = ?search_count, "merged PR count differs from GitHub search");
+        }
+        if pager.stalled() {
+            note.push_str(
+                " — paging stopped: GitHub repeated a cursor; the list may be incomplete",
+            );
+        }
+        rec.note(note);
+        Ok(())
+    }
+
+    async fn pull_request(
+        &self,
+        rec: &mut ProvenanceRecorder,
+        t: &Target,
+        node: PrNode,
+        merged_at: DateTime<Utc>,
+    ) -> Result<PullRequest, CollectError> {
+        let mut reviews: Vec<Review> = Vec::new();
+        let mut dismissals: Vec<Dismissal> = Vec::new();
+        self.extend_reviews(rec, t, node.number, node.reviews, &mut reviews)
+            .await?;
+        self.extend_dismissals(rec, t, node.number, node.timeline_items, &mut dismissals)
+            .await?;
+        let actor = |a: Option<super::api::GqlActor>| match a {
+            Some(a) => Actor::from_graphql(a.typename.as_deref(), Some(&a.login)),
+            None => Actor::deleted(),
+        };
+        let mut pr = PullRequest {
+            repo: t.full(),
+            number: node.number,
+            title: node.title,
+            url: node.url,
+            author: actor(node.author),
+            created_at: node.created_at,
+            merged_at,
+            merged_by: node.merged_by.map(|a| actor(Some(a))),
+            base_branch: node.base_ref_name,
+            head_commit: node.head_ref_oid,
+            merge_commit: node.merge_commit.map(|c| c.oid),
+            reviews,
+            dismissals,
+            approval: ApprovalDecision {
+                approved: false,
+                approving_review_id: None,
+                approved_by: None,
+                reasons: Vec::new(),
+            },
+        };
+        pr.approval = evaluate_approval(&pr);
+        Ok(pr)
+    }
+
+    async fn extend_reviews(
+        &self,
+        rec: &mut ProvenanceRecorder,
+        t: &Target,
+        number: u64,
+        first: ReviewConnection,
+        out: &mut Vec<Review>,
+    ) -> Result<(), CollectError> {
+        let total = first.total_count;
+        let mut conn = first;
+        let mut pager = CursorPager::new();
+        loop {
+            out.extend(conn.nodes.into_iter().flatten().map(review));
+            pager.set_next(
+                conn.page_info
+                    .end_cursor
+                    .filter(|_| conn.page_info.has_next_page),
+            );
+            let Some(cursor) = pager.cursor().filter(|_| pager.has_next()) else {
+                break;
+            };
+            let vars =
+                json!({"owner": t.owner, "name": t.name, "number": number, "cursor": cursor});
+            let data: PrChildData = self
+                .api
+                .graphql(
+                    rec,
+                    "PullRequestReviews",
+                    REVIEWS_QUERY,
+                    vars,
+                    &format!("{}#{number}", t.full()),
+                )
+                .await?;
+            conn = data
+                .repository
+                .and_then(|r| r.pull_request)
+                .and_then(|p| p.reviews)
+                .ok_or_else(|| missing("PullRequestReviews", t, number))?;
+        }
+        reconcile(rec, t, number, "reviews", out.len(), total);
+        Ok(())
+    }
+
+    async fn extend_dismissals(
+        &self,
+        rec: &mut ProvenanceRecorder,
+        t: &Target,
+        number: u64,
+        first: EventConnection,
+        out: &mut Vec<Dismissal>,
+    ) -> Result<(), CollectError> {
+        let total = first.total_count;
+        let mut conn = first;
+        let mut pager = CursorPager::new();
+        loop {
+            out.extend(conn.nodes.into_iter().flatten().filter_map(dismissal));
+            pager.set_next(
+                conn.page_info
+                    .end_cursor
+                    .filter(|_| conn.page_info.has_next_page),
+            );
+            let Some(cursor) = pager.cursor().filter(|_| pager.has_next()) else {
+                break;
+            };
+            let vars =
+                json!({"owner": t.owner, "name": t.name, "number": number, "cursor": cursor});
+            let data: PrChildData = self
+                .api
+                .graphql(
+                    rec,
+                    "PullRequestDismissals",
+                    DISMISSALS_QUERY,
+                    vars,
+                    &format!("{}#{number}", t.full()),
+                )
+                .await?;
+            conn = data
+                .repository
+                .and_then(|r| r.pull_request)
+                .and_then(|p| p.timeline_items)
+                .ok_or_else(|| missing("PullRequestDismissals", t, number))?;
+        }
+        reconcile(rec, t, number, "dismissals", out.len(), total);
+        Ok(())
+    }
+
+    async fn branch_rules(
+        &self,
+        rec: &mut ProvenanceRecorder,
+        t: &Target,
+    ) -> Result<BranchRules, CollectError> {
+        let collected_at = Utc::now();
+        let repo = t.full();
+        let branch = encode_branch(&t.branch);
+
+        let protection_path = format!("/repos/{repo}/branches/{branch}/protection");
+        let protection = match self.api.get(rec, &protection_path, &[]).await {
+            Ok(resp) => parse_protection(resp.json()?),
+            Err(HttpError::NotFound { excerpt, .. })
+                if excerpt.contains("Branch not protected") =>
+            {
+                rec.note(format!(
+                    "{repo}: GET {protection_path} answered 404 \"Branch not protected\" (recorded as a fact)"
+                ));
+                Protection::NotProtected {
+                    message: "Branch not protected".into(),
+                }
+            }
+            Err(e @ (HttpError::NotFound { .. } | HttpError::PermissionDenied { .. })) => {
+                rec.note(format!("{repo}: branch protection unreadable: {e}"));
+                Protection::Unreadable {
+                    error: e.to_string(),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+
+        let rules_path = format!("/repos/{repo}/rules/branches/{branch}");
+        let mut pager = LinkPager::new(&rules_path, &[("per_page", "100")]);
+        let mut ids: Vec<u64> = Vec::new();
+        let mut seen = HashSet::new();
+        while let Some(page) = pager.next_page(self.api.client(), rec).await? {
+            let items: Vec<Value> = page.json()?;
+            for item in items {
+                if let Some(id) = item["ruleset_id"].as_u64() {
+                    if seen.insert(id) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+        let mut rulesets = Vec::new();
+        for id in ids {
+            let resp = self
+                .api
+                .get(rec, &format!("/repos/{repo}/rulesets/{id}"), &[])
+                .await?;
+            rulesets.push(parse_ruleset(resp.json()?));
+        }
+
+        let suites_path = format!("/repos/{repo}/rulesets/rule-suites");
+        let reference = format!("refs/heads/{}", t.branch);
+        let mut pager = LinkPager::new(
+            &suites_path,
+            &[
+                ("ref", reference.as_str()),
+                ("time_period", "month"),
+                ("rule_suite_result", "bypass"),
+                ("per_page", "100"),
+            ],
+        );
+        let mut bypasses = Vec::new();
+        let mut unreadable = None;
+        loop {
+            match pager.next_page(self.api.client(), rec).await {
+                Ok(Some(page)) => {
+                    let items: Vec<RuleSuite> = page.json()?;
+                    bypasses.extend(items.into_iter().filter(|s| s.result == "bypass"));
+                }
+                Ok(None) => break,
+                Err(e @ (HttpError::NotFound { .. } | HttpError::PermissionDenied { .. })) => {
+                    unreadable = Some(e.to_string());
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let rule_suites = match unreadable {
+            Some(error) => {
+                rec.note(format!("{repo}: rule suites unreadable: {error}"));
+                RuleSuites::Unreadable { error }
+            }
+            None => RuleSuites::Collected {
+                time_period: "month".into(),
+                covers_from: collected_at - chrono::Duration::hours(RULE_SUITE_WINDOW_HOURS),
+                bypasses,
+            },
+        };
+        rec.received(&protection_path, 1);
+        Ok(BranchRules {
+            repo,
+            branch: t.branch.clone(),
+            collected_at,
+            protection,
+            rulesets,
+            rule_suites,
+        })
+    }
+}
+
+/// Notes a nested list whose length differs from the `totalCount` GitHub reported for it.
+fn reconcile(
+    rec: &mut ProvenanceRecorder,
+    t: &Target,
+    number: u64,
+    what: &str,
+    got: usize,
+    total: u64,
+) {
+    if got as u64 != total {
+        tracing::warn!(repo = %t.full(), number, what, got, total, "nested list differs from totalCount");
+        rec.note(format!(
+            "{}#{number}: {got} {what} received, GitHub reported totalCount {total}",
+            t.full()
+        ));
+    }
+}
+
+fn missing(op: &str, t: &Target, number: u64) -> CollectError {
+    CollectError::Source(format!(
+        "GitHub GraphQL {op}: pull request {}#{number} vanished while paging",
+        t.full()
+    ))
+}
+
+fn url_path(url: &str) -> String {
+    match url.split_once("://") {
+        Some((_, rest)) => rest
+            .find('/')
+            .map_or("/".to_string(), |i| rest[i..].to_string()),
+        None => url.to_string(),
+    }
+}
+
+fn review(n: ReviewNode) -> Review {
+    Review {
+        id: n.database_id.unwrap_or_default(),
+        reviewer: match n.author {
+            Some(a) => Actor::from_graphql(a.typename.as_deref(), Some(&a.login)),
+            None => Actor::deleted(),
+        },
+        author_association: n.author_association,
+        state: n.state,
+        submitted_at: n.submitted_at,
+        commit_id: n.commit.map(|c| c.oid),
+    }
+}
+
+fn dismissal(n: EventNode) -> Option<Dismissal> {
+    if n.typename
+        .as_deref()
+        .is_some_and(|t| t != "ReviewDismissedEvent")
+    {
+        return None;
+    }
+    Some(Dismissal {
+        review_id: n.review.and_then(|r| r.database_id),
+        dismissed_by: match n.actor {
+            Some(a) => Actor::from_graphql(a.typename.as_deref(), Some(&a.login)),
+            None => Actor::deleted(),
+        },
+        dismissed_at: n.created_at?,
+        original_state: n.previous_review_state,
+        message: n.dismissal_message,
+    })
+}
+
+fn parse_protection(raw: Value) -> Protection {
+    let reviews = &raw["required_pull_request_reviews"];
+    let flag = |v: &Value| v.as_bool().unwrap_or(false);
+    Protection::Protected {
+        required_approving_review_count: if reviews.is_object() {
+            Some(
+                reviews["required_approving_review_count"]
+                    .as_u64()
+                    .unwrap_or(0) as u32,
+            )
+        } else {
+            None
+        },
+        dismiss_stale_reviews: flag(&reviews["dismiss_stale_reviews"]),
+        require_code_owner_reviews: flag(&reviews["require_code_owner_reviews"]),
+        require_last_push_approval: flag(&reviews["require_last_push_approval"]),
+        enforce_admins: flag(&raw["enforce_admins"]["enabled"]),
+        raw,
+    }
+}
+
+fn parse_ruleset(raw: Value) -> Ruleset {
+    let time = |v: &Value| {
+        v.as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|d| d.with_timezone(&Utc))
+    };
+    let rules = raw["rules"].as_array().cloned().unwrap_or_default();
+    let pull_request = rules.iter().find(|r| r["type"] == "pull_request").map(|r| {
+        let p = &r["parameters"];
+        PullRequestRule {
+            required_approving_review_count: p["required_approving_review_count"]
+                .as_u64()
+                .unwrap_or(0) as u32,
+            dismiss_stale_reviews_on_push: p["dismiss_stale_reviews_on_push"]
+                .as_bool()
+                .unwrap_or(false),
+            require_code_owner_review: p["require_code_owner_review"].as_bool().unwrap_or(false),
+            require_last_push_approval: p["require_last_push_approval"].as_bool().unwrap_or(false),
+        }
+    });
+    Ruleset {
+        id: raw["id"].as_u64().unwrap_or_default(),
+        name: raw["name"].as_str().unwrap_or_default().to_string(),
+        source_type: raw["source_type"].as_str().map(String::from),
+        source: raw["source"].as_str().map(String::from),
+        enforcement: raw["enforcement"].as_str().unwrap_or("unknown").to_string(),
+        created_at: time(&raw["created_at"]),
+        updated_at: time(&raw["updated_at"]),
+        pull_request,
+        rule_types: rules
+            .iter()
+            .filter_map(|r| r["type"].as_str().map(String::from))
+            .collect(),
+        bypass_actors: raw["bypass_actors"].as_array().cloned().unwrap_or_default(),
+        raw,
+    }
+}
+
+fn describe_period(p: &AuditPeriod) -> String {
+    format!("merged {}..{} (UTC)", p.start(), p.end())
+}
+
+#[async_trait]
+impl Collector for GithubCollector {
+    fn name(&self) -> &str {
+        COLLECTOR
+    }
+
+    async fn collect(
+        &self,
+        ctx: &CollectContext,
+        sink: &mut dyn EvidenceSink,
+    ) -> Result<(), CollectError> {
+        let mut prs = ProvenanceRecorder::new(
+            PULL_REQUESTS,
+            <PullRequest as soc2_evidence_core::Evidence>::KIND,
+            "GitHub GraphQL API",
+            COLLECTOR,
+            VERSION,
+        );
+        prs.base_url(self.api.graphql_endpoint())
+            .criteria(&["CC8.1"])
+            .note(format!(
+                "population: pull requests {} into the configured branch; merged means mergedAt is set",
+                describe_period(ctx.period())
+            ))
+            .note(format!("GraphQL query (variables per repository in the notes below):\n{MERGED_PRS_QUERY}"));
+        let mut rules = ProvenanceRecorder::new(
+            BRANCH_RULES,
+            <BranchRules as soc2_evidence_core::Evidence>::KIND,
+            "GitHub REST API (2022-11-28)",
+            COLLECTOR,
+            VERSION,
+        );
+        rules
+            .base_url(self.settings.api_url.trim_end_matches('/'))
+            .criteria(&["CC8.1"])
+            .note("rule-suite history: GET .../rulesets/rule-suites?time_period=month&rule_suite_result=bypass — GitHub keeps it only for a limited time, so bypasses older than a month before collection are not visible; collect at least monthly");
+        let result = self.collect_into(ctx, sink, &mut prs, &mut rules).await;
+        let ok = result.is_ok();
+        sink.provenance(prs.finish(ok))?;
+        sink.provenance(rules.finish(ok))?;
+        result
+    }
+}

@@ -1,0 +1,763 @@
+//! The GitHub collector against a local fake GitHub (soc2-sample), through the runner.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use soc2_collectors::github::{
+    default_checks, evaluate_approval, records::PullRequest, GithubCollector, GithubSettings,
+    RepoScope,
+};
+use soc2_evidence_core::http::{RetryPolicy, Secret};
+use soc2_evidence_core::{CollectorStatus, RunManifest, Runner};
+use soc2_sample::github::{
+    self as sample, at, sha, Account, DismissalModel, GithubModel, GithubServer, PullModel,
+    RepoModel, ReviewModel, ServerOptions,
+};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+const PERIOD: &str = "2026-01-01..2026-06-30";
+
+fn settings(api_url: &str, scope: RepoScope) -> GithubSettings {
+    let mut s = GithubSettings::new(api_url, Secret::new(sample::TOKEN), scope);
+    s.retry = RetryPolicy {
+        max_retries: 3,
+        max_elapsed: Duration::from_secs(20),
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        max_server_wait: Duration::from_secs(3),
+    };
+    s
+}
+
+fn repos(list: &[&str]) -> RepoScope {
+    RepoScope::Repos(list.iter().map(|s| s.to_string()).collect())
+}
+
+async fn run(settings: GithubSettings, out: &Path) -> RunManifest {
+    Runner::new()
+        .collector(Box::new(GithubCollector::new(settings).unwrap()))
+        .checks(default_checks())
+        .run(PERIOD.parse().unwrap(), out)
+        .await
+        .unwrap()
+}
+
+fn lines(file: &Path) -> Vec<Value> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn by_subject(records: &[Value]) -> BTreeMap<String, Value> {
+    records
+        .iter()
+        .map(|r| (r["subject_id"].as_str().unwrap().to_string(), r.clone()))
+        .collect()
+}
+
+fn provenance(out: &Path, population: &str) -> Value {
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(out.join("github/provenance.json")).unwrap())
+            .unwrap();
+    doc["populations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["population"] == population)
+        .unwrap()
+        .clone()
+}
+
+fn findings(out: &Path, check: &str) -> BTreeMap<String, Value> {
+    lines(&out.join("findings.jsonl"))
+        .into_iter()
+        .filter(|f| f["check_id"] == check)
+        .map(|f| (f["subject_id"].as_str().unwrap().to_string(), f))
+        .collect()
+}
+
+fn assert_ok(m: &RunManifest) {
+    assert_eq!(
+        m.collectors[0].status,
+        CollectorStatus::Ok,
+        "{:?}",
+        m.collectors[0].error
+    );
+}
+
+#[tokio::test]
+async fn sample_organisation_end_to_end() {
+    let gh = sample::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let started = Instant::now();
+    let m = run(
+        settings(&gh.api_url(), repos(&["acme/api", "acme/web"])),
+        &out,
+    )
+    .await;
+    assert_ok(&m);
+    // The sample answers the second GraphQL request once with a secondary rate limit
+    // (403, retry-after: 1): the toolkit waited and retried.
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    let stats = gh.server().stats();
+    assert_eq!(
+        stats.unpinned.load(Ordering::Relaxed),
+        0,
+        "API version pinned"
+    );
+    assert_eq!(stats.no_user_agent.load(Ordering::Relaxed), 0);
+    // 2 repository look-ups, 2 pages for acme/api, 1 for acme/web, 1 retried request.
+    assert_eq!(stats.graphql.load(Ordering::Relaxed), 6);
+
+    let prs = by_subject(&lines(&out.join("github/pull_requests.jsonl")));
+    assert_eq!(prs.len(), 68 + 15, "62+6 in acme/api, 12+3 in acme/web");
+    for excluded in [
+        "acme/api#90",  // merged before the period
+        "acme/api#300", // after it
+        "acme/api#150", // into another branch
+        "acme/api#151", // closed unmerged
+    ] {
+        assert!(!prs.contains_key(excluded), "{excluded}");
+    }
+    let dependabot = &prs["acme/api#105"]["data"];
+    assert_eq!(dependabot["author"]["login"], "dependabot[bot]");
+    assert_eq!(dependabot["author"]["type"], "Bot");
+    let ghost = &prs["acme/api#106"]["data"];
+    assert_eq!(ghost["author"]["login"], "ghost");
+    assert_eq!(ghost["author"]["type"], "Deleted");
+    let dismissed = &prs["acme/web#51"]["data"];
+    assert_eq!(dismissed["reviews"][0]["state"], "DISMISSED");
+    assert_eq!(dismissed["dismissals"][0]["original_state"], "APPROVED");
+    assert_eq!(
+        dismissed["dismissals"][0]["dismissed_by"]["login"],
+        "carolschmidt"
+    );
+    assert_eq!(
+        prs["acme/api#103"]["data"]["reviews"][0]["reviewer"]["login"],
+        "github-actions[bot]"
+    );
+
+    // The stored decision is the check's decision.
+    for rec in prs.values() {
+        let pr: PullRequest = serde_json::from_value(rec["data"].clone()).unwrap();
+        assert_eq!(pr.approval, evaluate_approval(&pr), "{}", rec["subject_id"]);
+    }
+
+    // Every planted failure is found, and only those.
+    let mut fails = Vec::new();
+    for f in lines(&out.join("findings.jsonl")) {
+        if f["status"] == "fail" {
+            fails.push((
+                f["check_id"].as_str().unwrap().to_string(),
+                f["subject_id"].as_str().unwrap().to_string(),
+            ));
+        }
+        assert_eq!(f["criteria"][0], "CC8.1");
+    }
+    fails.sort();
+    let mut planted: Vec<(String, String)> = gh
+        .planted()
+        .iter()
+        .map(|p| (p.check_id.to_string(), p.subject_id.to_string()))
+        .collect();
+    planted.sort();
+    assert_eq!(fails, planted);
+
+    let approval = findings(&out, "github.independent_approval");
+    let summary = |s: &str| approval[s]["summary"].as_str().unwrap().to_string();
+    assert!(summary("acme/api#101").contains("merged with no reviews"));
+    assert!(
+        summary("acme/api#102").contains("is stale"),
+        "{}",
+        summary("acme/api#102")
+    );
+    assert!(summary("acme/api#103").contains("is by a bot"));
+    assert!(summary("acme/api#104").contains("2 COMMENTED"));
+    assert!(summary("acme/web#51").contains("dismissed by carolschmidt"));
+    assert_eq!(approval["acme/api#105"]["status"], "pass");
+    assert_eq!(approval["acme/api#106"]["status"], "pass");
+    assert_eq!(
+        approval["acme/api#102"]["evidence"][0]["file"],
+        "github/pull_requests.jsonl"
+    );
+
+    let bypass = findings(&out, "github.merged_under_bypass");
+    assert!(bypass["acme/web#52"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("by carolschmidt"));
+    assert_eq!(bypass["acme/api"]["status"], "pass");
+    let review = findings(&out, "github.review_required");
+    assert_eq!(review["acme/api"]["status"], "pass");
+    let web = review["acme/web"]["summary"].as_str().unwrap();
+    assert!(web.contains("only enforced from 2026-03-16"), "{web}");
+    assert!(web.contains("2026-01-01..2026-03-15"), "{web}");
+
+    let rules = by_subject(&lines(&out.join("github/branch_rules.jsonl")));
+    assert_eq!(
+        rules["acme/api"]["data"]["protection"]["status"],
+        "protected"
+    );
+    assert_eq!(
+        rules["acme/web"]["data"]["protection"]["status"],
+        "not_protected"
+    );
+    assert_eq!(
+        rules["acme/web"]["data"]["rulesets"][0]["pull_request"]["required_approving_review_count"],
+        1
+    );
+    assert_eq!(
+        rules["acme/web"]["data"]["rule_suites"]["bypasses"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Provenance: the population reconciles with the count GitHub reports for the period.
+    let p = provenance(&out, "pull_requests");
+    assert_eq!(p["records_written"], 83);
+    assert_eq!(p["source_reported_count"], 83);
+    assert_eq!(p["records_received"], 83);
+    assert_eq!(
+        p["pages"], 5,
+        "2 look-ups + 3 PR pages; the rate-limited answer is no page"
+    );
+    assert_eq!(p["response_sha256"].as_str().unwrap().len(), 64);
+    assert!(p["base_url"].as_str().unwrap().ends_with("/graphql"));
+    let notes = p["notes"].to_string();
+    assert!(notes.contains("totalCount = 75"), "{notes}");
+    assert!(!notes.contains("COUNTS DIFFER"), "{notes}");
+    let r = provenance(&out, "branch_rules");
+    assert_eq!(r["records_written"], 2);
+    assert!(r["notes"].to_string().contains("Branch not protected"));
+}
+
+#[tokio::test]
+async fn org_mode_skips_archived_repositories() {
+    let gh = sample::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(settings(&gh.api_url(), RepoScope::Org("acme".into())), &out).await;
+    assert_ok(&m);
+    let rules = by_subject(&lines(&out.join("github/branch_rules.jsonl")));
+    assert_eq!(rules.keys().collect::<Vec<_>>(), ["acme/api", "acme/web"]);
+    let p = provenance(&out, "pull_requests");
+    assert_eq!(p["records_written"], 83);
+    assert!(p["notes"]
+        .to_string()
+        .contains("archived and skipped: acme/legacy-portal"));
+    assert_eq!(p["endpoints"][0]["endpoint"], "/orgs/acme/repos");
+    assert_eq!(p["endpoints"][0]["parameters"]["type"], "all");
+}
+
+fn review(
+    id: u64,
+    by: &str,
+    state: &'static str,
+    at_: chrono::DateTime<chrono::Utc>,
+    commit: &str,
+) -> ReviewModel {
+    ReviewModel {
+        id,
+        author: Account::user(by),
+        state,
+        submitted_at: at_,
+        commit_oid: commit.to_string(),
+        association: "MEMBER",
+    }
+}
+
+fn repo(pulls: Vec<PullModel>) -> GithubModel {
+    GithubModel {
+        org: "acme".into(),
+        org_id: 1,
+        repos: vec![RepoModel {
+            id: 42,
+            name: "svc".into(),
+            default_branch: "main".into(),
+            archived: false,
+            pulls,
+            protection: None,
+            rulesets: Vec::new(),
+            rule_suites: Vec::new(),
+        }],
+    }
+}
+
+#[tokio::test]
+async fn three_pages_of_prs_and_overflowing_reviews_and_dismissals() {
+    let mut pulls = Vec::new();
+    for n in 1..=120u64 {
+        let p = PullModel::merged(
+            "acme/svc",
+            n,
+            "change",
+            Account::user("erinw"),
+            "main",
+            at(2026, 1, 5, 0) + chrono::Duration::hours(n as i64 * 20),
+            Account::user("erinw"),
+        )
+        .review(n, Account::user("bob-okafor"), "APPROVED", 1);
+        pulls.push(p);
+    }
+    // PR 7: 130 comments, then the one approval — only found on the second reviews page.
+    let p7 = &mut pulls[6];
+    let merged = p7.merged_at.unwrap();
+    let head = p7.head_oid.clone();
+    p7.reviews = (0..130u64)
+        .map(|i| {
+            review(
+                10_000 + i,
+                "liamob",
+                "COMMENTED",
+                merged - chrono::Duration::hours(3),
+                &head,
+            )
+        })
+        .collect();
+    p7.reviews.push(review(
+        20_000,
+        "carolschmidt",
+        "APPROVED",
+        merged - chrono::Duration::hours(1),
+        &head,
+    ));
+    // PR 8: 60 dismissals of earlier approvals (overflowing the first 50), and the last,
+    // on the 60th event, dismisses the only approval still standing.
+    let p8 = &mut pulls[7];
+    let merged = p8.merged_at.unwrap();
+    let head = p8.head_oid.clone();
+    p8.reviews = (0..60u64)
+        .map(|i| {
+            review(
+                30_000 + i,
+                "bob-okafor",
+                "DISMISSED",
+                merged - chrono::Duration::hours(5),
+                &head,
+            )
+        })
+        .collect();
+    p8.dismissals = (0..60u64)
+        .map(|i| DismissalModel {
+            review_id: 30_000 + i,
+            actor: Account::user("carolschmidt"),
+            at: merged - chrono::Duration::hours(2),
+            message: "re-review".into(),
+            previous_state: if i == 59 { "APPROVED" } else { "COMMENTED" },
+        })
+        .collect();
+    let server = GithubServer::start(repo(pulls), ServerOptions::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut s = settings(&server.api_url(), repos(&["acme/svc"]));
+    s.branch = Some("main".into());
+    let m = run(s, &out).await;
+    assert_ok(&m);
+    // 3 PR pages + 1 reviews page (PR 7) + 1 dismissals page (PR 8); no repository look-up
+    // because the branch is configured.
+    assert_eq!(server.stats().graphql.load(Ordering::Relaxed), 5);
+    let prs = by_subject(&lines(&out.join("github/pull_requests.jsonl")));
+    assert_eq!(prs.len(), 120);
+    assert_eq!(
+        prs["acme/svc#7"]["data"]["reviews"]
+            .as_array()
+            .unwrap()
+            .len(),
+        131
+    );
+    assert_eq!(
+        prs["acme/svc#7"]["data"]["approval"]["approved_by"],
+        "carolschmidt"
+    );
+    assert_eq!(
+        prs["acme/svc#8"]["data"]["dismissals"]
+            .as_array()
+            .unwrap()
+            .len(),
+        60
+    );
+    let f = findings(&out, "github.independent_approval");
+    assert_eq!(f["acme/svc#7"]["status"], "pass");
+    assert_eq!(f["acme/svc#8"]["status"], "fail");
+    assert!(f["acme/svc#8"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("was dismissed by carolschmidt"));
+    let review_req = findings(&out, "github.review_required");
+    assert_eq!(review_req["acme/svc"]["status"], "fail");
+    assert!(review_req["acme/svc"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("does not require"));
+}
+
+#[tokio::test]
+async fn paging_stops_once_prs_were_last_updated_before_the_period() {
+    let mut pulls = Vec::new();
+    for n in 1..=30u64 {
+        pulls.push(PullModel::merged(
+            "acme/svc",
+            n,
+            "new",
+            Account::user("erinw"),
+            "main",
+            at(2026, 2, 1, 0) + chrono::Duration::hours(n as i64),
+            Account::user("erinw"),
+        ));
+    }
+    for n in 100..400u64 {
+        pulls.push(PullModel::merged(
+            "acme/svc",
+            n,
+            "old",
+            Account::user("erinw"),
+            "main",
+            at(2025, 6, 1, 0) + chrono::Duration::hours(n as i64),
+            Account::user("erinw"),
+        ));
+    }
+    let server = GithubServer::start(repo(pulls), ServerOptions::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut s = settings(&server.api_url(), repos(&["acme/svc"]));
+    s.branch = Some("main".into());
+    assert_ok(&run(s, &out).await);
+    assert_eq!(
+        server.stats().graphql.load(Ordering::Relaxed),
+        1,
+        "330 PRs, one page read"
+    );
+    assert_eq!(lines(&out.join("github/pull_requests.jsonl")).len(), 30);
+    let p = provenance(&out, "pull_requests");
+    assert_eq!(p["source_reported_count"], 30);
+    assert!(p["notes"]
+        .to_string()
+        .contains("stopping where updatedAt fell before the period"));
+}
+
+#[tokio::test]
+async fn graphql_errors_with_status_200_fail_the_collector_naming_query_and_repo() {
+    let gh = sample::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut s = settings(&gh.api_url(), repos(&["acme/does-not-exist"]));
+    s.branch = Some("main".into());
+    let m = run(s, &out).await;
+    let c = &m.collectors[0];
+    assert_eq!(c.status, CollectorStatus::Failed);
+    let err = c.error.as_deref().unwrap();
+    assert!(err.contains("MergedPullRequests"), "{err}");
+    assert!(err.contains("acme/does-not-exist"), "{err}");
+    assert!(err.contains("Could not resolve to a Repository"), "{err}");
+    assert!(err.contains("NOT_FOUND"), "{err}");
+    let prov: Value =
+        serde_json::from_slice(&std::fs::read(out.join("github/provenance.json")).unwrap())
+            .unwrap();
+    assert_eq!(prov["complete"], false);
+}
+
+#[tokio::test]
+async fn bad_token_names_the_api_url_never_the_token() {
+    let gh = sample::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut s = settings(&gh.api_url(), repos(&["acme/api"]));
+    s.token = Secret::new("ghp_wrongTokenThatMustNotLeak");
+    let m = run(s, &out).await;
+    let err = m.collectors[0].error.as_deref().unwrap();
+    assert!(err.contains("401"), "{err}");
+    assert!(err.contains(&format!("{}/graphql", gh.api_url())), "{err}");
+    assert!(!err.contains("ghp_wrongTokenThatMustNotLeak"), "{err}");
+    let run_json = std::fs::read_to_string(out.join("run.json")).unwrap();
+    assert!(!run_json.contains("ghp_wrong"));
+}
+
+#[tokio::test]
+async fn secondary_rate_limit_429_with_retry_after_is_waited_out() {
+    let server = GithubServer::start(
+        repo(vec![PullModel::merged(
+            "acme/svc",
+            1,
+            "x",
+            Account::user("erinw"),
+            "main",
+            at(2026, 3, 1, 0),
+            Account::user("erinw"),
+        )]),
+        ServerOptions::default(),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .insert_header("x-ratelimit-limit", "5000")
+                .insert_header("x-ratelimit-remaining", "4100")
+                .insert_header("x-ratelimit-reset", "1893456000")
+                .insert_header("x-ratelimit-resource", "graphql")
+                .set_body_raw(
+                    r#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits","status":"429"}"#,
+                    "application/json",
+                ),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server.mock_server())
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut s = settings(&server.api_url(), repos(&["acme/svc"]));
+    s.branch = Some("main".into());
+    let started = Instant::now();
+    assert_ok(&run(s, &out).await);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "retry-after honoured"
+    );
+    assert_eq!(lines(&out.join("github/pull_requests.jsonl")).len(), 1);
+}
+
+#[tokio::test]
+async fn graphql_primary_rate_limit_in_a_200_body_is_waited_out() {
+    let server = GithubServer::start(
+        repo(vec![PullModel::merged(
+            "acme/svc",
+            1,
+            "x",
+            Account::user("erinw"),
+            "main",
+            at(2026, 3, 1, 0),
+            Account::user("erinw"),
+        )]),
+        ServerOptions::default(),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("retry-after", "1")
+                .set_body_raw(
+                    r#"{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded for user ID 1."}]}"#,
+                    "application/json",
+                ),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server.mock_server())
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut s = settings(&server.api_url(), repos(&["acme/svc"]));
+    s.branch = Some("main".into());
+    assert_ok(&run(s, &out).await);
+    assert_eq!(
+        provenance(&out, "pull_requests")["pages"],
+        1,
+        "the rate-limited body is no page"
+    );
+}
+
+#[tokio::test]
+async fn github_enterprise_server_urls() {
+    let server = GithubServer::start(
+        sample::sample_model(),
+        ServerOptions {
+            enterprise: true,
+            ..ServerOptions::default()
+        },
+    )
+    .await;
+    assert!(server.api_url().ends_with("/api/v3"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(
+        settings(&server.api_url(), RepoScope::Org("acme".into())),
+        &out,
+    )
+    .await;
+    assert_ok(&m);
+    assert_eq!(lines(&out.join("github/pull_requests.jsonl")).len(), 83);
+    let p = provenance(&out, "pull_requests");
+    assert_eq!(p["base_url"], server.graphql_url());
+    assert!(server.graphql_url().ends_with("/api/graphql"));
+    assert_eq!(p["endpoints"][0]["endpoint"], "/api/v3/orgs/acme/repos");
+    assert!(p["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["endpoint"] == "/api/graphql"));
+}
+
+#[tokio::test]
+async fn rest_pages_follow_links_in_the_repository_id_form() {
+    // One item per REST page: the organisation's repositories, the branch rules and the rule
+    // suites all span several pages whose Link URLs use /organizations/{id} and
+    // /repositories/{id}.
+    let server = GithubServer::start(
+        sample::sample_model(),
+        ServerOptions {
+            rest_page_cap: Some(1),
+            ..ServerOptions::default()
+        },
+    )
+    .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    assert_ok(
+        &run(
+            settings(&server.api_url(), RepoScope::Org("acme".into())),
+            &out,
+        )
+        .await,
+    );
+    let rules = by_subject(&lines(&out.join("github/branch_rules.jsonl")));
+    assert_eq!(
+        rules["acme/web"]["data"]["rule_suites"]["bypasses"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        rules["acme/web"]["data"]["rulesets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let p = provenance(&out, "branch_rules");
+    let endpoint = |e: &str| {
+        p["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["endpoint"] == e)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(endpoint("/repos/acme/web/rulesets/rule-suites")["pages"], 2);
+    assert_eq!(endpoint("/repos/acme/web/rules/branches/main")["pages"], 3);
+    let suites = endpoint("/repos/acme/web/rulesets/rule-suites");
+    assert_eq!(suites["parameters"]["time_period"], "month");
+    assert_eq!(suites["parameters"]["rule_suite_result"], "bypass");
+    assert_eq!(
+        provenance(&out, "pull_requests")["endpoints"][0]["pages"],
+        3
+    );
+}
+
+#[tokio::test]
+async fn unreadable_protection_and_rule_suites_are_recorded_and_checks_say_error() {
+    let server = GithubServer::start(
+        repo(vec![PullModel::merged(
+            "acme/svc",
+            1,
+            "x",
+            Account::user("erinw"),
+            "main",
+            at(2026, 3, 1, 0),
+            Account::user("erinw"),
+        )
+        .review(5, Account::user("bob-okafor"), "APPROVED", 1)]),
+        ServerOptions::default(),
+    )
+    .await;
+    let forbidden = || {
+        ResponseTemplate::new(403).set_body_raw(
+            r#"{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/branches/branch-protection#get-branch-protection","status":"403"}"#,
+            "application/json",
+        )
+    };
+    for p in [
+        "/repos/acme/svc/branches/main/protection",
+        "/repos/acme/svc/rulesets/rule-suites",
+    ] {
+        Mock::given(path(p))
+            .respond_with(forbidden())
+            .with_priority(1)
+            .mount(server.mock_server())
+            .await;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    assert_ok(&run(settings(&server.api_url(), repos(&["acme/svc"])), &out).await);
+    let rules = by_subject(&lines(&out.join("github/branch_rules.jsonl")));
+    let data = &rules["acme/svc"]["data"];
+    assert_eq!(data["protection"]["status"], "unreadable");
+    assert!(data["protection"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("Resource not accessible"));
+    assert_eq!(data["rule_suites"]["status"], "unreadable");
+    assert_eq!(
+        findings(&out, "github.review_required")["acme/svc"]["status"],
+        "error"
+    );
+    assert_eq!(
+        findings(&out, "github.merged_under_bypass")["acme/svc"]["status"],
+        "error"
+    );
+    assert_eq!(
+        findings(&out, "github.independent_approval")["acme/svc#1"]["status"],
+        "pass"
+    );
+}
+
+#[tokio::test]
+async fn a_ruleset_in_force_all_period_passes_and_a_stale_sha_helper_is_stable() {
+    let mut model = repo(vec![]);
+    model.repos[0].rulesets.push(serde_json::json!({
+        "id": 7, "name": "org baseline", "target": "branch", "source_type": "Organization",
+        "source": "acme", "enforcement": "active",
+        "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
+        "rules": [{"type": "pull_request", "parameters": {
+            "required_approving_review_count": 2, "dismiss_stale_reviews_on_push": true,
+            "require_code_owner_review": true, "require_last_push_approval": true,
+            "required_review_thread_resolution": false}}],
+        "bypass_actors": [{"actor_id": 1, "actor_type": "OrganizationAdmin", "bypass_mode": "pull_request"}],
+        "created_at": "2025-06-01T08:00:00.000-07:00", "updated_at": "2025-06-01T08:00:00.000-07:00",
+    }));
+    let server = GithubServer::start(model, ServerOptions::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    assert_ok(&run(settings(&server.api_url(), repos(&["acme/svc"])), &out).await);
+    let f = &findings(&out, "github.review_required")["acme/svc"];
+    assert_eq!(f["status"], "pass", "{f}");
+    let s = f["summary"].as_str().unwrap();
+    assert!(s.contains("requires 2 approval(s) since 2025-06-01"), "{s}");
+    assert!(s.contains("OrganizationAdmin (pull_request)"), "{s}");
+    assert_eq!(sha("a"), sha("a"));
+}
+
+#[test]
+fn config_file_section_builds_collector_and_checks() {
+    std::env::set_var("SOC2_TEST_GH_TOKEN", "ghp_fromEnv");
+    let c = soc2_collectors::Config::parse(
+        "[github]\napi_url = \"https://ghe.example.com/api/v3\"\norg = \"acme\"\ntoken_env = \"SOC2_TEST_GH_TOKEN\"\n",
+        "soc2.toml",
+    )
+    .unwrap();
+    let collectors = c.collectors().unwrap();
+    assert_eq!(collectors[0].name(), "github");
+    assert_eq!(c.checks().len(), 3);
+    assert_eq!(soc2_collectors::default_checks_for("github").len(), 3);
+    let err = soc2_collectors::Config::parse(
+        "[github]\nrepos = [\"a/b\"]\nbranchh = \"x\"\n",
+        "soc2.toml",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("branchh"), "{err}");
+}
