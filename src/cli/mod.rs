@@ -1,8 +1,10 @@
 //! Command-line parsing and dispatch (DESIGN §7, a contract).
 
+mod bundle;
 mod check;
 mod collect;
 mod error;
+mod keys;
 mod progress;
 mod summary;
 
@@ -60,6 +62,47 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the auditor's report into a run directory and pack it into a signed bundle.
+    Bundle {
+        /// The run directory (its run.json must say `complete`).
+        dir: PathBuf,
+        /// The OpenSSH Ed25519 private key to sign with (from `keygen` or `ssh-keygen -t ed25519`;
+        /// a passphrase comes from SOC2_EVIDENCE_KEY_PASSPHRASE).
+        #[arg(long, short)]
+        key: PathBuf,
+        /// The zip file to write (written to a temporary file and renamed when complete).
+        #[arg(long = "out", short = 'o')]
+        out: PathBuf,
+        /// The previous bundle, whose SHA-256 is recorded to chain the bundles.
+        #[arg(long)]
+        previous: Option<PathBuf>,
+        /// Print the bundle summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a bundle against a pinned public key (a .pub file or an allowed_signers file).
+    Verify {
+        /// The bundle zip.
+        bundle: PathBuf,
+        /// The signer's public key, or an allowed_signers file.
+        #[arg(long)]
+        pubkey: PathBuf,
+        /// The previous bundle: checks the chain link.
+        #[arg(long)]
+        previous: Option<PathBuf>,
+        /// Print the verification report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate an Ed25519 signing key: NAME (private, mode 0600) and NAME.pub.
+    Keygen {
+        /// Path of the private key to write.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// The principal for the allowed_signers line printed for the auditor.
+        #[arg(long, default_value = "evidence@organisation")]
+        principal: String,
+    },
 }
 
 /// Sets up `tracing` logging from `RUST_LOG` (default: warnings and errors) on stderr.
@@ -85,5 +128,19 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Check { dir, config, json } => {
             check::run(&dir, config.as_deref(), json, cli.quiet)
         }
+        Command::Bundle {
+            dir,
+            key,
+            out,
+            previous,
+            json,
+        } => bundle::bundle(&dir, &key, &out, previous.as_deref(), json, cli.quiet),
+        Command::Verify {
+            bundle,
+            pubkey,
+            previous,
+            json,
+        } => bundle::verify(&bundle, &pubkey, previous.as_deref(), json, cli.quiet),
+        Command::Keygen { out, principal } => keys::keygen(&out, &principal, cli.quiet),
     }
 }

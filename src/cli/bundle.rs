@@ -1,0 +1,135 @@
+//! `soc2-evidence bundle` and `soc2-evidence verify`.
+
+use std::path::Path;
+
+use soc2_bundle::{
+    allowed_signers_line, build_bundle, sha256_file, verify_bundle, BundleMetadata, BundleOptions,
+    BundleSummary, SigningKey, TrustedKey, VerifyOptions, VerifyReport,
+};
+use soc2_evidence::report::{write_report, ReportOptions};
+use soc2_evidence_core::{EvidenceStore, RunStatus};
+
+use super::keys::load_signing_key;
+use super::{CliError, EXIT_FAILED, EXIT_OK};
+
+/// Writes the report into the run directory and builds the signed bundle.
+pub fn bundle_run(
+    dir: &Path,
+    key: &SigningKey,
+    out: &Path,
+    previous: Option<&Path>,
+) -> Result<BundleSummary, CliError> {
+    let store = EvidenceStore::open(dir)?;
+    let manifest = store.manifest();
+    if manifest.status != RunStatus::Complete {
+        return Err(CliError::Other(format!(
+            "{}: run.json says the run is {:?}, not complete; only a complete run can be bundled",
+            dir.display(),
+            manifest.status
+        )));
+    }
+    write_report(
+        dir,
+        &ReportOptions {
+            signer_fingerprint: Some(key.fingerprint()),
+        },
+    )
+    .map_err(|e| CliError::Other(format!("writing the report: {e}")))?;
+    let previous_bundle_sha256 = previous
+        .map(|p| sha256_file(p).map_err(|e| CliError::Other(e.to_string())))
+        .transpose()?;
+    let meta = BundleMetadata {
+        organization: manifest
+            .organization
+            .clone()
+            .unwrap_or_else(|| "unnamed organisation".into()),
+        period_start: manifest.period.start(),
+        period_end: manifest.period.end(),
+        // The run's own end time, not the clock: bundling the same run twice is reproducible.
+        collected_at: manifest.finished_at.unwrap_or(manifest.started_at),
+        external_identifier: None,
+        previous_bundle_sha256,
+    };
+    build_bundle(dir, key, &meta, out, &BundleOptions::default())
+        .map_err(|e| CliError::Other(e.to_string()))
+}
+
+/// `soc2-evidence bundle DIR --key KEY -o OUT [--previous PREV]`.
+pub fn bundle(
+    dir: &Path,
+    key_path: &Path,
+    out: &Path,
+    previous: Option<&Path>,
+    json: bool,
+    quiet: bool,
+) -> Result<u8, CliError> {
+    let key = load_signing_key(key_path)?;
+    let summary = bundle_run(dir, &key, out, previous)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).map_err(|e| CliError::Other(e.to_string()))?
+        );
+    } else if !quiet {
+        println!("bundle:      {}", summary.path.display());
+        println!("sha256:      {}", summary.sha256);
+        println!(
+            "files:       {} ({} bytes of evidence)",
+            summary.files, summary.payload_bytes
+        );
+        println!("signed by:   {}", summary.fingerprint);
+        println!("\nThe auditor pins your key with this allowed_signers line:");
+        println!("{}", allowed_signers_line("evidence@organisation", &key));
+        print_stock_recipe(&summary);
+    }
+    Ok(EXIT_OK)
+}
+
+/// Prints the commands that check a bundle with stock tools only.
+pub fn print_stock_recipe(summary: &BundleSummary) {
+    println!("\nVerify by hand with stock tools:");
+    println!(
+        "  unzip -q {} && cd {}/",
+        summary.path.display(),
+        summary.root
+    );
+    println!(
+        "  ssh-keygen -Y verify -f allowed_signers -I evidence@organisation -n soc2-evidence \\"
+    );
+    println!("    -s signatures/tagmanifest-sha256.txt.sshsig < tagmanifest-sha256.txt");
+    println!("  sha256sum -c --strict tagmanifest-sha256.txt manifest-sha256.txt");
+}
+
+/// Verifies a bundle and returns the report.
+pub fn verify_file(
+    zip: &Path,
+    pubkey: &Path,
+    previous: Option<&Path>,
+) -> Result<VerifyReport, CliError> {
+    let trust = TrustedKey::from_file(pubkey).map_err(|e| CliError::Other(e.to_string()))?;
+    let opts = VerifyOptions {
+        previous: previous.map(Path::to_path_buf),
+        ..VerifyOptions::default()
+    };
+    verify_bundle(zip, &trust, &opts).map_err(|e| CliError::Other(e.to_string()))
+}
+
+/// `soc2-evidence verify OUT.zip --pubkey KEY.pub [--previous PREV] [--json]`.
+pub fn verify(
+    zip: &Path,
+    pubkey: &Path,
+    previous: Option<&Path>,
+    json: bool,
+    quiet: bool,
+) -> Result<u8, CliError> {
+    let report = verify_file(zip, pubkey, previous)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| CliError::Other(e.to_string()))?
+        );
+    } else if !quiet || !report.is_ok() {
+        println!("{report}");
+    }
+    Ok(if report.is_ok() { EXIT_OK } else { EXIT_FAILED })
+}
