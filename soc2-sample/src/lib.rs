@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod backups;
 pub mod github;
 pub mod okta;
 pub mod people;

@@ -3,6 +3,8 @@
 mod bundle;
 mod check;
 mod collect;
+#[cfg(feature = "demo")]
+mod demo;
 mod error;
 mod keys;
 mod progress;
@@ -94,6 +96,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the whole job offline on the built-in sample organisation: local fake Okta, GitHub
+    /// and Jira servers, sample backup logs, every check, a signed and verified bundle.
+    #[cfg(feature = "demo")]
+    Demo {
+        /// Directory for the demo's output (replaced if an earlier demo wrote it).
+        #[arg(long, short, default_value = "soc2-demo")]
+        out: PathBuf,
+    },
     /// Generate an Ed25519 signing key: NAME (private, mode 0600) and NAME.pub.
     Keygen {
         /// Path of the private key to write.
@@ -142,5 +152,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             json,
         } => bundle::verify(&bundle, &pubkey, previous.as_deref(), json, cli.quiet),
         Command::Keygen { out, principal } => keys::keygen(&out, &principal, cli.quiet),
+        #[cfg(feature = "demo")]
+        Command::Demo { out } => demo::run(&out, cli.quiet).await,
     }
 }

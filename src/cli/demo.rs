@@ -1,0 +1,175 @@
+//! `soc2-evidence demo`: the whole job, offline, on the built-in sample organisation.
+//!
+//! Local servers on 127.0.0.1 answer like Okta, GitHub and Jira (real API shapes, several
+//! pages, one rate-limit response each); sample backup logs are written in restic's and
+//! Velero's formats. Every collector and check runs over 2026-01-01..2026-06-30, a demo key
+//! signs the bundle, and the bundle is verified before the summary is printed.
+
+use std::fs;
+use std::path::Path;
+use std::time::Instant;
+
+use soc2_bundle::{allowed_signers_line, SigningKey};
+use soc2_collectors::github::{GithubCollector, GithubSettings, RepoScope};
+use soc2_collectors::okta::{OktaCheckSettings, OktaCollector, OktaSettings};
+use soc2_collectors::Config;
+use soc2_evidence_core::http::Secret;
+use soc2_evidence_core::{AuditPeriod, CancellationToken, Runner};
+
+use super::bundle::{bundle_run, verify_file};
+use super::progress::TerminalProgress;
+use super::summary;
+use super::{CliError, EXIT_FAILED, EXIT_OK};
+
+/// Marks a directory as demo output, so a second `demo` may replace it.
+const MARKER: &str = ".soc2-evidence-demo";
+/// The demo's audit period: six months the sample organisation covers.
+pub const DEMO_PERIOD: &str = "2026-01-01..2026-06-30";
+/// The principal in the demo's allowed_signers file.
+const PRINCIPAL: &str = "evidence@acme.example";
+
+fn other(e: impl std::fmt::Display) -> CliError {
+    CliError::Other(e.to_string())
+}
+
+fn prepare(out: &Path) -> Result<(), CliError> {
+    if out.exists() {
+        let empty = fs::read_dir(out).map_err(other)?.next().is_none();
+        if !empty && !out.join(MARKER).exists() {
+            return Err(CliError::Other(format!(
+                "{} exists and was not written by `soc2-evidence demo`: choose another --out",
+                out.display()
+            )));
+        }
+        fs::remove_dir_all(out).map_err(other)?;
+    }
+    fs::create_dir_all(out).map_err(other)?;
+    fs::write(
+        out.join(MARKER),
+        "written by soc2-evidence demo; safe to delete\n",
+    )
+    .map_err(other)?;
+    Ok(())
+}
+
+/// Runs the demo into `out`.
+pub async fn run(out: &Path, quiet: bool) -> Result<u8, CliError> {
+    let started = Instant::now();
+    prepare(out)?;
+    let period: AuditPeriod = DEMO_PERIOD.parse()?;
+    let say = |s: &str| {
+        if !quiet {
+            println!("{s}");
+        }
+    };
+
+    say("starting local Okta, GitHub and Jira servers for the sample organisation (127.0.0.1 only)…");
+    let okta = soc2_sample::okta::start().await;
+    let github = soc2_sample::github::start().await;
+    let logs = out.join("sample-backup-logs");
+    soc2_sample::backups::write_logs(&logs).map_err(other)?;
+    let backups = Config::parse(
+        &soc2_sample::backups::config_toml(&logs),
+        "demo backups config",
+    )?;
+
+    let mut runner = Runner::new().organization("Acme Corp");
+    runner = runner
+        .collector(Box::new(OktaCollector::new(OktaSettings::new(
+            &okta.base_url(),
+            Secret::new(okta.token()),
+        ))?))
+        .checks(soc2_collectors::okta::checks(&OktaCheckSettings::default()));
+    runner = runner
+        .collector(Box::new(GithubCollector::new(GithubSettings::new(
+            &github.api_url(),
+            Secret::new(github.token()),
+            RepoScope::Repos(github.repos()),
+        ))?))
+        .checks(soc2_collectors::github::default_checks());
+    for c in backups.collectors()? {
+        runner = runner.collector(c);
+    }
+    runner = runner.checks(backups.checks());
+
+    let run_dir = out.join("run");
+    say(&format!(
+        "collecting evidence for {period} into {}…",
+        run_dir.display()
+    ));
+    let progress = TerminalProgress::new(quiet);
+    let manifest = runner
+        .progress(progress.clone())
+        .cancel_token(CancellationToken::new())
+        .run(period, &run_dir)
+        .await;
+    progress.clear();
+    let manifest = manifest?;
+
+    let key = SigningKey::generate();
+    let key_path = out.join("demo-signing-key");
+    key.write(&key_path).map_err(other)?;
+    let allowed = out.join("allowed_signers");
+    fs::write(
+        &allowed,
+        format!("{}\n", allowed_signers_line(PRINCIPAL, &key)),
+    )
+    .map_err(other)?;
+    let zip = out.join("soc2-evidence-acme-demo.zip");
+    let bundle = bundle_run(&run_dir, &key, &zip, None)?;
+    let report = verify_file(&zip, &out.join("demo-signing-key.pub"), None)?;
+
+    if !quiet {
+        summary::print_run(&manifest, &run_dir);
+        println!("\nbundle:   {}", bundle.path.display());
+        println!(
+            "          {} files, {} bytes of evidence, sha256 {}",
+            bundle.files, bundle.payload_bytes, bundle.sha256
+        );
+        println!(
+            "signed:   {} (demo key {})",
+            bundle.fingerprint,
+            key_path.display()
+        );
+        println!(
+            "verified: {}",
+            if report.is_ok() {
+                "OK — every file matches its manifest and the signature is the pinned key's"
+            } else {
+                "FAILED"
+            }
+        );
+        println!("report:   {}", run_dir.join("report/index.html").display());
+        println!("\nVerify it yourself with stock tools:");
+        println!(
+            "  cd {} && unzip -q -o {} && cd {}/",
+            out.display(),
+            zip.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
+            bundle.root
+        );
+        println!("  ssh-keygen -Y verify -f ../allowed_signers -I {PRINCIPAL} -n soc2-evidence \\");
+        println!("    -s signatures/tagmanifest-sha256.txt.sshsig < tagmanifest-sha256.txt");
+        println!("  sha256sum -c --strict tagmanifest-sha256.txt manifest-sha256.txt");
+        println!(
+            "\n(or: soc2-evidence verify {} --pubkey {}.pub)",
+            zip.display(),
+            key_path.display()
+        );
+        println!("\ndemo finished in {:.1}s", started.elapsed().as_secs_f64());
+    }
+    if !report.is_ok() {
+        eprintln!("error: the demo bundle did not verify:\n{report}");
+        return Ok(EXIT_FAILED);
+    }
+    if !manifest.all_collectors_ok() {
+        for c in manifest.collectors.iter().filter(|c| c.error.is_some()) {
+            eprintln!(
+                "error: collector {:?} failed: {}",
+                c.name,
+                c.error.as_deref().unwrap_or_default()
+            );
+        }
+        return Ok(EXIT_FAILED);
+    }
+    Ok(EXIT_OK)
+}
