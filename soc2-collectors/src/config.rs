@@ -28,6 +28,10 @@ pub struct Config {
     #[cfg(feature = "command")]
     #[serde(default)]
     pub command: Vec<crate::command::CommandConfig>,
+    /// `[jira]`: change tickets from Jira Cloud.
+    #[cfg(feature = "jira")]
+    #[serde(default)]
+    pub jira: Option<crate::jira::JiraConfig>,
     /// Directory relative paths in the file are resolved against (the file's own directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -80,6 +84,10 @@ impl Config {
                 &self.base_dir,
             )?));
         }
+        #[cfg(feature = "jira")]
+        if let Some(j) = &self.jira {
+            out.push(Box::new(j.collector()?));
+        }
         Ok(out)
     }
 
@@ -88,6 +96,10 @@ impl Config {
         #[allow(unused_mut)]
         let mut out: Vec<Box<dyn Check>> = Vec::new();
         // Each collector module appends its checks here, configured from its section.
+        #[cfg(feature = "jira")]
+        if let Some(j) = &self.jira {
+            out.extend(j.checks());
+        }
         out
     }
 }
@@ -97,6 +109,11 @@ impl Config {
 pub fn default_checks_for(collector_type: &str) -> Vec<Box<dyn Check>> {
     #[allow(clippy::match_single_binding)]
     match collector_type {
+        #[cfg(feature = "jira")]
+        "jira" => vec![
+            Box::new(crate::jira::ApprovedBeforeImplementation::default()),
+            Box::new(crate::jira::LinkedToCode::default()),
+        ],
         _ => Vec::new(),
     }
 }

@@ -26,5 +26,7 @@
 #[cfg(feature = "command")]
 pub mod command;
 mod config;
+#[cfg(feature = "jira")]
+pub mod jira;
 
 pub use config::{default_checks_for, Config, OrganizationConfig};

@@ -13,4 +13,5 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod jira;
 pub mod people;
