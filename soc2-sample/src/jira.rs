@@ -1361,6 +1361,10 @@ impl Respond for BenchLinks {
 }
 
 /// Starts a generated site for the benchmark (no authentication, no request recording).
+///
+/// Every ticket is approved by Carol before work starts and links one pull request; where the
+/// rotating reporter or assignee is Carol herself (1 ticket in 6) the approval is a
+/// self-approval, so the checks have failures to find at scale too.
 pub async fn start_bench(options: BenchOptions) -> BenchServer {
     let server = MockServer::builder()
         .disable_request_recording()

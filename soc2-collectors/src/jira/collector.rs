@@ -43,8 +43,9 @@ struct Extras {
     remote: Option<(HttpResponse, Vec<RemoteLinkWire>)>,
 }
 
-type ExtrasFuture<'a> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Extras, CollectError>> + Send + 'a>>;
+type ExtrasFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = (usize, Result<Extras, CollectError>)> + Send + 'a>,
+>;
 
 impl JiraCollector {
     /// Builds the collector; fails when the base URL is not a site root or the credentials
@@ -335,6 +336,21 @@ impl JiraCollector {
     }
 }
 
+/// Records a search page into provenance with its query parameters, as `get_recorded` would;
+/// done by hand because the page is fetched ahead, before the recorder is free.
+fn record_page(rec: &mut ProvenanceRecorder, endpoint: &str, resp: &HttpResponse) {
+    let params: Vec<(String, String)> = resp
+        .url()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let refs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    rec.page(resp.method(), endpoint, &refs, resp.body());
+}
+
 #[async_trait]
 impl Collector for JiraCollector {
     fn name(&self) -> &str {
@@ -374,23 +390,30 @@ impl Collector for JiraCollector {
         let mut search_endpoint = SEARCH_PATH.to_string();
         let (mut tickets, mut completed, mut changelog_requests, mut link_requests) =
             (0u64, 0u64, 0u64, 0u64);
-        while pager.has_next() {
-            ctx.check_cancelled()?;
-            let mut query: Vec<(&str, &str)> = vec![
-                ("jql", &jql),
-                ("maxResults", &page_size),
-                ("fields", &fields),
-                ("expand", "changelog"),
-            ];
-            if let Some(token) = pager.cursor() {
-                query.push(("nextPageToken", token));
+        let search = |cursor: Option<String>| {
+            let (jql, page_size, fields) = (&jql, &page_size, &fields);
+            async move {
+                let mut query: Vec<(&str, &str)> = vec![
+                    ("jql", jql.as_str()),
+                    ("maxResults", page_size.as_str()),
+                    ("fields", fields.as_str()),
+                    ("expand", "changelog"),
+                ];
+                if let Some(token) = cursor.as_deref() {
+                    query.push(("nextPageToken", token));
+                }
+                self.client
+                    .get(SEARCH_PATH, &query)
+                    .await
+                    .map_err(|e| self.explain(e))
             }
-            let resp = self
-                .client
-                .get_recorded(&mut rec, SEARCH_PATH, &query)
-                .await
-                .map_err(|e| self.explain(e))?;
+        };
+        let mut next_resp = Some(search(None).await);
+        while let Some(resp) = next_resp.take() {
+            ctx.check_cancelled()?;
+            let resp = resp?;
             search_endpoint = resp.url().path().to_string();
+            record_page(&mut rec, &search_endpoint, &resp);
             let page: SearchPage = resp.json()?;
             drop(resp);
             rec.received(&search_endpoint, page.issues.len() as u64);
@@ -406,17 +429,30 @@ impl Collector for JiraCollector {
                 }
                 (None, _) => None,
             };
+            pager.set_next(next);
+            // The next search page is fetched while this page's per-ticket requests run.
+            let prefetch = async {
+                match pager.cursor().filter(|_| pager.has_next()) {
+                    Some(c) => Some(search(Some(c.to_string())).await),
+                    None => None,
+                }
+            };
 
-            // Boxed futures sidestep a higher-ranked lifetime limitation of async_trait with
-            // a closure-mapped stream.
+            // Unordered, so one slow ticket (a long changelog) does not hold back the slots of
+            // those behind it; results are put back in ticket order before anything is recorded,
+            // so provenance stays deterministic. Boxed futures sidestep a higher-ranked
+            // lifetime limitation of async_trait with closure-mapped streams.
             let mut futures: Vec<ExtrasFuture<'_>> = Vec::with_capacity(page.issues.len());
-            for issue in &page.issues {
-                futures.push(Box::pin(self.extras(issue)));
+            for (i, issue) in page.issues.iter().enumerate() {
+                futures.push(Box::pin(async move { (i, self.extras(issue).await) }));
             }
-            let extras: Vec<Result<Extras, CollectError>> = stream::iter(futures)
-                .buffered(self.settings.concurrency.max(1))
-                .collect()
-                .await;
+            let per_ticket = stream::iter(futures)
+                .buffer_unordered(self.settings.concurrency.max(1))
+                .collect::<Vec<(usize, Result<Extras, CollectError>)>>();
+            let (mut extras, prefetched) = futures::join!(per_ticket, prefetch);
+            next_resp = prefetched;
+            extras.sort_by_key(|(i, _)| *i);
+            let extras = extras.into_iter().map(|(_, e)| e);
             for (issue, extras) in page.issues.into_iter().zip(extras) {
                 let mut extras = extras?;
                 let key = Self::issue_ref(&issue).to_string();
@@ -456,7 +492,6 @@ impl Collector for JiraCollector {
                 tickets += 1;
             }
             ctx.message(&format!("{tickets} change tickets"));
-            pager.set_next(next);
         }
         if pager.stalled() {
             return Err(CollectError::Source(format!(
