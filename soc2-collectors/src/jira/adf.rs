@@ -168,15 +168,12 @@ fn list(node: &Value, indent: usize, start: Option<u64>) -> String {
         };
         let inner_indent = indent + marker.len();
         let mut body = String::new();
-        for (j, child) in children(item).iter().enumerate() {
-            let text = match node_type(child) {
-                "bulletList" | "orderedList" => block(child, inner_indent),
-                _ => block(child, inner_indent),
-            };
+        for child in children(item) {
+            let text = block(child, inner_indent);
             if text.trim().is_empty() {
                 continue;
             }
-            if j > 0 && !body.is_empty() {
+            if !body.is_empty() {
                 body.push('\n');
             }
             body.push_str(&text);
