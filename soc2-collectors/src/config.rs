@@ -40,6 +40,10 @@ pub struct Config {
     #[cfg(feature = "github")]
     #[serde(default)]
     pub github: Option<crate::github::GithubConfig>,
+    /// `[jira]`: change tickets from Jira Cloud.
+    #[cfg(feature = "jira")]
+    #[serde(default)]
+    pub jira: Option<crate::jira::JiraConfig>,
     /// Directory relative paths in the file are resolved against (the file's own directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -107,6 +111,10 @@ impl Config {
         if let Some(g) = &self.github {
             out.push(Box::new(g.collector()?));
         }
+        #[cfg(feature = "jira")]
+        if let Some(j) = &self.jira {
+            out.push(Box::new(j.collector()?));
+        }
         Ok(out)
     }
 
@@ -129,6 +137,10 @@ impl Config {
         if let Some(g) = &self.github {
             out.extend(crate::github::checks(g.review_required()));
         }
+        #[cfg(feature = "jira")]
+        if let Some(j) = &self.jira {
+            out.extend(j.checks());
+        }
         out
     }
 }
@@ -144,6 +156,11 @@ pub fn default_checks_for(collector_type: &str) -> Vec<Box<dyn Check>> {
         "okta" => crate::okta::checks(&crate::okta::OktaCheckSettings::default()),
         #[cfg(feature = "github")]
         "github" => crate::github::default_checks(),
+        #[cfg(feature = "jira")]
+        "jira" => vec![
+            Box::new(crate::jira::ApprovedBeforeImplementation::default()),
+            Box::new(crate::jira::LinkedToCode::default()),
+        ],
         _ => Vec::new(),
     }
 }

@@ -32,5 +32,7 @@ mod config;
 pub mod github;
 #[cfg(feature = "okta")]
 pub mod okta;
+#[cfg(feature = "jira")]
+pub mod jira;
 
 pub use config::{default_checks_for, Config, OrganizationConfig};

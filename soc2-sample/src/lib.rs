@@ -16,4 +16,5 @@
 pub mod backups;
 pub mod github;
 pub mod okta;
+pub mod jira;
 pub mod people;

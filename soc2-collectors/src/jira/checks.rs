@@ -1,0 +1,429 @@
+//! Control tests over `jira/change_tickets.jsonl` (CC8.1, CC3.4).
+//!
+//! Both checks judge only tickets whose current status is one of the done statuses; rejected
+//! or unfinished tickets stay in the population but get no finding. Approval is judged from
+//! the status history, never from `resolutiondate` (which moves when a ticket is reopened).
+
+use soc2_evidence_core::{
+    Check, CheckError, EvidenceRef, EvidenceStore, Finding, FindingStatus, Record,
+};
+
+use super::records::{ChangeTicket, StatusTransition};
+
+/// The collector name and population the checks read.
+const COLLECTOR: &str = "jira";
+const POPULATION: &str = "change_tickets";
+
+/// The change workflow's status names (compared case-insensitively).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowSettings {
+    /// The status a ticket enters when approved.
+    pub approved_status: String,
+    /// Statuses meaning work has started; approval must come before the first of them.
+    pub implementation_statuses: Vec<String>,
+    /// Statuses of completed changes: the tickets that are judged.
+    pub done_statuses: Vec<String>,
+}
+
+impl Default for WorkflowSettings {
+    /// `Approved`; `In Progress` and `Done`; `Done`.
+    fn default() -> Self {
+        Self {
+            approved_status: "Approved".into(),
+            implementation_statuses: vec!["In Progress".into(), "Done".into()],
+            done_statuses: vec!["Done".into()],
+        }
+    }
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+impl WorkflowSettings {
+    /// Whether `status` is a done status.
+    pub fn is_done(&self, status: Option<&str>) -> bool {
+        status.is_some_and(|s| self.done_statuses.iter().any(|d| same(d, s)))
+    }
+
+    fn is_implementation(&self, status: Option<&str>) -> bool {
+        status.is_some_and(|s| self.implementation_statuses.iter().any(|d| same(d, s)))
+    }
+
+    fn is_approved(&self, status: Option<&str>) -> bool {
+        status.is_some_and(|s| same(&self.approved_status, s))
+    }
+}
+
+fn evidence(key: &str) -> EvidenceRef {
+    EvidenceRef::record(EvidenceStore::population_file(COLLECTOR, POPULATION), key)
+}
+
+fn done_tickets<'a>(
+    store: &EvidenceStore,
+    wf: &'a WorkflowSettings,
+) -> Result<impl Iterator<Item = Result<Record<ChangeTicket>, CheckError>> + 'a, CheckError> {
+    Ok(store
+        .read::<ChangeTicket>(COLLECTOR, POPULATION)?
+        .map(|r| r.map_err(CheckError::from))
+        .filter(move |r| match r {
+            Ok(r) => wf.is_done(r.data.status.as_deref()),
+            Err(_) => true,
+        }))
+}
+
+/// `jira.approved_before_implementation`: a done ticket has a transition into the approved
+/// status, made by a person (`accountType: atlassian`) who is neither its reporter nor its
+/// assignee, earlier than its first transition into an implementation status.
+#[derive(Debug, Clone, Default)]
+pub struct ApprovedBeforeImplementation {
+    workflow: WorkflowSettings,
+}
+
+impl ApprovedBeforeImplementation {
+    /// The check for a workflow.
+    pub fn new(workflow: WorkflowSettings) -> Self {
+        Self { workflow }
+    }
+
+    /// Judges one ticket: `Ok(summary)` when approved properly, `Err(reason)` otherwise.
+    pub fn judge(&self, t: &ChangeTicket) -> Result<String, String> {
+        let wf = &self.workflow;
+        // The changelog is oldest first already; sort defensively, stable on ties.
+        let mut history: Vec<&StatusTransition> = t.status_history.iter().collect();
+        history.sort_by_key(|h| h.at);
+        let started = history
+            .iter()
+            .find(|h| wf.is_implementation(h.to.as_deref()))
+            .copied();
+        let approvals: Vec<&StatusTransition> = history
+            .iter()
+            .filter(|h| wf.is_approved(h.to.as_deref()))
+            .copied()
+            .collect();
+        let before: Vec<&StatusTransition> = approvals
+            .iter()
+            .filter(|a| started.is_none_or(|s| a.at < s.at))
+            .copied()
+            .collect();
+        let who = |h: &StatusTransition| match &h.author {
+            Some(u) => format!("{} ({}, {})", u.display_name, u.account_id, u.account_type),
+            None => "an anonymous user".into(),
+        };
+        let when_started = started
+            .map(|s| {
+                format!(
+                    "work started ({} → {}) at {}",
+                    s.from.as_deref().unwrap_or("?"),
+                    s.to.as_deref().unwrap_or("?"),
+                    s.at.to_rfc3339()
+                )
+            })
+            .unwrap_or_else(|| "no transition into an implementation status".into());
+
+        let mut reasons = Vec::new();
+        for a in &before {
+            let Some(u) = &a.author else {
+                reasons.push(format!(
+                    "approved at {} by an anonymous user",
+                    a.at.to_rfc3339()
+                ));
+                continue;
+            };
+            if !u.is_human() {
+                reasons.push(format!(
+                    "approved at {} by {}, which is not a person's account",
+                    a.at.to_rfc3339(),
+                    who(a)
+                ));
+            } else if t
+                .assignee
+                .as_ref()
+                .is_some_and(|x| x.account_id == u.account_id)
+            {
+                reasons.push(format!(
+                    "self-approved: approved at {} by {}, the assignee",
+                    a.at.to_rfc3339(),
+                    who(a)
+                ));
+            } else if t
+                .reporter
+                .as_ref()
+                .is_some_and(|x| x.account_id == u.account_id)
+            {
+                reasons.push(format!(
+                    "self-approved: approved at {} by {}, the reporter",
+                    a.at.to_rfc3339(),
+                    who(a)
+                ));
+            } else {
+                return Ok(format!(
+                    "approved ({}) at {} by {}, before {}",
+                    wf.approved_status,
+                    a.at.to_rfc3339(),
+                    who(a),
+                    when_started
+                ));
+            }
+        }
+        if !reasons.is_empty() {
+            return Err(format!(
+                "no independent approval before work started: {}",
+                reasons.join("; ")
+            ));
+        }
+        if let Some(late) = approvals.first() {
+            return Err(format!(
+                "approved late: first approval at {} by {}, after {}",
+                late.at.to_rfc3339(),
+                who(late),
+                when_started
+            ));
+        }
+        Err(format!(
+            "never approved: no transition into {:?} in the ticket's {} status change(s)",
+            wf.approved_status,
+            history.len()
+        ))
+    }
+}
+
+impl Check for ApprovedBeforeImplementation {
+    fn id(&self) -> &str {
+        "jira.approved_before_implementation"
+    }
+    fn criteria(&self) -> &[&'static str] {
+        &["CC8.1", "CC3.4"]
+    }
+    fn description(&self) -> &str {
+        "Each completed change ticket was approved by a person other than its reporter and \
+         assignee before work on it started, as shown by its status history."
+    }
+    fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
+        let mut out = Vec::new();
+        for r in done_tickets(store, &self.workflow)? {
+            let r = r?;
+            let (status, summary) = match self.judge(&r.data) {
+                Ok(s) => (FindingStatus::Pass, s),
+                Err(s) => (FindingStatus::Fail, s),
+            };
+            out.push(
+                Finding::new(self.id(), self.criteria(), status, &r.data.key, summary)
+                    .with_evidence(evidence(&r.data.key)),
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// `jira.linked_to_code`: a done ticket has at least one remote link to a pull request.
+#[derive(Debug, Clone, Default)]
+pub struct LinkedToCode {
+    workflow: WorkflowSettings,
+}
+
+impl LinkedToCode {
+    /// The check for a workflow.
+    pub fn new(workflow: WorkflowSettings) -> Self {
+        Self { workflow }
+    }
+}
+
+impl Check for LinkedToCode {
+    fn id(&self) -> &str {
+        "jira.linked_to_code"
+    }
+    fn criteria(&self) -> &[&'static str] {
+        &["CC8.1"]
+    }
+    fn description(&self) -> &str {
+        "Each completed change ticket links to at least one pull request holding the change."
+    }
+    fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
+        let mut out = Vec::new();
+        for r in done_tickets(store, &self.workflow)? {
+            let t = r?.data;
+            let (status, summary) = match &t.remote_links {
+                None => (
+                    FindingStatus::Error,
+                    "remote links were not collected for this ticket (collector setting \
+                     remote_links)"
+                        .to_string(),
+                ),
+                Some(links) => {
+                    let prs: Vec<&str> = links
+                        .iter()
+                        .filter_map(|l| l.pull_request.as_deref())
+                        .collect();
+                    if prs.is_empty() {
+                        let others: Vec<String> = links
+                            .iter()
+                            .map(|l| {
+                                format!(
+                                    "{} ({})",
+                                    l.url,
+                                    l.application_name.as_deref().unwrap_or("web link")
+                                )
+                            })
+                            .collect();
+                        (
+                            FindingStatus::Fail,
+                            if others.is_empty() {
+                                "no remote links: the change is not linked to a pull request"
+                                    .to_string()
+                            } else {
+                                format!(
+                                    "no pull request among its remote links: {}",
+                                    others.join(", ")
+                                )
+                            },
+                        )
+                    } else {
+                        (
+                            FindingStatus::Pass,
+                            format!("linked to pull request(s) {}", prs.join(", ")),
+                        )
+                    }
+                }
+            };
+            out.push(
+                Finding::new(self.id(), self.criteria(), status, &t.key, summary)
+                    .with_evidence(evidence(&t.key)),
+            );
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jira::records::JiraUser;
+    use chrono::{DateTime, Utc};
+
+    fn user(id: &str, kind: &str) -> JiraUser {
+        JiraUser {
+            account_id: id.into(),
+            display_name: id.into(),
+            account_type: kind.into(),
+        }
+    }
+
+    fn tr(at: &str, from: &str, to: &str, by: Option<JiraUser>) -> StatusTransition {
+        StatusTransition {
+            at: at.parse::<DateTime<Utc>>().unwrap(),
+            from_id: None,
+            from: Some(from.into()),
+            to_id: None,
+            to: Some(to.into()),
+            author: by,
+            history_id: at.into(),
+        }
+    }
+
+    fn ticket(history: Vec<StatusTransition>) -> ChangeTicket {
+        ChangeTicket {
+            key: "CHG-1".into(),
+            id: "1".into(),
+            url: String::new(),
+            summary: String::new(),
+            issue_type: None,
+            status: Some("Done".into()),
+            status_id: None,
+            status_category: Some("done".into()),
+            reporter: Some(user("rep", "atlassian")),
+            assignee: Some(user("dev", "atlassian")),
+            created: "2026-01-01T00:00:00Z".parse().unwrap(),
+            updated: None,
+            resolution: None,
+            resolution_date: None,
+            description: String::new(),
+            approvers: vec![],
+            status_history: history,
+            changelog_total: 0,
+            changelog_completed: false,
+            remote_links: None,
+        }
+    }
+
+    const T1: &str = "2026-02-01T10:00:00Z";
+    const T2: &str = "2026-02-02T10:00:00Z";
+    const T3: &str = "2026-02-03T10:00:00Z";
+
+    #[test]
+    fn approval_rules() {
+        let c = ApprovedBeforeImplementation::default();
+        let human = Some(user("sec", "atlassian"));
+        let ok = ticket(vec![
+            tr(T1, "Awaiting Approval", "Approved", human.clone()),
+            tr(
+                T2,
+                "Approved",
+                "In Progress",
+                Some(user("dev", "atlassian")),
+            ),
+            tr(T3, "In Progress", "Done", Some(user("dev", "atlassian"))),
+        ]);
+        assert!(c.judge(&ok).is_ok(), "{:?}", c.judge(&ok));
+
+        let late = ticket(vec![
+            tr(T1, "Awaiting Approval", "In Progress", None),
+            tr(T2, "In Progress", "Approved", human.clone()),
+            tr(T3, "Approved", "Done", None),
+        ]);
+        assert!(c.judge(&late).unwrap_err().starts_with("approved late"));
+
+        let never = ticket(vec![tr(T1, "Awaiting Approval", "Done", None)]);
+        assert!(c.judge(&never).unwrap_err().starts_with("never approved"));
+
+        for (by, expect) in [
+            (user("dev", "atlassian"), "the assignee"),
+            (user("rep", "atlassian"), "the reporter"),
+            (user("557058:auto", "app"), "not a person's account"),
+            (user("cust", "customer"), "not a person's account"),
+        ] {
+            let t = ticket(vec![
+                tr(T1, "Awaiting Approval", "Approved", Some(by)),
+                tr(T2, "Approved", "Done", None),
+            ]);
+            let err = c.judge(&t).unwrap_err();
+            assert!(err.contains(expect), "{err}");
+        }
+
+        // A bad approval followed by a good one, both before work started, passes.
+        let t = ticket(vec![
+            tr(
+                T1,
+                "Awaiting Approval",
+                "Approved",
+                Some(user("dev", "atlassian")),
+            ),
+            tr(T2, "Approved", "Approved", human.clone()),
+            tr(T3, "Approved", "Done", None),
+        ]);
+        assert!(c.judge(&t).is_ok());
+        // Same instant as the start of work is not "before".
+        let t = ticket(vec![
+            tr(T1, "Awaiting Approval", "Approved", human),
+            tr(T1, "Approved", "In Progress", None),
+        ]);
+        assert!(c.judge(&t).is_err());
+    }
+
+    #[test]
+    fn custom_workflow_names_are_case_insensitive() {
+        let wf = WorkflowSettings {
+            approved_status: "CAB Approved".into(),
+            implementation_statuses: vec!["Implementing".into()],
+            done_statuses: vec!["Closed".into()],
+        };
+        assert!(wf.is_done(Some("closed")));
+        assert!(!wf.is_done(Some("Done")));
+        let c = ApprovedBeforeImplementation::new(wf);
+        let t = ticket(vec![
+            tr(T1, "New", "cab approved", Some(user("sec", "atlassian"))),
+            tr(T2, "CAB Approved", "Implementing", None),
+        ]);
+        assert!(c.judge(&t).is_ok());
+    }
+}

@@ -1,0 +1,122 @@
+//! The evidence kinds the Jira collector emits.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use soc2_evidence_core::Evidence;
+
+/// A Jira account as it appears on a ticket or in its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JiraUser {
+    /// The Atlassian account id (stable; display names change).
+    pub account_id: String,
+    /// Display name at collection time.
+    pub display_name: String,
+    /// `atlassian` (a person), `app` (an integration such as Automation for Jira) or
+    /// `customer` (a Jira Service Management customer); `unknown` when Jira did not say.
+    pub account_type: String,
+}
+
+impl JiraUser {
+    /// Whether this is a person's account (`accountType: atlassian`), the only kind whose
+    /// approval counts.
+    pub fn is_human(&self) -> bool {
+        self.account_type == "atlassian"
+    }
+}
+
+/// One change of the ticket's status, from the complete changelog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusTransition {
+    /// When the transition happened (UTC).
+    pub at: DateTime<Utc>,
+    /// Status id before the transition.
+    pub from_id: Option<String>,
+    /// Status name before the transition.
+    pub from: Option<String>,
+    /// Status id after the transition.
+    pub to_id: Option<String>,
+    /// Status name after the transition.
+    pub to: Option<String>,
+    /// Who made the transition; `None` for anonymous or system changes.
+    pub author: Option<JiraUser>,
+    /// The changelog history entry id it came from.
+    pub history_id: String,
+}
+
+/// A remote (web) link on a ticket, such as a pull request or a Confluence page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteLink {
+    /// Remote link id.
+    pub id: String,
+    /// Target URL.
+    pub url: String,
+    /// Link title.
+    pub title: String,
+    /// `application.type`, e.g. `com.github.integration.production`, when set.
+    pub application_type: Option<String>,
+    /// `application.name`, e.g. `GitHub` or `Confluence`, when set.
+    pub application_name: Option<String>,
+    /// The relationship label, e.g. `mentioned in`.
+    pub relationship: Option<String>,
+    /// The pull request the URL points at, as `owner/repo#N`, when it is one.
+    pub pull_request: Option<String>,
+}
+
+/// `jira.change_ticket`: one change ticket matched by the configured JQL and created or
+/// resolved in the audit period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeTicket {
+    /// Issue key, e.g. `CHG-143` (the subject id).
+    pub key: String,
+    /// Issue id.
+    pub id: String,
+    /// Browse URL of the ticket.
+    pub url: String,
+    /// Summary line.
+    pub summary: String,
+    /// Issue type name, e.g. `Change`.
+    pub issue_type: Option<String>,
+    /// Current status name.
+    pub status: Option<String>,
+    /// Current status id.
+    pub status_id: Option<String>,
+    /// Current status category key: `new`, `indeterminate` or `done`.
+    pub status_category: Option<String>,
+    /// Reporter.
+    pub reporter: Option<JiraUser>,
+    /// Assignee (the implementer).
+    pub assignee: Option<JiraUser>,
+    /// Creation time (UTC).
+    pub created: DateTime<Utc>,
+    /// Last update time (UTC).
+    pub updated: Option<DateTime<Utc>>,
+    /// Resolution name, e.g. `Done`.
+    pub resolution: Option<String>,
+    /// Resolution time (UTC). This is the *last* resolution: it moves when a ticket is reopened
+    /// and resolved again, so checks never judge from it.
+    pub resolution_date: Option<DateTime<Utc>>,
+    /// The description as plain text (Atlassian Document Format rendered to text).
+    pub description: String,
+    /// People named in the configured approvers field, when one is configured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<JiraUser>,
+    /// Every status transition, oldest first, from the complete changelog.
+    pub status_history: Vec<StatusTransition>,
+    /// Changelog entries the ticket has in total (all fields, not only status).
+    pub changelog_total: u64,
+    /// Whether the changelog embedded in the search result was truncated and was completed
+    /// from `/rest/api/3/issue/{key}/changelog`.
+    pub changelog_completed: bool,
+    /// Remote links, or `None` when they were not fetched for this ticket (see the
+    /// collector's `remote_links` setting).
+    pub remote_links: Option<Vec<RemoteLink>>,
+}
+
+impl Evidence for ChangeTicket {
+    const KIND: &'static str = "jira.change_ticket";
+    const SCHEMA_VERSION: u32 = 1;
+    const CRITERIA: &'static [&'static str] = &["CC8.1", "CC3.4"];
+    fn subject_id(&self) -> String {
+        self.key.clone()
+    }
+}

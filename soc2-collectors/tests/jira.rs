@@ -1,0 +1,478 @@
+//! The Jira collector end to end through the runner, against the sample Jira server and
+//! narrow mocks for the error paths.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use soc2_collectors::jira::{
+    ApprovedBeforeImplementation, JiraAuth, JiraCollector, JiraSettings, LinkedToCode,
+    RemoteLinkMode,
+};
+use soc2_collectors::Config;
+use soc2_evidence_core::http::{RetryPolicy, Secret};
+use soc2_evidence_core::{Check, CollectorStatus, RunManifest, Runner};
+use soc2_sample::jira as sample;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const PERIOD: &str = "2026-01-01..2026-06-30";
+
+fn settings(base: &str, token: &str) -> JiraSettings {
+    let mut s = JiraSettings::new(
+        base,
+        JiraAuth::Basic {
+            email: sample::EMAIL.into(),
+            token: Secret::new(token),
+        },
+        sample::JQL,
+    );
+    s.retry = RetryPolicy {
+        max_retries: 3,
+        initial_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(100),
+        ..RetryPolicy::default()
+    };
+    s
+}
+
+fn checks() -> Vec<Box<dyn Check>> {
+    vec![
+        Box::new(ApprovedBeforeImplementation::default()),
+        Box::new(LinkedToCode::default()),
+    ]
+}
+
+async fn run(s: JiraSettings, out: &Path) -> RunManifest {
+    Runner::new()
+        .collector(Box::new(JiraCollector::new(s).unwrap()))
+        .checks(checks())
+        .run(PERIOD.parse().unwrap(), out)
+        .await
+        .unwrap()
+}
+
+fn jsonl(path: &Path) -> Vec<Value> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn finding<'a>(findings: &'a [Value], check: &str, key: &str) -> Option<&'a Value> {
+    findings
+        .iter()
+        .find(|f| f["check_id"] == check && f["subject_id"] == key)
+}
+
+fn all_files_text(dir: &Path) -> String {
+    let mut out = String::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.push_str(&all_files_text(&p));
+        } else {
+            out.push_str(&fs::read_to_string(&p).unwrap_or_default());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn whole_sample_organisation() {
+    let jira = sample::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(settings(&jira.base_url(), jira.token()), &out).await;
+    let c = &m.collectors[0];
+    assert_eq!(c.status, CollectorStatus::Ok, "{:?}", c.error);
+    assert_eq!(c.name, "jira");
+
+    // Requests: 4 search pages plus the one 429; CHG-110's changelog in two pages; remote
+    // links for the 12 done tickets only.
+    assert_eq!(jira.rate_limited(), 1);
+    assert_eq!(jira.search_requests(), 5);
+    assert_eq!(jira.changelog_requests(), 2);
+    assert_eq!(jira.remotelink_requests(), 12);
+
+    let tickets = jsonl(&out.join("jira/change_tickets.jsonl"));
+    assert_eq!(tickets.len(), 14);
+    let t = |key: &str| {
+        &tickets
+            .iter()
+            .find(|t| t["subject_id"] == key)
+            .unwrap_or_else(|| panic!("{key} missing"))["data"]
+    };
+    assert_eq!(tickets[0]["kind"], "jira.change_ticket");
+
+    // Timestamps without a colon in the offset are stored as UTC.
+    let chg102 = t("CHG-102");
+    assert_eq!(chg102["created"], "2026-01-20T19:05:10Z");
+    assert_eq!(chg102["status_history"][0]["at"], "2026-01-21T14:00:00Z");
+    assert_eq!(
+        chg102["status_history"][0]["author"]["display_name"],
+        "Bob Okafor"
+    );
+
+    // The truncated changelog was completed: all three transitions, the approval included.
+    let chg110 = t("CHG-110");
+    assert_eq!(chg110["changelog_total"], 6);
+    assert_eq!(chg110["changelog_completed"], true);
+    let history = chg110["status_history"].as_array().unwrap();
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert_eq!(history[0]["to"], "Approved");
+    assert_eq!(history[0]["to_id"], "10101");
+    assert_eq!(history[0]["from"], "Awaiting Approval");
+    assert_eq!(history[0]["author"]["account_id"], "712020:0a1b2c3d-bob");
+    assert_eq!(history[2]["to"], "Done");
+    assert_eq!(t("CHG-101")["changelog_completed"], false);
+
+    // The automation account keeps its type.
+    assert_eq!(
+        t("CHG-107")["status_history"][0]["author"]["account_type"],
+        "app"
+    );
+    assert_eq!(
+        t("CHG-107")["status_history"][0]["author"]["account_id"],
+        sample::AUTOMATION_ACCOUNT
+    );
+
+    // ADF rendered, nothing dropped.
+    let desc = t("CHG-101")["description"].as_str().unwrap();
+    for part in [
+        "Change",
+        "Reviewer: @Carol Schmidt\nRunbook: TLS rotation (https://acme.atlassian.net/wiki/spaces/OPS/pages/3342337)",
+        "1. Issue the new certificate\n2. Deploy with `make deploy-certs`",
+        "- Risk: low\n- Rollback: restore the old certificate",
+        "```shell\nopenssl x509 -in api.pem -noout -enddate\n```",
+    ] {
+        assert!(desc.contains(part), "{part:?} not in {desc:?}");
+    }
+    assert_eq!(t("CHG-111")["description"], "");
+    assert_eq!(t("CHG-111")["assignee"], Value::Null);
+
+    // Remote links: PRs recognised, Confluence is not a PR, not-done tickets not fetched.
+    let links = t("CHG-114")["remote_links"].as_array().unwrap();
+    let prs: Vec<&str> = links
+        .iter()
+        .map(|l| l["pull_request"].as_str().unwrap())
+        .collect();
+    assert_eq!(prs, ["acme/api#61", "acme/web#33"]);
+    assert_eq!(links[1]["application_name"], "GitHub");
+    let conf = &t("CHG-108")["remote_links"][0];
+    assert_eq!(conf["application_name"], "Confluence");
+    assert_eq!(conf["pull_request"], Value::Null);
+    assert_eq!(t("CHG-111")["remote_links"], Value::Null);
+    assert_eq!(t("CHG-112")["remote_links"], Value::Null);
+
+    // The reopened ticket: resolutiondate is the second resolution.
+    assert_eq!(t("CHG-109")["resolution_date"], "2026-04-20T17:05:00Z");
+    assert_eq!(t("CHG-109")["status_history"].as_array().unwrap().len(), 6);
+
+    // Findings: every planted failure fails with its reason; the tricky passes pass; rejected
+    // and in-progress tickets are not judged.
+    let findings = jsonl(&out.join("findings.jsonl"));
+    let reasons = [
+        ("CHG-104", "never approved"),
+        ("CHG-105", "approved late"),
+        ("CHG-106", "self-approved"),
+        ("CHG-107", "not a person's account"),
+        ("CHG-108", "no pull request"),
+    ];
+    for p in sample::PLANTED {
+        let f = finding(&findings, p.check_id, p.key)
+            .unwrap_or_else(|| panic!("no finding for {} {}", p.check_id, p.key));
+        assert_eq!(f["status"], "fail", "{f}");
+        let reason = reasons.iter().find(|(k, _)| *k == p.key).unwrap().1;
+        assert!(f["summary"].as_str().unwrap().contains(reason), "{f}");
+        assert_eq!(f["evidence"][0]["file"], "jira/change_tickets.jsonl");
+        assert_eq!(f["evidence"][0]["subject_id"], p.key);
+    }
+    assert!(
+        finding(&findings, "jira.approved_before_implementation", "CHG-107").unwrap()["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Automation for Jira")
+    );
+    for key in sample::MUST_PASS {
+        for check in ["jira.approved_before_implementation", "jira.linked_to_code"] {
+            let f = finding(&findings, check, key).unwrap();
+            assert_eq!(f["status"], "pass", "{f}");
+        }
+    }
+    for key in sample::NOT_JUDGED {
+        assert!(
+            findings.iter().all(|f| f["subject_id"] != *key),
+            "{key} was judged"
+        );
+    }
+    let fails = findings.iter().filter(|f| f["status"] == "fail").count();
+    assert_eq!(fails, sample::PLANTED.len(), "{findings:#?}");
+
+    // Provenance: pages, the JQL, the per-ticket endpoints recorded once each.
+    let prov: Value =
+        serde_json::from_slice(&fs::read(out.join("jira/provenance.json")).unwrap()).unwrap();
+    let p = &prov["populations"][0];
+    assert_eq!(p["population"], "change_tickets");
+    assert_eq!(p["complete"], true);
+    assert_eq!(p["records_received"], 14);
+    assert_eq!(p["records_written"], 14);
+    assert_eq!(p["pages"], 4 + 2 + 12);
+    let endpoints = p["endpoints"].as_array().unwrap();
+    assert_eq!(endpoints.len(), 3, "{endpoints:#?}");
+    assert_eq!(endpoints[0]["endpoint"], "/rest/api/3/search/jql");
+    assert_eq!(endpoints[0]["pages"], 4);
+    assert_eq!(endpoints[0]["parameters"]["jql"], sample::PERIOD_JQL);
+    assert_eq!(endpoints[0]["parameters"]["expand"], "changelog");
+    assert_eq!(endpoints[0]["parameters"]["maxResults"], "100");
+    assert!(endpoints[0]["parameters"]["fields"]
+        .as_str()
+        .unwrap()
+        .contains("resolutiondate"));
+    let ep = |path: &str| {
+        endpoints
+            .iter()
+            .find(|e| e["endpoint"] == path)
+            .unwrap_or_else(|| panic!("{path} not in provenance"))
+    };
+    let changelog = ep("/rest/api/3/issue/{issueIdOrKey}/changelog");
+    assert_eq!(changelog["pages"], 2);
+    assert_eq!(changelog["parameters"]["issueIdOrKey"], "CHG-110");
+    assert_eq!(changelog["parameters"]["startAt"], "0");
+    assert_eq!(
+        ep("/rest/api/3/issue/{issueIdOrKey}/remotelink")["pages"],
+        12
+    );
+    let notes = p["notes"].to_string();
+    assert!(
+        notes.contains("1 truncated embedded changelog(s)"),
+        "{notes}"
+    );
+
+    // The token is nowhere in the output.
+    assert!(!all_files_text(&out).contains(sample::API_TOKEN));
+}
+
+#[tokio::test]
+async fn wrong_token_names_the_site_not_the_token() {
+    let jira = sample::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let m = run(
+        settings(&jira.base_url(), "wrong-token-123"),
+        &tmp.path().join("run"),
+    )
+    .await;
+    let err = m.collectors[0].error.clone().unwrap();
+    assert_eq!(m.collectors[0].status, CollectorStatus::Failed);
+    assert!(
+        err.contains(&format!("Jira at {}", jira.base_url())),
+        "{err}"
+    );
+    assert!(err.contains("401"), "{err}");
+    assert!(!err.contains("wrong-token-123"), "{err}");
+}
+
+#[tokio::test]
+async fn forbidden_names_the_site() {
+    let server = MockServer::start().await;
+    Mock::given(path("/rest/api/3/search/jql"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "errorMessages": ["You do not have permission to view these issues."], "errors": {}})))
+        .mount(&server)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let m = run(settings(&server.uri(), "t0k3n"), &tmp.path().join("run")).await;
+    let err = m.collectors[0].error.clone().unwrap();
+    assert!(err.contains(&format!("Jira at {}", server.uri())), "{err}");
+    assert!(err.contains("Browse projects"), "{err}");
+    assert!(!err.contains("t0k3n"), "{err}");
+}
+
+#[tokio::test]
+async fn legacy_search_410_says_what_to_change() {
+    // A proxy or old gateway that routes the request to the removed API.
+    let server = MockServer::start().await;
+    Mock::given(path("/rest/api/3/search/jql"))
+        .respond_with(ResponseTemplate::new(410).set_body_json(json!({
+            "errorMessages": ["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"],
+            "errors": {}})))
+        .mount(&server)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let m = run(settings(&server.uri(), "t"), &tmp.path().join("run")).await;
+    let err = m.collectors[0].error.clone().unwrap();
+    assert!(err.contains("410 Gone"), "{err}");
+    assert!(err.contains("base_url"), "{err}");
+    assert!(err.contains("/rest/api/3/search/jql"), "{err}");
+
+    // A base URL that already holds the legacy path is refused before any request.
+    let bad = settings(&format!("{}/rest/api/3/search", server.uri()), "t");
+    let err = JiraCollector::new(bad).unwrap_err().to_string();
+    assert!(err.contains("site root"), "{err}");
+    assert!(err.contains("410"), "{err}");
+}
+
+/// Answers 429 with an empty body and no Retry-After first, then the given pages in turn,
+/// keyed by `nextPageToken`.
+struct ThrottledPages {
+    calls: AtomicUsize,
+    pages: Vec<Value>,
+}
+
+impl Respond for ThrottledPages {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            return ResponseTemplate::new(429);
+        }
+        let token = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "nextPageToken")
+            .map(|(_, v)| v.into_owned());
+        let i = match token.as_deref() {
+            None => 0,
+            Some(t) => t.trim_start_matches("tok").parse().unwrap(),
+        };
+        ResponseTemplate::new(200).set_body_json(self.pages[i].clone())
+    }
+}
+
+fn issue(key: &str, status: &str, histories: Value, total: usize) -> Value {
+    json!({
+        "id": "1", "key": key,
+        "fields": {
+            "summary": "s", "status": {"id": "1", "name": status, "statusCategory": {"key": "done"}},
+            "created": "2026-02-01T10:00:00.000+0000", "description": null
+        },
+        "changelog": {"startAt": 0, "maxResults": 100, "total": total, "histories": histories}
+    })
+}
+
+#[tokio::test]
+async fn empty_429_backs_off_and_three_pages_end_at_is_last() {
+    let server = MockServer::start().await;
+    let pages = vec![
+        json!({"issues": [issue("X-1", "Open", json!([]), 0)], "nextPageToken": "tok1", "isLast": false}),
+        json!({"issues": [issue("X-2", "Open", json!([]), 0)], "nextPageToken": "tok2", "isLast": false}),
+        // The last page: isLast true and no nextPageToken at all.
+        json!({"issues": [issue("X-3", "Open", json!([]), 0)], "isLast": true}),
+    ];
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(ThrottledPages {
+            calls: AtomicUsize::new(0),
+            pages,
+        })
+        .expect(4)
+        .mount(&server)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut s = settings(&server.uri(), "t");
+    s.remote_links = RemoteLinkMode::All;
+    Mock::given(wiremock::matchers::path_regex("/remotelink$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let m = run(s, &out).await;
+    assert_eq!(
+        m.collectors[0].status,
+        CollectorStatus::Ok,
+        "{:?}",
+        m.collectors[0].error
+    );
+    let keys: Vec<String> = jsonl(&out.join("jira/change_tickets.jsonl"))
+        .iter()
+        .map(|t| t["subject_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(keys, ["X-1", "X-2", "X-3"]);
+}
+
+#[tokio::test]
+async fn repeated_cursor_fails_instead_of_looping() {
+    let server = MockServer::start().await;
+    Mock::given(path("/rest/api/3/search/jql"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issues": [issue("X-1", "Open", json!([]), 0)], "nextPageToken": "same", "isLast": false})))
+        .mount(&server)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let m = run(settings(&server.uri(), "t"), &tmp.path().join("run")).await;
+    let err = m.collectors[0].error.clone().unwrap();
+    assert!(err.contains("same nextPageToken"), "{err}");
+}
+
+#[tokio::test]
+async fn without_remote_links_the_code_check_reports_errors_not_passes() {
+    let jira = sample::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut s = settings(&jira.base_url(), jira.token());
+    s.remote_links = RemoteLinkMode::None;
+    let m = run(s, &out).await;
+    assert_eq!(m.collectors[0].status, CollectorStatus::Ok);
+    assert_eq!(jira.remotelink_requests(), 0);
+    let findings = jsonl(&out.join("findings.jsonl"));
+    let code: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["check_id"] == "jira.linked_to_code")
+        .collect();
+    assert_eq!(code.len(), 12);
+    assert!(code.iter().all(|f| f["status"] == "error"));
+}
+
+#[tokio::test]
+async fn config_file_builds_the_collector_and_checks() {
+    let jira = sample::start().await;
+    std::env::set_var("SOC2_JIRA_IT_EMAIL", sample::EMAIL);
+    std::env::set_var("SOC2_JIRA_IT_TOKEN", sample::API_TOKEN);
+    let text = format!(
+        "[jira]\nbase_url = \"{}\"\njql = \"{}\"\nemail_env = \"SOC2_JIRA_IT_EMAIL\"\ntoken_env = \"SOC2_JIRA_IT_TOKEN\"\n",
+        jira.base_url(),
+        sample::JQL
+    );
+    let config = Config::parse(&text, "soc2.toml").unwrap();
+    let collectors = config.collectors().unwrap();
+    assert_eq!(collectors.len(), 1);
+    assert!(!format!("{:?}", config).contains(sample::API_TOKEN));
+    let checks = config.checks();
+    let ids: Vec<&str> = checks.iter().map(|c| c.id()).collect();
+    assert_eq!(
+        ids,
+        ["jira.approved_before_implementation", "jira.linked_to_code"]
+    );
+    assert_eq!(soc2_collectors::default_checks_for("jira").len(), 2);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut runner = Runner::new().checks(checks);
+    for c in collectors {
+        runner = runner.collector(c);
+    }
+    let m = runner
+        .run(PERIOD.parse().unwrap(), &tmp.path().join("run"))
+        .await
+        .unwrap();
+    assert_eq!(
+        m.collectors[0].status,
+        CollectorStatus::Ok,
+        "{:?}",
+        m.collectors[0].error
+    );
+    assert_eq!(m.findings.fail, sample::PLANTED.len() as u64);
+
+    let err = Config::parse(
+        "[jira]\nbase_url = \"https://acme.atlassian.net\"\njql = \"project = CHG\"\nbearer_token_env = \"A\"\nemail_env = \"B\"\n",
+        "soc2.toml",
+    )
+    .unwrap()
+    .collectors()
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("not both"), "{err}");
+}
