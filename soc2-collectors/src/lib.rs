@@ -30,9 +30,9 @@ pub mod command;
 mod config;
 #[cfg(feature = "github")]
 pub mod github;
-#[cfg(feature = "okta")]
-pub mod okta;
 #[cfg(feature = "jira")]
 pub mod jira;
+#[cfg(feature = "okta")]
+pub mod okta;
 
 pub use config::{default_checks_for, Config, OrganizationConfig};

@@ -15,6 +15,6 @@
 
 pub mod backups;
 pub mod github;
-pub mod okta;
 pub mod jira;
+pub mod okta;
 pub mod people;

@@ -11,6 +11,9 @@ use std::time::Instant;
 
 use soc2_bundle::{allowed_signers_line, SigningKey};
 use soc2_collectors::github::{GithubCollector, GithubSettings, RepoScope};
+use soc2_collectors::jira::{
+    ApprovedBeforeImplementation, JiraAuth, JiraCollector, JiraSettings, LinkedToCode,
+};
 use soc2_collectors::okta::{OktaCheckSettings, OktaCollector, OktaSettings};
 use soc2_collectors::Config;
 use soc2_evidence_core::http::Secret;
@@ -66,6 +69,7 @@ pub async fn run(out: &Path, quiet: bool) -> Result<u8, CliError> {
     say("starting local Okta, GitHub and Jira servers for the sample organisation (127.0.0.1 only)…");
     let okta = soc2_sample::okta::start().await;
     let github = soc2_sample::github::start().await;
+    let jira = soc2_sample::jira::start().await;
     let logs = out.join("sample-backup-logs");
     soc2_sample::backups::write_logs(&logs).map_err(other)?;
     let backups = Config::parse(
@@ -87,6 +91,21 @@ pub async fn run(out: &Path, quiet: bool) -> Result<u8, CliError> {
             RepoScope::Repos(github.repos()),
         ))?))
         .checks(soc2_collectors::github::default_checks());
+    let jira_auth = JiraAuth::Basic {
+        email: jira.email().to_string(),
+        token: Secret::new(jira.token()),
+    };
+    runner = runner
+        .collector(Box::new(
+            JiraCollector::new(JiraSettings::new(
+                jira.base_url(),
+                jira_auth,
+                soc2_sample::jira::JQL,
+            ))
+            .map_err(other)?,
+        ))
+        .check(Box::new(ApprovedBeforeImplementation::default()))
+        .check(Box::new(LinkedToCode::default()));
     for c in backups.collectors()? {
         runner = runner.collector(c);
     }

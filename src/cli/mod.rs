@@ -115,14 +115,20 @@ pub enum Command {
     },
 }
 
-/// Sets up `tracing` logging from `RUST_LOG` (default: warnings and errors) on stderr.
-pub fn init_logging(quiet: bool) {
-    let default = if quiet { "error" } else { "warn" };
+/// Sets up `tracing` logging from `RUST_LOG` (default: warnings and errors; only errors with
+/// `--quiet` and in the demo, whose rate-limit retries are planted on purpose) on stderr.
+pub fn init_logging(cli: &Cli) {
+    #[cfg(feature = "demo")]
+    let demo = matches!(cli.command, Command::Demo { .. });
+    #[cfg(not(feature = "demo"))]
+    let demo = false;
+    let default = if cli.quiet || demo { "error" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
