@@ -1,0 +1,225 @@
+//! End to end: `soc2-evidence demo` from a clean temporary directory. Its bundle is checked by
+//! our verifier and by stock tools (`ssh-keygen -Y verify`, `sha256sum -c`), every planted
+//! failure shows up as a failing finding, and the auditor's report renders in headless
+//! Chromium with the failing subjects and no external resources.
+#![cfg(feature = "demo")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use soc2_evidence::bundle::{verify_bundle, TrustedKey, VerifyOptions};
+use soc2_evidence::core::{Finding, FindingStatus};
+
+/// A stock tool the test needs; a missing one fails the test with what to install, unless
+/// SOC2_SKIP_STOCK_TOOLS=1 says to skip that part.
+fn tool(name: &str, package: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("SOC2_SKIP_STOCK_TOOLS").as_deref() == Ok("1"),
+            "{name} is not installed: install the Debian package {package} (or set SOC2_SKIP_STOCK_TOOLS=1 to skip)"
+        );
+        eprintln!("skipping the {name} part: SOC2_SKIP_STOCK_TOOLS=1");
+    }
+    found
+}
+
+fn run_demo(dir: &Path) -> (String, PathBuf) {
+    let out = Command::new(env!("CARGO_BIN_EXE_soc2-evidence"))
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .args(["demo", "--out", "demo-out"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "demo failed: {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (stdout, dir.join("demo-out"))
+}
+
+#[test]
+fn demo_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (stdout, out) = run_demo(tmp.path());
+    let zip = out.join("soc2-evidence-acme-demo.zip");
+    assert!(stdout.contains(&zip.file_name().unwrap().to_string_lossy().to_string()));
+    assert!(stdout.contains("verified: OK"), "{stdout}");
+    assert!(
+        stdout.contains("ssh-keygen -Y verify"),
+        "the stock-tool recipe is printed"
+    );
+
+    // Every planted failure is a failing finding; nothing the sample marks as sound fails.
+    let findings: Vec<Finding> = fs::read_to_string(out.join("run/findings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let failing: BTreeSet<(String, String)> = findings
+        .iter()
+        .filter(|f| f.status == FindingStatus::Fail)
+        .map(|f| (f.check_id.clone(), f.subject_id.clone()))
+        .collect();
+    let mut planted: Vec<(String, String)> = Vec::new();
+    planted.extend(
+        soc2_sample::okta::acme_failures()
+            .into_iter()
+            .map(|p| (p.check_id.to_string(), p.subject_id)),
+    );
+    planted.extend(
+        soc2_sample::github::PLANTED
+            .iter()
+            .map(|p| (p.check_id.to_string(), p.subject_id.to_string())),
+    );
+    planted.extend(
+        soc2_sample::jira::PLANTED
+            .iter()
+            .map(|p| (p.check_id.to_string(), p.key.to_string())),
+    );
+    for (check, subject) in &planted {
+        assert!(
+            failing.contains(&(check.clone(), subject.clone())),
+            "{check} {subject} should fail; failing: {failing:?}"
+        );
+    }
+    for p in soc2_sample::backups::planted() {
+        assert!(
+            failing
+                .iter()
+                .any(|(c, s)| c == p.check_id && s.starts_with(p.subject)),
+            "{p:?} should fail"
+        );
+    }
+    assert!(
+        !findings.iter().any(|f| f.status == FindingStatus::Error),
+        "no check errored"
+    );
+    for key in soc2_sample::jira::MUST_PASS {
+        assert!(!failing.iter().any(|(_, s)| s == key), "{key} must pass");
+    }
+    // Each of the headline failures is printed in the summary.
+    for s in [
+        "00u1dev0000000000004",
+        "acme/api#101",
+        "CHG-104",
+        "db-01/2026-03-14",
+    ] {
+        assert!(
+            stdout.contains(s),
+            "{s} missing from the summary:\n{stdout}"
+        );
+    }
+
+    // Our verifier.
+    let trust = TrustedKey::from_file(&out.join("demo-signing-key.pub")).unwrap();
+    let report = verify_bundle(&zip, &trust, &VerifyOptions::default()).unwrap();
+    assert!(report.is_ok(), "{report}");
+
+    // Stock tools.
+    if let (Some(unzip), Some(ssh_keygen), Some(sha256sum)) = (
+        tool("unzip", "unzip"),
+        tool("ssh-keygen", "openssh-client"),
+        tool("sha256sum", "coreutils"),
+    ) {
+        let st = Command::new(unzip)
+            .current_dir(&out)
+            .args(["-q", "-o"])
+            .arg(&zip)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let bag = out.join("soc2-evidence-acme-corp-2026-01-01-2026-06-30");
+        let sig = Command::new(ssh_keygen)
+            .current_dir(&bag)
+            .args([
+                "-Y",
+                "verify",
+                "-f",
+                "../allowed_signers",
+                "-I",
+                "evidence@acme.example",
+                "-n",
+                "soc2-evidence",
+                "-s",
+                "signatures/tagmanifest-sha256.txt.sshsig",
+            ])
+            .stdin(fs::File::open(bag.join("tagmanifest-sha256.txt")).unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            sig.status.success(),
+            "{}",
+            String::from_utf8_lossy(&sig.stderr)
+        );
+        let sums = Command::new(sha256sum)
+            .current_dir(&bag)
+            .args([
+                "-c",
+                "--strict",
+                "--quiet",
+                "tagmanifest-sha256.txt",
+                "manifest-sha256.txt",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            sums.status.success(),
+            "{}",
+            String::from_utf8_lossy(&sums.stdout)
+        );
+    }
+
+    // The report in a real browser.
+    let index = out.join("run/report/index.html");
+    let html = fs::read_to_string(&index).unwrap();
+    for needle in ["<script", "<link", "<iframe", "<img", "@import", "url("] {
+        assert!(
+            !html.contains(needle),
+            "the report must not load anything: found {needle}"
+        );
+    }
+    if let Some(chromium) = tool("chromium", "chromium") {
+        let profile = tempfile::tempdir().unwrap();
+        let dom = Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--dump-dom",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(format!("file://{}", index.display()))
+            .output()
+            .unwrap();
+        let dom = String::from_utf8_lossy(&dom.stdout);
+        assert!(
+            dom.contains("SOC 2 evidence: Acme Corp"),
+            "rendered DOM: {}",
+            &dom[..dom.len().min(500)]
+        );
+        for s in [
+            "00u1dev0000000000004",
+            "acme/web#51",
+            "CHG-107",
+            "db-01/2026-03-14",
+        ] {
+            assert!(dom.contains(s), "{s} not rendered");
+        }
+        assert!(!dom.contains("<script"), "no script in the rendered page");
+    }
+}
