@@ -43,29 +43,39 @@ fn cell_text(v: Option<&serde_json::Value>) -> String {
     }
 }
 
+/// Streams the records of a JSON Lines file, skipping blank lines; errors name file and line.
+fn records(
+    jsonl: &Path,
+) -> Result<impl Iterator<Item = Result<serde_json::Value, ReportError>> + '_, ReportError> {
+    let read_err = move |source: std::io::Error| ReportError::Io {
+        path: jsonl.to_path_buf(),
+        source,
+    };
+    let file = File::open(jsonl).map_err(read_err)?;
+    Ok(BufReader::new(file)
+        .lines()
+        .enumerate()
+        .filter_map(move |(i, line)| match line {
+            Err(e) => Some(Err(read_err(e))),
+            Ok(l) if l.trim().is_empty() => None,
+            Ok(l) => Some(
+                serde_json::from_str(&l).map_err(|e| ReportError::Malformed {
+                    path: jsonl.to_path_buf(),
+                    line: i as u64 + 1,
+                    message: e.to_string(),
+                }),
+            ),
+        }))
+}
+
 /// Writes `csv` from the JSON Lines population `jsonl`: one row per record, `subject_id`
 /// first, then every top-level field of `data` (nested values as compact JSON). Streams the
 /// file twice (once for the columns, once for the rows), so memory stays flat.
 pub fn population_to_csv(jsonl: &Path, csv: &Path) -> Result<u64, ReportError> {
-    let read_err = |e: std::io::Error| ReportError::Io {
-        path: jsonl.to_path_buf(),
-        source: e,
-    };
     let mut columns: Vec<String> = Vec::new();
     let mut seen = BTreeSet::new();
-    let open = || File::open(jsonl).map(BufReader::new).map_err(read_err);
-    for (i, line) in open()?.lines().enumerate() {
-        let line = line.map_err(read_err)?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| ReportError::Malformed {
-                path: jsonl.to_path_buf(),
-                line: i as u64 + 1,
-                message: e.to_string(),
-            })?;
-        if let Some(obj) = v.get("data").and_then(|d| d.as_object()) {
+    for record in records(jsonl)? {
+        if let Some(obj) = record?.get("data").and_then(|d| d.as_object()) {
             for k in obj.keys() {
                 if seen.insert(k.clone()) {
                     columns.push(k.clone());
@@ -84,17 +94,8 @@ pub fn population_to_csv(jsonl: &Path, csv: &Path) -> Result<u64, ReportError> {
         .collect();
     write!(out, "{}\r\n", header.join(",")).map_err(write_err)?;
     let mut rows = 0u64;
-    for (i, line) in open()?.lines().enumerate() {
-        let line = line.map_err(read_err)?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| ReportError::Malformed {
-                path: jsonl.to_path_buf(),
-                line: i as u64 + 1,
-                message: e.to_string(),
-            })?;
+    for record in records(jsonl)? {
+        let v = record?;
         let data = v.get("data");
         let mut cells = vec![csv_cell(&cell_text(v.get("subject_id")))];
         for c in &columns {
