@@ -189,3 +189,35 @@ fn bad_config_and_bad_period_are_usage_errors_that_say_what_is_wrong() {
         text(&o)
     );
 }
+
+#[test]
+fn a_missing_secret_names_its_environment_variable_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("soc2.toml"),
+        "[organization]\nname = \"Acme\"\n[okta]\nbase_url = \"https://acme.okta.com\"\ntoken_env = \"SOC2_TEST_UNSET_OKTA_TOKEN\"\n",
+    )
+    .unwrap();
+    let o = bin()
+        .current_dir(tmp.path())
+        .env_remove("SOC2_TEST_UNSET_OKTA_TOKEN")
+        .args([
+            "collect",
+            "-c",
+            "soc2.toml",
+            "-p",
+            "2026-01-01..2026-06-30",
+            "-o",
+            "run",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("SOC2_TEST_UNSET_OKTA_TOKEN"), "{stderr}");
+    assert!(stderr.contains("[okta]"), "{stderr}");
+    assert!(
+        !tmp.path().join("run").exists(),
+        "nothing runs without the secret"
+    );
+}
