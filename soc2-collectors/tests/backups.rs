@@ -314,19 +314,39 @@ path = "pgbackrest/pg-main/*.json"
     assert!(err.contains("db-02"), "{err}");
     assert!(err.contains("backup-2026-03-02.log:3"), "{err}");
     assert!(err.contains("not valid JSON"), "{err}");
-    let kept = fs::read_to_string(out.join("backups/jobs.jsonl.partial")).unwrap();
+    // The collector failed (exit 1 from `collect`), but it vouches for what it wrote: the
+    // other source was read whole, so its records are complete files.
+    assert!(!out.join("backups/jobs.jsonl.partial").exists());
+    let kept = fs::read_to_string(out.join("backups/jobs.jsonl")).unwrap();
     assert_eq!(kept.lines().count(), 31, "pg-main's records are kept");
     assert!(
         !kept.contains("db-02"),
         "nothing of the failed source is written"
     );
-    let sources = jsonl(&out.join("backups/sources.jsonl.partial"));
+    let sources = jsonl(&out.join("backups/sources.jsonl"));
     assert_eq!(sources[0]["data"]["status"], "failed");
     let prov = fs::read_to_string(out.join("backups/provenance.json")).unwrap();
     assert!(prov.contains("FAILED"), "{prov}");
-    // Checks never read incomplete evidence: they report an error instead.
+    let prov: serde_json::Value = serde_json::from_str(&prov).unwrap();
+    assert_eq!(
+        prov["populations"][0]["complete"], false,
+        "provenance says a part is missing"
+    );
+    // The failed source is an error for every check, never a pass or a "no backup" failure;
+    // the other source is judged as usual.
     let f = findings(&out);
-    assert!(f.values().all(|x| x.status == FindingStatus::Error));
+    let failed_source: Vec<&Finding> = f.values().filter(|x| x.subject_id == "db-02").collect();
+    assert_eq!(failed_source.len(), 4, "{failed_source:?}");
+    assert!(
+        failed_source
+            .iter()
+            .all(|x| x.status == FindingStatus::Error
+                && x.summary.contains("backup-2026-03-02.log:3"))
+    );
+    assert!(!f.values().any(|x| x.subject_id.starts_with("db-02/")));
+    assert!(f
+        .values()
+        .any(|x| x.subject_id.starts_with("pg-main") && x.status == FindingStatus::Pass));
 }
 
 #[test]

@@ -110,6 +110,14 @@ pub enum CollectError {
     /// The source answered, but not as the collector can accept.
     #[error("{0}")]
     Source(String),
+    /// Some independent parts of the source failed (say one backup source of three) while
+    /// the others were collected whole. The collector is recorded as failed — `collect`
+    /// exits non-zero and `run.json` carries this message — but its populations are kept as
+    /// complete files, because the collector has recorded in them which parts failed and its
+    /// checks report those parts as `error` findings. Provenance still says
+    /// `"complete": false` when the collector finished it so.
+    #[error("{0}")]
+    PartlyFailed(String),
     /// The run was cancelled before the collector finished.
     #[error("cancelled before completion")]
     Cancelled,

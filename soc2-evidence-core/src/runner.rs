@@ -213,7 +213,9 @@ async fn run_collector(
             _ = ctx.cancel_token().cancelled() => Err(CollectError::Cancelled),
         };
         let error = collected.err();
-        let outcome = sink.finish(error.is_none())?;
+        // A partly failed collector vouches for what it wrote: its files are kept whole.
+        let keep = matches!(error, None | Some(CollectError::PartlyFailed(_)));
+        let outcome = sink.finish(keep)?;
         Ok((outcome, error))
     }
     .await;

@@ -77,6 +77,32 @@ impl Collector for Broken {
     }
 }
 
+struct HalfDone;
+#[async_trait]
+impl Collector for HalfDone {
+    fn name(&self) -> &str {
+        "halfdone"
+    }
+    async fn collect(
+        &self,
+        _: &CollectContext,
+        sink: &mut dyn EvidenceSink,
+    ) -> Result<(), CollectError> {
+        sink.emit(
+            "items",
+            &Item {
+                id: "ok-part".into(),
+                ok: true,
+            },
+        )?;
+        let rec = ProvenanceRecorder::new("items", Item::KIND, "test", "halfdone", "1");
+        sink.provenance(rec.finish(false))?;
+        Err(CollectError::PartlyFailed(
+            "part b could not be read".into(),
+        ))
+    }
+}
+
 struct Panics;
 #[async_trait]
 impl Collector for Panics {
@@ -291,4 +317,28 @@ async fn checks_rerun_over_a_stored_run() {
         .find(|f| f.status == FindingStatus::Error)
         .unwrap();
     assert!(e.summary.contains("items.jsonl:3"), "{}", e.summary);
+}
+
+#[tokio::test]
+async fn a_partly_failed_collector_is_failed_but_keeps_whole_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = Runner::new()
+        .collector(Box::new(HalfDone))
+        .check(Box::new(ItemsOk("halfdone")))
+        .run(period(), &out)
+        .await
+        .unwrap();
+    let c = m.collector("halfdone").unwrap();
+    assert_eq!(c.status, CollectorStatus::Failed);
+    assert_eq!(c.error.as_deref(), Some("part b could not be read"));
+    assert!(!m.all_collectors_ok());
+    assert!(out.join("halfdone/items.jsonl").exists());
+    assert_eq!(
+        m.findings.pass, 1,
+        "checks judge what the collector vouched for"
+    );
+    let prov: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("halfdone/provenance.json")).unwrap()).unwrap();
+    assert_eq!(prov["populations"][0]["complete"], false);
 }

@@ -55,11 +55,46 @@ fn restores_file() -> String {
     EvidenceStore::population_file(COLLECTOR, RESTORES)
 }
 
-fn read_sources(store: &EvidenceStore) -> Result<Vec<BackupSource>, CheckError> {
+fn read_all_sources(store: &EvidenceStore) -> Result<Vec<BackupSource>, CheckError> {
     Ok(store
         .read::<BackupSource>(COLLECTOR, SOURCES)?
         .map(|r| r.map(|r| r.data))
         .collect::<Result<_, _>>()?)
+}
+
+/// The sources that were read; a source whose files could not be parsed wrote nothing, so it
+/// is judged only through [`failed_sources`].
+fn read_sources(store: &EvidenceStore) -> Result<Vec<BackupSource>, CheckError> {
+    Ok(read_all_sources(store)?
+        .into_iter()
+        .filter(|s| s.status != "failed")
+        .collect())
+}
+
+/// One `error` finding per source that could not be read: its control cannot be judged, and
+/// saying so beats a silent pass or a misleading "no backup" failure.
+fn failed_sources(store: &EvidenceStore, check: &dyn Check) -> Result<Vec<Finding>, CheckError> {
+    Ok(read_all_sources(store)?
+        .into_iter()
+        .filter(|s| s.status == "failed")
+        .map(|s| {
+            let why = s.error.as_deref().unwrap_or("its logs could not be parsed");
+            Finding::new(
+                check.id(),
+                check.criteria(),
+                FindingStatus::Error,
+                &s.name,
+                format!(
+                    "backup source {} could not be read, so it was not judged: {why}",
+                    s.name
+                ),
+            )
+            .with_evidence(EvidenceRef::record(
+                EvidenceStore::population_file(COLLECTOR, SOURCES),
+                &s.name,
+            ))
+        })
+        .collect())
 }
 
 fn read_jobs(store: &EvidenceStore) -> Result<BTreeMap<String, Vec<BackupJob>>, CheckError> {
@@ -116,7 +151,7 @@ impl Check for DailyCoverage {
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let period = *store.period();
         let jobs = read_jobs(store)?;
-        let mut out = Vec::new();
+        let mut out = failed_sources(store, self)?;
         for source in read_sources(store)? {
             let weekly = source.schedule == "weekly";
             let bucket = |d: NaiveDate| {
@@ -220,7 +255,7 @@ impl Check for CompletedCleanly {
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let jobs = read_jobs(store)?;
-        let mut out = Vec::new();
+        let mut out = failed_sources(store, self)?;
         for source in read_sources(store)? {
             let empty = Vec::new();
             let runs: Vec<&BackupJob> = jobs
@@ -294,7 +329,7 @@ impl Check for RecoveryAfterFailure {
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let jobs = read_jobs(store)?;
         let window = Duration::hours(i64::from(self.hours));
-        let mut out = Vec::new();
+        let mut out = failed_sources(store, self)?;
         for source in read_sources(store)? {
             let empty = Vec::new();
             let runs = jobs.get(&source.name).unwrap_or(&empty);
@@ -415,7 +450,7 @@ impl Check for RestoreTested {
         if scopes.is_empty() {
             scopes.insert(ORGANIZATION.to_string());
         }
-        let mut out = Vec::new();
+        let mut out = failed_sources(store, self)?;
         let empty = Vec::new();
         for scope in scopes {
             let restores = by_scope.get(&scope).unwrap_or(&empty);

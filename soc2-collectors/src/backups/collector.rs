@@ -424,11 +424,11 @@ impl Collector for BackupsCollector {
                 for (n, (l, m)) in rest {
                     message.push_str(&format!("; backup source {n:?} also failed: {l}: {m}"));
                 }
-                message.push_str("; the other sources' records were kept (as .partial files)");
-                Err(CollectError::Input {
-                    location: location.clone(),
-                    message,
-                })
+                message.push_str(&format!(
+                    " (at {location}); the other sources were read and judged, and the failed \
+                     source's checks report errors"
+                ));
+                Err(CollectError::PartlyFailed(message))
             }
         }
     }

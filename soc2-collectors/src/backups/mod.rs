@@ -37,9 +37,11 @@
 //!
 //! Lines that are not JSON (warnings, shell noise) are skipped and counted. A file that cannot
 //! be parsed (a line that starts like JSON but is not, a cut-off document, JSON of another
-//! tool) fails its *source* with the file and line; the other sources are still read and
-//! written, then the collector fails naming the source, so `run.json` says what failed and the
-//! written records stay as `.partial` files that checks never present as complete. Files are
+//! tool) fails its *source* with the file and line; nothing of that source is written. The
+//! other sources are still read, written and judged; the collector then ends with
+//! `CollectError::PartlyFailed` naming the source, so `collect` exits non-zero and `run.json`
+//! says what failed, provenance says `"complete": false`, and every check reports an `error`
+//! finding for the failed source instead of judging it. Files are
 //! streamed line by line; only multi-line JSON documents (a snapshot list, an AWS export) are
 //! held whole, up to 256 MiB.
 //!
