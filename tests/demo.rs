@@ -75,7 +75,7 @@ fn demo_end_to_end() {
     planted.extend(
         soc2_sample::okta::acme_failures()
             .into_iter()
-            .map(|p| (p.check_id.to_string(), p.subject_id)),
+            .map(|p| (p.check_id.to_string(), p.subject_id.into_owned())),
     );
     planted.extend(
         soc2_sample::github::PLANTED
@@ -85,7 +85,7 @@ fn demo_end_to_end() {
     planted.extend(
         soc2_sample::jira::PLANTED
             .iter()
-            .map(|p| (p.check_id.to_string(), p.key.to_string())),
+            .map(|p| (p.check_id.to_string(), p.subject_id.to_string())),
     );
     for (check, subject) in &planted {
         assert!(
@@ -95,9 +95,7 @@ fn demo_end_to_end() {
     }
     for p in soc2_sample::backups::planted() {
         assert!(
-            failing
-                .iter()
-                .any(|(c, s)| c == p.check_id && s.starts_with(p.subject)),
+            failing.iter().any(|(c, s)| p.matches(c, s)),
             "{p:?} should fail"
         );
     }

@@ -15,17 +15,12 @@ use std::time::Instant;
 
 use soc2_collectors::backups::{read_source, BackupsConfig};
 
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
+mod common;
+
+use common::{env_num, proc_status_kib};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mb: u64 = std::env::var("BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1024);
+    let mb = env_num("BENCH_MB", 1024);
     let target = mb * 1024 * 1024;
     let dir = tempfile::tempdir()?;
     let files = 8u64;
@@ -75,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         files,
         gen_started.elapsed().as_secs_f64()
     );
-    let rss_before = peak_rss_kib();
+    let rss_before = proc_status_kib("VmHWM:");
 
     let config: BackupsConfig = toml::from_str(&format!(
         "[[source]]\nname = \"bench\"\nformat = \"restic\"\npath = \"{}/*.log\"\n",
@@ -102,7 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "peak RSS (VmHWM): {} KiB after generating, {} KiB after parsing",
         rss_before.unwrap_or(0),
-        peak_rss_kib().unwrap_or(0)
+        proc_status_kib("VmHWM:").unwrap_or(0)
     );
     Ok(())
 }

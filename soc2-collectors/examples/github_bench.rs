@@ -24,24 +24,9 @@ use soc2_sample::github::{
     TOKEN,
 };
 
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod common;
 
-fn vm(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
+use common::{env_num, proc_status_kib};
 
 fn model(prs: u64) -> GithubModel {
     let people = [
@@ -151,7 +136,7 @@ async fn main() {
     out.read_line(&mut api_url).unwrap();
     let api_url = api_url.trim().to_string();
 
-    let baseline_kb = vm("VmRSS:");
+    let baseline_kb = proc_status_kib("VmRSS:").unwrap_or(0);
     let mut settings = GithubSettings::new(
         &api_url,
         Secret::new(TOKEN),
@@ -200,7 +185,7 @@ async fn main() {
     );
     println!(
         "  peak RSS (VmHWM)    : {:.1} MB (collector process only; server in a child process; {:.1} MB resident before collection)",
-        vm("VmHWM:") as f64 / 1024.0,
+        proc_status_kib("VmHWM:").unwrap_or(0) as f64 / 1024.0,
         baseline_kb as f64 / 1024.0
     );
 }

@@ -29,22 +29,9 @@ use soc2_evidence_core::http::Secret;
 use soc2_evidence_core::{Check, Runner};
 use soc2_sample::jira::{self as sample, BenchOptions};
 
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod common;
 
-/// Peak resident set size of this process (VmHWM), in MiB.
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
+use common::{env_num, peak_rss_mib};
 
 fn options() -> BenchOptions {
     BenchOptions {

@@ -184,13 +184,14 @@ async fn whole_sample_organisation() {
         ("CHG-108", "no pull request"),
     ];
     for p in sample::PLANTED {
-        let f = finding(&findings, p.check_id, p.key)
-            .unwrap_or_else(|| panic!("no finding for {} {}", p.check_id, p.key));
+        let key: &str = &p.subject_id;
+        let f = finding(&findings, p.check_id, key)
+            .unwrap_or_else(|| panic!("no finding for {} {}", p.check_id, key));
         assert_eq!(f["status"], "fail", "{f}");
-        let reason = reasons.iter().find(|(k, _)| *k == p.key).unwrap().1;
+        let reason = reasons.iter().find(|(k, _)| *k == key).unwrap().1;
         assert!(f["summary"].as_str().unwrap().contains(reason), "{f}");
         assert_eq!(f["evidence"][0]["file"], "jira/change_tickets.jsonl");
-        assert_eq!(f["evidence"][0]["subject_id"], p.key);
+        assert_eq!(f["evidence"][0]["subject_id"], key);
     }
     assert!(
         finding(&findings, "jira.approved_before_implementation", "CHG-107").unwrap()["summary"]

@@ -253,7 +253,7 @@ async fn acme_sample_org_collects_everything_and_finds_exactly_the_planted_failu
     let planted: BTreeSet<(String, String)> = okta
         .failures()
         .iter()
-        .map(|f| (f.check_id.to_string(), f.subject_id.clone()))
+        .map(|f| (f.check_id.to_string(), f.subject_id.to_string()))
         .collect();
     assert_eq!(fails, planted, "{findings:#?}");
     for check in okta::checks(&OktaCheckSettings::default()) {

@@ -15,30 +15,21 @@ use std::path::Path;
 
 use chrono::{Datelike, Days, NaiveDate};
 
-/// What a failure in the sample looks like from the checks' side.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlantedBackupFailure {
-    /// The check that must fail.
-    pub check_id: &'static str,
-    /// The finding's subject id (or a prefix of it, for run ids).
-    pub subject: &'static str,
-    /// What happened.
-    pub what: &'static str,
-}
+use crate::Planted;
 
 /// The planted failures, for the demo and tests to assert.
-pub fn planted() -> Vec<PlantedBackupFailure> {
+pub fn planted() -> Vec<Planted> {
     vec![
-        PlantedBackupFailure {
-            check_id: "backups.daily_coverage",
-            subject: "db-01/2026-03-14",
-            what: "no backup ran on 2026-03-14",
-        },
-        PlantedBackupFailure {
-            check_id: "backups.completed_cleanly",
-            subject: "db-01/",
-            what: "the 2026-05-05 run could not read one file (restic exit 3)",
-        },
+        Planted::prefix(
+            "backups.daily_coverage",
+            "db-01/2026-03-14",
+            "no backup ran on 2026-03-14",
+        ),
+        Planted::prefix(
+            "backups.completed_cleanly",
+            "db-01/",
+            "the 2026-05-05 run could not read one file (restic exit 3)",
+        ),
     ]
 }
 

@@ -32,6 +32,7 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::people::by_first_name;
+use crate::Planted;
 
 /// The token the sample server accepts (`Authorization: Bearer <token>`).
 pub const TOKEN: &str = "sample-github-token-acme-corp";
@@ -982,69 +983,58 @@ fn person(first: &str) -> Account {
 // The sample organisation
 // ---------------------------------------------------------------------------------------------
 
-/// A failure planted in the sample, with the finding it must produce.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlantedFailure {
-    /// The check that must fail.
-    pub check_id: &'static str,
-    /// The finding's subject id (`owner/repo#n` or `owner/repo`).
-    pub subject_id: &'static str,
-    /// What is wrong, in words.
-    pub description: &'static str,
-}
-
 /// The failures planted in the sample organisation.
-pub const PLANTED: &[PlantedFailure] = &[
-    PlantedFailure {
-        check_id: "github.independent_approval",
-        subject_id: "acme/api#101",
-        description: "merged with no reviews at all (an admin merged past classic protection, which does not bind admins)",
-    },
-    PlantedFailure {
-        check_id: "github.independent_approval",
-        subject_id: "acme/api#102",
-        description: "stale approval: approved, then more commits were pushed before the merge",
-    },
-    PlantedFailure {
-        check_id: "github.independent_approval",
-        subject_id: "acme/api#103",
-        description: "the only approval is by a bot (github-actions)",
-    },
-    PlantedFailure {
-        check_id: "github.independent_approval",
-        subject_id: "acme/api#104",
-        description: "reviews were only comments, no approval",
-    },
-    PlantedFailure {
-        check_id: "github.independent_approval",
-        subject_id: "acme/web#40",
-        description: "merged with no reviews before the web ruleset required any (2026-02-10)",
-    },
-    PlantedFailure {
-        check_id: "github.independent_approval",
-        subject_id: "acme/web#51",
-        description: "the only approval was dismissed before the merge",
-    },
-    PlantedFailure {
-        check_id: "github.independent_approval",
-        subject_id: "acme/web#52",
-        description: "merged with no approval by an admin bypassing the ruleset",
-    },
-    PlantedFailure {
-        check_id: "github.merged_under_bypass",
-        subject_id: "acme/web#52",
-        description: "its merge commit was pushed under a ruleset bypass by carolschmidt",
-    },
-    PlantedFailure {
-        check_id: "github.merged_under_bypass",
-        subject_id: "acme/web",
-        description: "a direct push to main under ruleset bypass (no pull request)",
-    },
-    PlantedFailure {
-        check_id: "github.review_required",
-        subject_id: "acme/web",
-        description: "required reviews only enforced from 2026-03-16 (ruleset created mid-period)",
-    },
+pub const PLANTED: &[Planted] = &[
+    Planted::exact(
+        "github.independent_approval",
+        "acme/api#101",
+        "merged with no reviews at all (an admin merged past classic protection, which does not bind admins)",
+    ),
+    Planted::exact(
+        "github.independent_approval",
+        "acme/api#102",
+        "stale approval: approved, then more commits were pushed before the merge",
+    ),
+    Planted::exact(
+        "github.independent_approval",
+        "acme/api#103",
+        "the only approval is by a bot (github-actions)",
+    ),
+    Planted::exact(
+        "github.independent_approval",
+        "acme/api#104",
+        "reviews were only comments, no approval",
+    ),
+    Planted::exact(
+        "github.independent_approval",
+        "acme/web#40",
+        "merged with no reviews before the web ruleset required any (2026-02-10)",
+    ),
+    Planted::exact(
+        "github.independent_approval",
+        "acme/web#51",
+        "the only approval was dismissed before the merge",
+    ),
+    Planted::exact(
+        "github.independent_approval",
+        "acme/web#52",
+        "merged with no approval by an admin bypassing the ruleset",
+    ),
+    Planted::exact(
+        "github.merged_under_bypass",
+        "acme/web#52",
+        "its merge commit was pushed under a ruleset bypass by carolschmidt",
+    ),
+    Planted::exact(
+        "github.merged_under_bypass",
+        "acme/web",
+        "a direct push to main under ruleset bypass (no pull request)",
+    ),
+    Planted::exact(
+        "github.review_required",
+        "acme/web",
+        "required reviews only enforced from 2026-03-16 (ruleset created mid-period)",
+    ),
 ];
 
 /// The running sample GitHub for Acme Corp.
@@ -1074,7 +1064,7 @@ impl GithubSample {
     }
 
     /// The failures the demo must find.
-    pub fn planted(&self) -> &'static [PlantedFailure] {
+    pub fn planted(&self) -> &'static [Planted] {
         PLANTED
     }
 
@@ -1521,7 +1511,8 @@ mod tests {
             .count();
         assert!(in_period > 50, "{in_period}");
         for f in PLANTED {
-            let (repo, num) = f.subject_id.split_once('#').unwrap_or((f.subject_id, ""));
+            let subject: &str = &f.subject_id;
+            let (repo, num) = subject.split_once('#').unwrap_or((subject, ""));
             let r = m
                 .repos
                 .iter()

@@ -15,7 +15,7 @@
 //! let jira = soc2_sample::jira::start().await;
 //! println!("{} as {} / {}", jira.base_url(), jira.email(), jira.token());
 //! for f in soc2_sample::jira::PLANTED {
-//!     println!("{} {}: {}", f.check_id, f.key, f.description);
+//!     println!("{} {}: {}", f.check_id, f.subject_id, f.description);
 //! }
 //! # }
 //! ```
@@ -30,6 +30,7 @@ use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::people::{by_first_name, Person};
+use crate::Planted;
 
 /// The account e-mail the sample server accepts (basic auth).
 pub const EMAIL: &str = "audit-bot@acme.example";
@@ -46,44 +47,33 @@ pub const CHANGELOG_PAGE_CAP: usize = 4;
 /// Automation for Jira's account id.
 pub const AUTOMATION_ACCOUNT: &str = "557058:f58131cb-b67d-43c7-b30d-6b58d40bd077";
 
-/// A failure planted in the sample, and the finding it must produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlantedFailure {
-    /// The check that must fail.
-    pub check_id: &'static str,
-    /// The ticket (finding subject id).
-    pub key: &'static str,
-    /// What is wrong, in words.
-    pub description: &'static str,
-}
-
 /// Every failure planted in the sample.
-pub const PLANTED: &[PlantedFailure] = &[
-    PlantedFailure {
-        check_id: "jira.approved_before_implementation",
-        key: "CHG-104",
-        description: "Done, never approved: went from Awaiting Approval straight to In Progress",
-    },
-    PlantedFailure {
-        check_id: "jira.approved_before_implementation",
-        key: "CHG-105",
-        description: "approved late: Carol approved two days after Jonas started work",
-    },
-    PlantedFailure {
-        check_id: "jira.approved_before_implementation",
-        key: "CHG-106",
-        description: "self-approved: Erin, the assignee, moved it to Approved",
-    },
-    PlantedFailure {
-        check_id: "jira.approved_before_implementation",
-        key: "CHG-107",
-        description: "approved by Automation for Jira (accountType app), not a person",
-    },
-    PlantedFailure {
-        check_id: "jira.linked_to_code",
-        key: "CHG-108",
-        description: "Done with no pull request: its only remote link is a Confluence page",
-    },
+pub const PLANTED: &[Planted] = &[
+    Planted::exact(
+        "jira.approved_before_implementation",
+        "CHG-104",
+        "Done, never approved: went from Awaiting Approval straight to In Progress",
+    ),
+    Planted::exact(
+        "jira.approved_before_implementation",
+        "CHG-105",
+        "approved late: Carol approved two days after Jonas started work",
+    ),
+    Planted::exact(
+        "jira.approved_before_implementation",
+        "CHG-106",
+        "self-approved: Erin, the assignee, moved it to Approved",
+    ),
+    Planted::exact(
+        "jira.approved_before_implementation",
+        "CHG-107",
+        "approved by Automation for Jira (accountType app), not a person",
+    ),
+    Planted::exact(
+        "jira.linked_to_code",
+        "CHG-108",
+        "Done with no pull request: its only remote link is a Confluence page",
+    ),
 ];
 
 /// Tickets that look suspicious but must pass both checks: CHG-109 was reopened (its
@@ -125,7 +115,7 @@ impl JiraSample {
         API_TOKEN
     }
     /// The failures planted in the sample.
-    pub fn planted(&self) -> &'static [PlantedFailure] {
+    pub fn planted(&self) -> &'static [Planted] {
         PLANTED
     }
     /// Search requests answered (including the rate-limited one).
@@ -1407,7 +1397,7 @@ mod tests {
         let tickets = sample_tickets();
         for key in PLANTED
             .iter()
-            .map(|p| p.key)
+            .map(|p| &*p.subject_id)
             .chain(MUST_PASS.iter().copied())
             .chain(NOT_JUDGED.iter().copied())
         {

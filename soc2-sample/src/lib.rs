@@ -18,3 +18,6 @@ pub mod github;
 pub mod jira;
 pub mod okta;
 pub mod people;
+mod planted;
+
+pub use planted::Planted;

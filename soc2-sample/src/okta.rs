@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::people::{by_first_name, Person};
+use crate::Planted;
 
 /// The SSWS token the sample server accepts. It is not a secret: it only opens this local
 /// fake, but the collectors must still never write it anywhere.
@@ -37,17 +38,6 @@ pub const ADMIN_GROUP_ID: &str = "00g1platformadmins01";
 
 /// The TOTP seed embedded in Dev's pending factor: it must never reach any output file.
 pub const PENDING_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPSAMPLESEED";
-
-/// One failure deliberately planted in the sample org, and the finding it must produce.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlantedFailure {
-    /// The check that must fail, e.g. `okta.mfa_enrolled`.
-    pub check_id: &'static str,
-    /// The finding's subject: an Okta user id or a policy id.
-    pub subject_id: String,
-    /// What is wrong, in words.
-    pub description: String,
-}
 
 /// The contents of a fake Okta org: raw API objects, exactly as the API returns them. The
 /// string `{org}` in any value is replaced by the server's base URL when served.
@@ -144,7 +134,7 @@ impl OktaServer {
 /// The Acme Corp sample org on a running server, with the failures planted in it.
 pub struct OktaSample {
     server: OktaServer,
-    failures: Vec<PlantedFailure>,
+    failures: Vec<Planted>,
 }
 
 impl OktaSample {
@@ -159,7 +149,7 @@ impl OktaSample {
     }
 
     /// The failures the demo must find; everything else passes.
-    pub fn failures(&self) -> &[PlantedFailure] {
+    pub fn failures(&self) -> &[Planted] {
         &self.failures
     }
 
@@ -1481,12 +1471,8 @@ fn acme_policies(org: &mut OktaOrg) {
 }
 
 /// What is wrong with [`acme`], check by check. Everyone and everything else passes.
-pub fn acme_failures() -> Vec<PlantedFailure> {
-    let f = |check_id, subject: &str, description: &str| PlantedFailure {
-        check_id,
-        subject_id: subject.to_string(),
-        description: description.to_string(),
-    };
+pub fn acme_failures() -> Vec<Planted> {
+    let f = Planted::exact;
     vec![
         f("okta.mfa_enrolled", p("Dev").okta_id,
           "Dev Patel has no ACTIVE factor: only a PENDING_ACTIVATION TOTP factor, whose shared secret must not be kept"),

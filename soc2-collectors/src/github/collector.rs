@@ -13,9 +13,9 @@ use soc2_evidence_core::{
 };
 
 use super::api::{
-    encode_branch, EventConnection, EventNode, GithubApi, MergedPrsData, OrgRepo, PrChildData,
-    PrNode, RepoInfoData, ReviewConnection, ReviewNode, DISMISSALS_QUERY, MERGED_PRS_QUERY,
-    REPO_INFO_QUERY, REVIEWS_QUERY,
+    encode_branch, EventConnection, EventNode, GithubApi, MergedPrsData, OrgRepo, PageInfo,
+    PrChild, PrChildData, PrNode, RepoInfoData, ReviewConnection, ReviewNode, DISMISSALS_QUERY,
+    MERGED_PRS_QUERY, REPO_INFO_QUERY, REVIEWS_QUERY,
 };
 use super::checks::evaluate_approval;
 use super::config::{GithubSettings, RepoScope};
@@ -338,39 +338,15 @@ impl GithubCollector {
         first: ReviewConnection,
         out: &mut Vec<Review>,
     ) -> Result<(), CollectError> {
-        let total = first.total_count;
-        let mut conn = first;
-        let mut pager = CursorPager::new();
-        loop {
-            out.extend(conn.nodes.into_iter().flatten().map(review));
-            pager.set_next(
-                conn.page_info
-                    .end_cursor
-                    .filter(|_| conn.page_info.has_next_page),
-            );
-            let Some(cursor) = pager.cursor().filter(|_| pager.has_next()) else {
-                break;
-            };
-            let vars =
-                json!({"owner": t.owner, "name": t.name, "number": number, "cursor": cursor});
-            let data: PrChildData = self
-                .api
-                .graphql(
-                    rec,
-                    "PullRequestReviews",
-                    REVIEWS_QUERY,
-                    vars,
-                    &format!("{}#{number}", t.full()),
-                )
-                .await?;
-            conn = data
-                .repository
-                .and_then(|r| r.pull_request)
-                .and_then(|p| p.reviews)
-                .ok_or_else(|| missing("PullRequestReviews", t, number))?;
-        }
-        reconcile(rec, t, number, "reviews", out.len(), total);
-        Ok(())
+        let paging = ChildPaging {
+            operation: "PullRequestReviews",
+            query: REVIEWS_QUERY,
+            what: "reviews",
+            connection: |p| p.reviews,
+            split: |c| (c.total_count, c.page_info, c.nodes),
+            record: |n| Some(review(n)),
+        };
+        self.extend_child(rec, t, number, first, out, paging).await
     }
 
     async fn extend_dismissals(
@@ -381,16 +357,34 @@ impl GithubCollector {
         first: EventConnection,
         out: &mut Vec<Dismissal>,
     ) -> Result<(), CollectError> {
-        let total = first.total_count;
-        let mut conn = first;
+        let paging = ChildPaging {
+            operation: "PullRequestDismissals",
+            query: DISMISSALS_QUERY,
+            what: "dismissals",
+            connection: |p| p.timeline_items,
+            split: |c| (c.total_count, c.page_info, c.nodes),
+            record: dismissal,
+        };
+        self.extend_child(rec, t, number, first, out, paging).await
+    }
+
+    /// Pages one child connection of pull request `number` to its end,
+    /// starting from the page that came with the pull request, and records
+    /// whether the count collected matches the connection's `totalCount`.
+    async fn extend_child<C, N, T>(
+        &self,
+        rec: &mut ProvenanceRecorder,
+        t: &Target,
+        number: u64,
+        first: C,
+        out: &mut Vec<T>,
+        paging: ChildPaging<C, N, T>,
+    ) -> Result<(), CollectError> {
+        let (total, mut page_info, mut nodes) = (paging.split)(first);
         let mut pager = CursorPager::new();
         loop {
-            out.extend(conn.nodes.into_iter().flatten().filter_map(dismissal));
-            pager.set_next(
-                conn.page_info
-                    .end_cursor
-                    .filter(|_| conn.page_info.has_next_page),
-            );
+            out.extend(nodes.into_iter().flatten().filter_map(paging.record));
+            pager.set_next(page_info.end_cursor.filter(|_| page_info.has_next_page));
             let Some(cursor) = pager.cursor().filter(|_| pager.has_next()) else {
                 break;
             };
@@ -400,19 +394,20 @@ impl GithubCollector {
                 .api
                 .graphql(
                     rec,
-                    "PullRequestDismissals",
-                    DISMISSALS_QUERY,
+                    paging.operation,
+                    paging.query,
                     vars,
                     &format!("{}#{number}", t.full()),
                 )
                 .await?;
-            conn = data
+            let conn = data
                 .repository
                 .and_then(|r| r.pull_request)
-                .and_then(|p| p.timeline_items)
-                .ok_or_else(|| missing("PullRequestDismissals", t, number))?;
+                .and_then(paging.connection)
+                .ok_or_else(|| missing(paging.operation, t, number))?;
+            (_, page_info, nodes) = (paging.split)(conn);
         }
-        reconcile(rec, t, number, "dismissals", out.len(), total);
+        reconcile(rec, t, number, paging.what, out.len(), total);
         Ok(())
     }
 
@@ -518,6 +513,26 @@ impl GithubCollector {
             rule_suites,
         })
     }
+}
+
+/// One page of a child connection: its `totalCount`, `pageInfo` and nodes.
+type ChildPage<N> = (u64, PageInfo, Vec<Option<N>>);
+
+/// How to page one child connection of a pull request (its reviews or its
+/// dismissal events): `C` is the connection, `N` its node, `T` the record kept.
+struct ChildPaging<C, N, T> {
+    /// GraphQL operation name, also named when the pull request vanishes.
+    operation: &'static str,
+    /// The query fetching one more page of the connection.
+    query: &'static str,
+    /// What is counted, as given to [`reconcile`].
+    what: &'static str,
+    /// Picks the connection out of a re-fetched pull request.
+    connection: fn(PrChild) -> Option<C>,
+    /// Splits a connection into its `totalCount`, `pageInfo` and nodes.
+    split: fn(C) -> ChildPage<N>,
+    /// Turns a node into the record kept; `None` skips it.
+    record: fn(N) -> Option<T>,
 }
 
 /// Notes a nested list whose length differs from the `totalCount` GitHub reported for it.
