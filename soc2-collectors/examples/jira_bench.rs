@@ -17,8 +17,6 @@
 //! search cannot return remote links) are counted and printed separately.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use soc2_collectors::jira::{
@@ -31,7 +29,7 @@ use soc2_sample::jira::{self as sample, BenchOptions};
 
 mod common;
 
-use common::{env_num, peak_rss_mib};
+use common::{announce_and_wait, env_num, peak_rss_mib, ServerProcess};
 
 fn options() -> BenchOptions {
     BenchOptions {
@@ -44,14 +42,7 @@ fn options() -> BenchOptions {
 /// Child mode: serve the generated site until stdin closes, then report requests and RSS.
 async fn serve() {
     let server = sample::start_bench(options()).await;
-    println!("URL {}", server.base_url());
-    std::io::stdout().flush().unwrap();
-    tokio::task::spawn_blocking(|| {
-        let mut sink = Vec::new();
-        let _ = std::io::stdin().read_to_end(&mut sink);
-    })
-    .await
-    .unwrap();
+    announce_and_wait(&server.base_url()).await;
     let (search, changelog, links) = server.requests();
     println!("SEARCH {search}");
     println!("CHANGELOG {changelog}");
@@ -67,20 +58,8 @@ async fn main() {
     }
     let o = options();
 
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .env("JIRA_BENCH_SERVE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("URL ")
-        .expect("server URL")
-        .to_string();
+    let server = ServerProcess::spawn("JIRA_BENCH_SERVE");
+    let base = server.base_url.clone();
 
     let mut settings = JiraSettings::new(
         &base,
@@ -118,16 +97,8 @@ async fn main() {
     assert!(c.error.is_none(), "collector failed: {:?}", c.error);
     let collect = (c.finished_at - c.started_at).to_std().unwrap_or_default();
 
-    drop(child.stdin.take());
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).unwrap();
-    let _ = child.wait();
-    let field = |name: &str| {
-        rest.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let report = server.finish();
+    let field = |name: &str| report.field(name);
     let num = |name: &str| field(name).parse::<u64>().unwrap_or(0);
     let (search, changelog, links) = (num("SEARCH "), num("CHANGELOG "), num("REMOTELINK "));
 

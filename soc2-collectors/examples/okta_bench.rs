@@ -15,8 +15,6 @@
 //! collector, so the speed-up printed is, if anything, an understatement.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use soc2_collectors::okta::{checks, OktaCheckSettings, OktaCollector, OktaSettings};
@@ -26,7 +24,7 @@ use soc2_sample::okta as sample;
 
 mod common;
 
-use common::{env_num, peak_rss_mib};
+use common::{announce_and_wait, env_num, peak_rss_mib, ServerProcess};
 
 /// Child mode: serve the synthetic org until stdin closes, then report requests and RSS.
 async fn serve(users: usize, latency: Duration) {
@@ -41,14 +39,7 @@ async fn serve(users: usize, latency: Duration) {
         },
     )
     .await;
-    println!("URL {}", server.base_url());
-    std::io::stdout().flush().unwrap();
-    tokio::task::spawn_blocking(|| {
-        let mut sink = Vec::new();
-        let _ = std::io::stdin().read_to_end(&mut sink);
-    })
-    .await
-    .unwrap();
+    announce_and_wait(&server.base_url()).await;
     println!("REQUESTS {}", server.requests());
     println!("RSS {:.1}", peak_rss_mib());
 }
@@ -62,20 +53,8 @@ async fn main() {
         return;
     }
 
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .env("OKTA_BENCH_SERVE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("URL ")
-        .expect("server URL")
-        .to_string();
+    let server = ServerProcess::spawn("OKTA_BENCH_SERVE");
+    let base = server.base_url.clone();
 
     let mut settings = OktaSettings::new(&base, Secret::new(sample::TOKEN));
     settings.concurrency = env_num("BENCH_CONCURRENCY", settings.concurrency as u64) as usize;
@@ -97,16 +76,8 @@ async fn main() {
     assert!(c.error.is_none(), "collector failed: {:?}", c.error);
     let collect = (c.finished_at - c.started_at).to_std().unwrap_or_default();
 
-    drop(child.stdin.take());
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).unwrap();
-    let _ = child.wait();
-    let field = |name: &str| {
-        rest.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let report = server.finish();
+    let field = |name: &str| report.field(name);
     let requests: u64 = field("REQUESTS ").parse().unwrap_or(0);
     let sequential = latency * requests as u32;
 
