@@ -1,14 +1,14 @@
-//! The collectors that ship with soc2-evidence, each behind a cargo feature, and the
-//! configuration file that selects them.
+//! The collectors that ship with soc2-evidence, each a [`Module`](soc2_evidence_core::Module)
+//! behind a cargo feature, and the [`registry`] that holds them.
 //!
-//! Every collector module has the same shape — `config.rs` (its `[section]`), its API calls or
-//! parsers, `records.rs` (the evidence kinds it emits) and `checks.rs` (the control tests over
-//! those records) — so learning one teaches all. Shared mechanics (HTTP, pagination,
-//! provenance, sinks) live in `soc2-evidence-core`.
+//! Every collector folder has the same shape — `config.rs` (its `[section]`), its API calls or
+//! parsers, `records.rs` (the evidence kinds and population constants), `collector.rs`,
+//! `checks.rs` (the control tests over those populations) and `module.rs` (the module that
+//! ties them together) — so learning one teaches all. Shared mechanics (HTTP, pagination,
+//! provenance, sinks, config parsing) live in `soc2-evidence-core`.
 //!
 //! ```
-//! use soc2_collectors::Config;
-//! let config = Config::parse(r#"
+//! let config = soc2_collectors::registry().parse_config(r#"
 //!     [organization]
 //!     name = "Acme Corp"
 //!
@@ -17,8 +17,8 @@
 //!     program = "echo"
 //!     args = ['{"subject_id":"C02X","encrypted":true}']
 //!     kind = "mdm.laptop"
-//! "#, "soc2.toml").unwrap();
-//! assert_eq!(config.collectors().unwrap().len(), 1);
+//! "#, "soc2.toml", ".".as_ref()).unwrap();
+//! assert_eq!(config.instances[0].name(), "laptops");
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -27,7 +27,6 @@
 pub mod backups;
 #[cfg(feature = "command")]
 pub mod command;
-mod config;
 #[cfg(feature = "github")]
 pub mod github;
 #[cfg(feature = "jira")]
@@ -35,4 +34,6 @@ pub mod jira;
 #[cfg(feature = "okta")]
 pub mod okta;
 
-pub use config::{default_checks_for, Config, OrganizationConfig};
+mod registry;
+
+pub use registry::registry;

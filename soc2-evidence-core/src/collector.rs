@@ -132,12 +132,24 @@ pub enum CollectError {
 /// A source of evidence.
 ///
 /// The trait is deliberately small and object safe: a collector has a name (its directory in
-/// the run output) and streams records into a sink. Everything else — HTTP, pagination,
-/// provenance — comes from helpers in this crate.
+/// the run output) and streams records into a sink, opening each population it declared.
+/// Everything else — HTTP, pagination, provenance — comes from the sink and the helpers in
+/// this crate. A [`crate::Module`] builds collectors from config.
 ///
 /// ```
 /// use async_trait::async_trait;
+/// use serde::{Deserialize, Serialize};
 /// use soc2_evidence_core::*;
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct Greeting { id: String }
+/// impl Evidence for Greeting {
+///     const KIND: &'static str = "hello.greeting";
+///     const SCHEMA_VERSION: u32 = 1;
+///     const CRITERIA: &'static [&'static str] = &["CC2.1"];
+///     fn subject_id(&self) -> String { self.id.clone() }
+/// }
+/// const GREETINGS: Population<Greeting> = Population::state("greetings", "built-in");
 ///
 /// struct Hello;
 ///
@@ -147,16 +159,15 @@ pub enum CollectError {
 ///     async fn collect(&self, ctx: &CollectContext, sink: &mut dyn EvidenceSink)
 ///         -> Result<(), CollectError>
 ///     {
-///         let data = serde_json::json!({"greeting": "hi"});
-///         sink.emit_dynamic("greetings", "hello.greeting", 1, "g1", &data)?;
-///         let prov = ProvenanceRecorder::new("greetings", "hello.greeting", "built-in", "hello", "1");
-///         sink.provenance(prov.finish(true))?;
+///         let mut greetings = sink.open(&GREETINGS)?;
+///         greetings.emit(&Greeting { id: "g1".into() })?;
+///         greetings.finish()?;
 ///         Ok(())
 ///     }
 /// }
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let mut sink = MemorySink::default();
+/// let mut sink = MemorySink::new("hello");
 /// let ctx = CollectContext::new("2026-01-01..2026-06-30".parse().unwrap());
 /// Hello.collect(&ctx, &mut sink).await.unwrap();
 /// assert_eq!(sink.population("greetings").len(), 1);
@@ -174,7 +185,8 @@ pub trait Collector: Send + Sync {
     }
 
     /// Collects the period's evidence into `sink`. Returning an error marks the collector
-    /// failed; records already written are kept as `.partial` files.
+    /// failed; records already written are kept as `.partial` files, and the sink records
+    /// every unfinished population as incomplete with the error as the reason.
     async fn collect(
         &self,
         ctx: &CollectContext,

@@ -2,7 +2,10 @@
 //! Trust Services Criteria catalogue, control checks and findings, the collection runner, and
 //! the HTTP toolkit that collectors — ours and yours — build on.
 //!
-//! A collector talks to one system and streams typed records into an [`EvidenceSink`]; the
+//! A [`Module`] is one collector type: its config section, its typed [`Population`]s, its
+//! collector and its checks; a [`Registry`] of modules parses the config into named
+//! instances. A collector talks to one system and streams typed records into an
+//! [`EvidenceSink`], which writes every population's provenance itself; the
 //! [`Runner`] runs collectors concurrently into a run directory (`run.json`,
 //! `<collector>/<population>.jsonl`, `provenance.json`, `findings.jsonl`); [`Check`]s read the
 //! stored records back through an [`EvidenceStore`] and produce [`Finding`]s.
@@ -23,8 +26,12 @@
 //! let period: AuditPeriod = "2026-01-01..2026-06-30".parse().unwrap();
 //! assert_eq!(criteria::lookup("CC7.1").unwrap().group, "System Operations");
 //!
-//! let mut sink = MemorySink::default();
-//! sink.emit("servers", &Server { host: "db-01".into(), patched: true }).unwrap();
+//! const SERVERS: Population<Server> = Population::state("servers", "inventory");
+//!
+//! let mut sink = MemorySink::new("inventory");
+//! let mut servers = sink.open(&SERVERS).unwrap();
+//! servers.emit(&Server { host: "db-01".into(), patched: true }).unwrap();
+//! servers.finish().unwrap();
 //! assert_eq!(sink.population("servers")[0]["subject_id"], "db-01");
 //! # let _ = period;
 //! ```
@@ -39,7 +46,9 @@ mod evidence;
 mod finding;
 mod fsutil;
 pub mod http;
+mod module;
 mod period;
+mod population;
 mod progress;
 mod provenance;
 mod run_manifest;
@@ -54,7 +63,13 @@ pub use criteria::{Category, Criterion, UnknownCriterion};
 pub use evidence::{DynamicRecord, Evidence, Record};
 pub use finding::{EvidenceRef, Finding, FindingCounts, FindingStatus};
 pub use fsutil::write_atomic;
+pub use module::{
+    BuildContext, BuiltInstance, CheckContext, ConfiguredInstance, DynModule, EnvSecrets,
+    InstanceChecks, InstanceConfig, InstanceId, MapSecrets, Module, Registry, RunConfig,
+    SecretSource, EFFECTIVE_CONFIG_FILE, EFFECTIVE_CONFIG_FORMAT,
+};
 pub use period::{AuditPeriod, PeriodError};
+pub use population::{Population, PopulationMode, PopulationRef, PopulationSpec};
 pub use progress::{NoProgress, Progress};
 pub use provenance::{EndpointProvenance, Provenance, ProvenanceRecorder};
 pub use run_manifest::{
@@ -62,8 +77,8 @@ pub use run_manifest::{
 };
 pub use runner::{run_checks, write_findings, RunError, Runner};
 pub use sink::{
-    validate_population_name, EvidenceSink, EvidenceSinkExt, JsonlSink, MemorySink, SinkError,
-    SinkOutcome, PARTIAL_SUFFIX,
+    validate_population_name, CollectEnd, EvidenceSink, EvidenceSinkExt, JsonlSink, MemorySink,
+    PopulationWriter, RawPopulationWriter, SinkError, SinkOutcome, PARTIAL_SUFFIX,
 };
 pub use store::{EvidenceStore, RecordIter, StoreError};
 pub use tokio_util::sync::CancellationToken;

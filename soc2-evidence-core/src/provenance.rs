@@ -41,6 +41,9 @@ pub struct Provenance {
     pub response_sha256: String,
     /// Whether the population is complete. False when the collector failed part way.
     pub complete: bool,
+    /// Whether the population is a state snapshot or events (absent in runs before 0.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<crate::population::PopulationMode>,
     /// Free-form notes for the auditor (e.g. "deprovisioned users fetched with a filter").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -108,10 +111,31 @@ impl ProvenanceRecorder {
                 retrieval_finished: now,
                 response_sha256: String::new(),
                 complete: false,
+                mode: None,
                 notes: Vec::new(),
             },
             hasher: Sha256::new(),
         }
+    }
+
+    /// Starts recording a declared population: kind, criteria, source and mode come from
+    /// the spec, so they cannot drift from what the module declares. The sink does this when
+    /// a population is opened.
+    pub fn from_spec(
+        spec: &crate::population::PopulationSpec,
+        collector: &str,
+        collector_version: &str,
+    ) -> Self {
+        let mut rec = Self::new(
+            &spec.name,
+            &spec.kind,
+            &spec.source,
+            collector,
+            collector_version,
+        );
+        rec.prov.criteria = spec.criteria.clone();
+        rec.prov.mode = Some(spec.mode);
+        rec
     }
 
     /// Sets the base URL of the source.
@@ -168,6 +192,12 @@ impl ProvenanceRecorder {
                 .collect();
         }
         e.pages += 1;
+    }
+
+    /// Adds bytes to the response digest without counting a page: for sources read as a
+    /// stream (a program's stdout) rather than as pages.
+    pub fn hash(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
     }
 
     /// Records that `n` records were received from `endpoint`.

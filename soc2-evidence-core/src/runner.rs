@@ -13,6 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::check::Check;
 use crate::collector::{CollectContext, CollectError, Collector};
+use crate::config::ConfigError;
+use crate::module::{
+    BuiltInstance, InstanceChecks, InstanceId, RunConfig, SecretSource, EFFECTIVE_CONFIG_FILE,
+};
+use crate::sink::CollectEnd;
 use crate::finding::{Finding, FindingCounts, FindingStatus};
 use crate::fsutil::write_atomic;
 use crate::period::AuditPeriod;
@@ -66,8 +71,9 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 /// # Ok(()) }
 /// ```
 pub struct Runner {
-    collectors: Vec<Box<dyn Collector>>,
-    checks: Vec<Box<dyn Check>>,
+    collectors: Vec<BuiltInstance>,
+    checks: Vec<InstanceChecks>,
+    effective_config: Option<Vec<u8>>,
     organization: Option<String>,
     progress: Arc<dyn Progress>,
     cancel: CancellationToken,
@@ -85,27 +91,67 @@ impl Runner {
         Self {
             collectors: Vec::new(),
             checks: Vec::new(),
+            effective_config: None,
             organization: None,
             progress: Arc::new(NoProgress),
             cancel: CancellationToken::new(),
         }
     }
 
-    /// Adds a collector.
+    /// A runner for every instance of a parsed config: collectors built (secrets read from
+    /// `secrets` before anything runs), their checks, the organisation, and the effective
+    /// config to save as `config.json`.
+    pub fn from_config(config: &RunConfig, secrets: &dyn SecretSource) -> Result<Self, ConfigError> {
+        let mut runner = Self::new();
+        runner.collectors = config.build(secrets)?;
+        runner.checks = config.checks();
+        runner.effective_config = Some(config.effective_json()?);
+        runner.organization = config.organization.clone();
+        Ok(runner)
+    }
+
+    /// Adds a bare collector, outside any module: any population it opens is accepted, and
+    /// its type is its name.
     pub fn collector(mut self, collector: Box<dyn Collector>) -> Self {
-        self.collectors.push(collector);
+        let id = InstanceId {
+            type_name: collector.collector_type().to_string(),
+            name: collector.name().to_string(),
+        };
+        self.collectors.push(BuiltInstance {
+            id,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            populations: Vec::new(),
+            collector,
+        });
         self
     }
 
-    /// Adds a check, run after collection.
-    pub fn check(mut self, check: Box<dyn Check>) -> Self {
-        self.checks.push(check);
+    /// Adds a collector instance built by a module.
+    pub fn instance(mut self, instance: BuiltInstance) -> Self {
+        self.collectors.push(instance);
         self
     }
 
-    /// Adds several checks.
+    /// Adds a check that belongs to no instance, run after collection.
+    pub fn check(self, check: Box<dyn Check>) -> Self {
+        self.checks(std::iter::once(check))
+    }
+
+    /// Adds several checks that belong to no instance.
     pub fn checks(mut self, checks: impl IntoIterator<Item = Box<dyn Check>>) -> Self {
-        self.checks.extend(checks);
+        self.checks.push(InstanceChecks {
+            id: InstanceId {
+                type_name: String::new(),
+                name: String::new(),
+            },
+            checks: checks.into_iter().collect(),
+        });
+        self
+    }
+
+    /// Adds an instance's checks; their findings' subjects get the instance prefix.
+    pub fn instance_checks(mut self, checks: InstanceChecks) -> Self {
+        self.checks.push(checks);
         self
     }
 
@@ -133,7 +179,7 @@ impl Runner {
     /// `run.json` is written first with status `running` and replaced atomically at the end,
     /// so a crash or Ctrl-C never leaves a directory that claims to be complete.
     pub async fn run(&self, period: AuditPeriod, out: &Path) -> Result<RunManifest, RunError> {
-        let mut names: Vec<&str> = self.collectors.iter().map(|c| c.name()).collect();
+        let mut names: Vec<&str> = self.collectors.iter().map(|c| c.id.name.as_str()).collect();
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
             return Err(RunError::DuplicateCollector(w[0].to_string()));
@@ -142,6 +188,10 @@ impl Runner {
 
         let mut manifest = RunManifest::start(period, self.organization.clone());
         write_manifest(out, &manifest)?;
+        if let Some(config) = &self.effective_config {
+            let path = out.join(EFFECTIVE_CONFIG_FILE);
+            write_atomic(&path, config).map_err(io_err(&path))?;
+        }
 
         let ctx = CollectContext::new(period)
             .with_cancel(self.cancel.clone())
@@ -149,7 +199,7 @@ impl Runner {
         let runs = futures::future::join_all(
             self.collectors
                 .iter()
-                .map(|c| run_collector(c.as_ref(), &ctx, out)),
+                .map(|c| run_collector(c, &ctx, out)),
         )
         .await;
         manifest.collectors = runs;
@@ -192,19 +242,20 @@ fn write_manifest(out: &Path, manifest: &RunManifest) -> Result<(), RunError> {
     write_atomic(&path, &bytes).map_err(io_err(&path))
 }
 
-async fn run_collector(
-    collector: &dyn Collector,
-    ctx: &CollectContext,
-    out: &Path,
-) -> CollectorRun {
-    let name = collector.name().to_string();
+async fn run_collector(instance: &BuiltInstance, ctx: &CollectContext, out: &Path) -> CollectorRun {
+    let collector: &dyn Collector = instance.collector.as_ref();
+    let name = instance.id.name.clone();
     let started_at = Utc::now();
     let ctx = ctx.for_collector(&name);
     ctx.progress().collector_started(&name);
     tracing::info!(collector = %name, "collector started");
 
     let result: Result<(crate::sink::SinkOutcome, Option<CollectError>), CollectError> = async {
-        let mut sink = JsonlSink::create(out, &name)?.with_progress(ctx.progress().clone());
+        let mut sink = JsonlSink::create(out, &name, &instance.version)?
+            .with_progress(ctx.progress().clone());
+        if !instance.populations.is_empty() {
+            sink = sink.declare(instance.populations.clone());
+        }
         let collected = tokio::select! {
             r = AssertUnwindSafe(collector.collect(&ctx, &mut sink)).catch_unwind() => match r {
                 Ok(r) => r,
@@ -212,10 +263,23 @@ async fn run_collector(
             },
             _ = ctx.cancel_token().cancelled() => Err(CollectError::Cancelled),
         };
-        let error = collected.err();
-        // A partly failed collector vouches for what it wrote: its files are kept whole.
-        let keep = matches!(error, None | Some(CollectError::PartlyFailed(_)));
-        let outcome = sink.finish(keep)?;
+        let mut error = collected.err();
+        let reason = error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+        let end = match &error {
+            None => CollectEnd::Complete,
+            // A partly failed collector vouches for what it finished: kept whole.
+            Some(CollectError::PartlyFailed(_)) => CollectEnd::PartlyFailed(&reason),
+            Some(_) => CollectEnd::Failed(&reason),
+        };
+        let outcome = sink.finish(end)?;
+        if error.is_none() && !outcome.unfinished.is_empty() {
+            // A collector that says it succeeded but left a declared population unwritten
+            // has not collected what its module promises.
+            error = Some(CollectError::Source(format!(
+                "the collector ended without finishing population(s) {}",
+                outcome.unfinished.join(", ")
+            )));
+        }
         Ok((outcome, error))
     }
     .await;
@@ -236,7 +300,7 @@ async fn run_collector(
     ctx.progress().collector_finished(&name, error.is_none());
     CollectorRun {
         name,
-        collector_type: collector.collector_type().to_string(),
+        collector_type: instance.id.type_name.clone(),
         status,
         error: error.map(|e| e.to_string()),
         records: outcome.records,
@@ -256,20 +320,30 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// Runs `checks` over a run directory and returns their findings. A check that cannot run
-/// yields one `error` finding naming why, so it is never a silent pass.
-pub fn run_checks(store: &EvidenceStore, checks: &[Box<dyn Check>]) -> Vec<Finding> {
+/// Runs every instance's checks over a run directory and returns their findings, in order.
+/// A check that cannot run yields one `error` finding naming why, so it is never a silent
+/// pass. Findings of an instance not named after its type get `<name>:` on their subject.
+pub fn run_checks(store: &EvidenceStore, checks: &[InstanceChecks]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for check in checks {
-        match check.run(store) {
-            Ok(mut f) => findings.append(&mut f),
-            Err(e) => findings.push(Finding::new(
-                check.id(),
-                check.criteria(),
-                FindingStatus::Error,
-                "*",
-                format!("check could not run: {e}"),
-            )),
+    for group in checks {
+        let prefix = group.id.subject_prefix().filter(|_| !group.id.type_name.is_empty());
+        for check in &group.checks {
+            let mut produced = match check.run(store) {
+                Ok(f) => f,
+                Err(e) => vec![Finding::new(
+                    check.id(),
+                    check.criteria(),
+                    FindingStatus::Error,
+                    "*",
+                    format!("check could not run: {e}"),
+                )],
+            };
+            if let Some(prefix) = &prefix {
+                for f in &mut produced {
+                    f.subject_id.insert_str(0, prefix);
+                }
+            }
+            findings.append(&mut produced);
         }
     }
     findings
@@ -278,7 +352,7 @@ pub fn run_checks(store: &EvidenceStore, checks: &[Box<dyn Check>]) -> Vec<Findi
 /// Runs `checks` and writes `findings.jsonl` atomically into the store's directory.
 pub fn write_findings(
     store: &EvidenceStore,
-    checks: &[Box<dyn Check>],
+    checks: &[InstanceChecks],
 ) -> Result<FindingCounts, RunError> {
     let findings = run_checks(store, checks);
     let path = store.dir().join("findings.jsonl");

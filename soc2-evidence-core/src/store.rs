@@ -104,6 +104,36 @@ impl EvidenceStore {
         format!("{collector}/{population}.jsonl")
     }
 
+    /// When the evidence was collected: the run's recorded start. Checks judge "now"
+    /// (dormancy, ages) against this, never against the clock at `check` time, so a re-run
+    /// gives the same findings.
+    pub fn collected_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.manifest.started_at
+    }
+
+    /// Streams the records of one instance's population through its typed handle.
+    pub fn records<E: Evidence>(
+        &self,
+        population: &crate::population::PopulationRef<E>,
+    ) -> Result<RecordIter<E>, StoreError> {
+        self.read(population.instance(), population.name())
+    }
+
+    /// Reads one instance's population into memory (the records' data only).
+    pub fn records_all<E: Evidence>(
+        &self,
+        population: &crate::population::PopulationRef<E>,
+    ) -> Result<Vec<E>, StoreError> {
+        self.records(population)?
+            .map(|r| r.map(|r| r.data))
+            .collect()
+    }
+
+    /// Whether the population was written whole (a `.jsonl` file exists).
+    pub fn has<E: Evidence>(&self, population: &crate::population::PopulationRef<E>) -> bool {
+        self.has_population(population.instance(), population.name())
+    }
+
     /// Whether a complete population file exists.
     pub fn has_population(&self, collector: &str, population: &str) -> bool {
         self.dir

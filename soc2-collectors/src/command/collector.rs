@@ -5,11 +5,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 use soc2_evidence_core::config::ConfigError;
-use soc2_evidence_core::{
-    CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt, ProvenanceRecorder,
-};
+use soc2_evidence_core::{CollectContext, CollectError, Collector, EvidenceSink};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
@@ -21,22 +18,27 @@ const STDERR_TAIL: usize = 2048;
 /// Runs one `[[command]]` program as a collector.
 #[derive(Debug, Clone)]
 pub struct CommandCollector {
+    name: String,
     config: CommandConfig,
     program: PathBuf,
 }
 
 impl CommandCollector {
-    /// Builds the collector; a relative `program` containing a `/` is resolved against
-    /// `base_dir` (the config file's directory), a bare name is looked up on `PATH`.
-    pub fn new(config: CommandConfig, base_dir: &Path) -> Result<Self, ConfigError> {
-        config.validate()?;
+    /// Builds the collector instance `name`; a relative `program` containing a `/` is
+    /// resolved against `base_dir` (the config file's directory), a bare name is looked up
+    /// on `PATH`.
+    pub fn new(name: &str, config: CommandConfig, base_dir: &Path) -> Result<Self, ConfigError> {
         let p = Path::new(&config.program);
         let program = if p.is_absolute() || !config.program.contains('/') {
             p.to_path_buf()
         } else {
             base_dir.join(p)
         };
-        Ok(Self { config, program })
+        Ok(Self {
+            name: name.to_string(),
+            config,
+            program,
+        })
     }
 
     fn location(&self, line: u64) -> String {
@@ -47,7 +49,7 @@ impl CommandCollector {
 #[async_trait]
 impl Collector for CommandCollector {
     fn name(&self) -> &str {
-        &self.config.name
+        &self.name
     }
 
     fn collector_type(&self) -> &str {
@@ -62,15 +64,7 @@ impl Collector for CommandCollector {
         let cfg = &self.config;
         let period = ctx.period();
         let (start, end) = (period.start().to_string(), period.end().to_string());
-        let mut rec = ProvenanceRecorder::new(
-            &cfg.population,
-            &cfg.kind,
-            "external command",
-            &cfg.name,
-            env!("CARGO_PKG_VERSION"),
-        );
-        let criteria: Vec<&str> = cfg.criteria.iter().map(String::as_str).collect();
-        rec.criteria(&criteria);
+        let mut out = sink.open_raw(&cfg.population_spec())?;
 
         let mut child = Command::new(&self.program)
             .args(&cfg.args)
@@ -104,7 +98,6 @@ impl Collector for CommandCollector {
         });
 
         let timeout = Duration::from_secs(cfg.timeout_secs);
-        let mut hasher = Sha256::new();
         let mut received = 0u64;
         let read_all = async {
             let mut lines = BufReader::new(stdout);
@@ -123,7 +116,7 @@ impl Collector for CommandCollector {
                     return Ok::<(), CollectError>(());
                 }
                 n += 1;
-                hasher.update(line.as_bytes());
+                out.provenance().hash(line.as_bytes());
                 let text = line.trim();
                 if text.is_empty() {
                     continue;
@@ -153,7 +146,7 @@ impl Collector for CommandCollector {
                         })
                     }
                 };
-                sink.emit_dynamic(&cfg.population, &cfg.kind, 1, &subject, &value)?;
+                out.emit_value(&subject, &value)?;
                 received += 1;
             }
         };
@@ -202,15 +195,12 @@ impl Collector for CommandCollector {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        // The digest covers stdout exactly as received; the recorder hashes what it is given,
-        // so hand it the digest input through `page` with an empty body and set the digest
-        // from our own hasher below.
+        // The digest already covers stdout exactly as received, line by line.
+        let rec = out.provenance();
         rec.page("exec", &program, &params_ref, &[]);
         rec.received(&program, received);
         rec.note(format!("exit status: {status}"));
-        let mut prov = rec.finish(true);
-        prov.response_sha256 = hex::encode(hasher.finalize());
-        sink.provenance(prov)?;
+        out.finish()?;
         Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! `[[command]]`: an external program that prints one JSON record per line.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use soc2_evidence_core::config::ConfigError;
+use soc2_evidence_core::{BuildContext, PopulationMode, PopulationSpec};
 
 fn default_population() -> String {
     "records".into()
@@ -17,7 +18,7 @@ fn default_timeout() -> u64 {
 ///
 /// ```toml
 /// [[command]]
-/// name = "laptops"                 # the collector's directory in the run output
+/// name = "laptops"                 # the instance: its directory in the run output
 /// program = "scripts/laptops.sh"   # resolved against the config file's directory
 /// args = ["--all"]                 # the period's START and END dates are appended
 /// kind = "mdm.laptop"              # record kind stamped on every line
@@ -25,12 +26,13 @@ fn default_timeout() -> u64 {
 /// subject_field = "serial"         # field holding each record's subject id (default "id")
 /// criteria = ["CC6.1"]             # criteria the records support
 /// timeout_secs = 300
+/// mode = "state"                   # "state" (a snapshot) or "events" (time-stamped)
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+///
+/// `name` is the instance name, taken by the framework (default `command`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommandConfig {
-    /// Collector name: its directory and its name in `run.json`.
-    pub name: String,
     /// Program to run (a path, or a name looked up on `PATH`).
     pub program: String,
     /// Arguments before the period dates.
@@ -50,18 +52,19 @@ pub struct CommandConfig {
     /// Seconds before the program is killed and the collector fails.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// Whether the records are a snapshot of state (default) or time-stamped events.
+    #[serde(default = "default_mode")]
+    pub mode: PopulationMode,
+}
+
+fn default_mode() -> PopulationMode {
+    PopulationMode::State
 }
 
 impl CommandConfig {
     /// Checks the values that serde cannot: names, kind and criteria.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &str, message: String| ConfigError::Invalid {
-            section: format!("command {:?}", self.name),
-            key: key.to_string(),
-            message,
-        };
-        soc2_evidence_core::validate_population_name(&self.name)
-            .map_err(|e| invalid("name", e.to_string()))?;
+    pub fn validate(&self, ctx: &BuildContext<'_>) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| ctx.invalid(key, message);
         soc2_evidence_core::validate_population_name(&self.population)
             .map_err(|e| invalid("population", e.to_string()))?;
         let kind_ok = self.kind.contains('.')
@@ -85,5 +88,19 @@ impl CommandConfig {
         }
         soc2_evidence_core::criteria::validate(self.criteria.iter().map(String::as_str))
             .map_err(|e| invalid("criteria", e.to_string()))
+    }
+}
+
+impl CommandConfig {
+    /// The one population the program's output becomes.
+    pub fn population_spec(&self) -> PopulationSpec {
+        PopulationSpec {
+            name: self.population.clone(),
+            kind: self.kind.clone(),
+            schema_version: 1,
+            criteria: self.criteria.clone(),
+            source: "external command".into(),
+            mode: self.mode,
+        }
     }
 }

@@ -10,6 +10,8 @@
 
 mod collector;
 mod config;
+mod module;
 
 pub use collector::CommandCollector;
 pub use config::CommandConfig;
+pub use module::CommandModule;

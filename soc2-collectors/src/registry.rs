@@ -1,0 +1,20 @@
+//! The built-in modules, as one registry.
+
+use soc2_evidence_core::Registry;
+
+/// Every built-in collector module this build was compiled with (each is a cargo feature).
+///
+/// A plugin adds its own module next to these and hands the registry to the CLI:
+/// `soc2_evidence::cli::main_with(soc2_collectors::registry().with(MyModule))`.
+///
+/// ```
+/// let registry = soc2_collectors::registry();
+/// assert!(registry.types().contains(&"command"));
+/// ```
+pub fn registry() -> Registry {
+    let registry = Registry::new();
+    #[cfg(feature = "command")]
+    let registry = registry.with(crate::command::CommandModule);
+    // One line per module; adding a collector means adding its folder and its line here.
+    registry
+}
