@@ -4,8 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use soc2_collectors::command::{CommandCollector, CommandConfig};
-use soc2_evidence_core::{CollectorStatus, RunStatus, Runner};
+use soc2_evidence_core::{CollectorStatus, ConfigError, EnvSecrets, RunConfig, RunStatus, Runner};
 
 fn script(dir: &Path, name: &str, body: &str) -> String {
     let path = dir.join(name);
@@ -18,23 +17,28 @@ fn script(dir: &Path, name: &str, body: &str) -> String {
     path.display().to_string()
 }
 
-fn config(name: &str, program: String) -> CommandConfig {
-    CommandConfig {
-        name: name.into(),
-        program,
-        args: vec!["--flag".into()],
-        kind: "mdm.laptop".into(),
-        population: "laptops".into(),
-        subject_field: "serial".into(),
-        criteria: vec!["CC6.1".into()],
-        timeout_secs: 5,
-    }
+/// A `[[command]]` section as a user writes it; `extra` overrides or adds keys.
+fn config(name: &str, program: String) -> String {
+    config_with(
+        name,
+        &program,
+        "timeout_secs = 5\ncriteria = [\"CC6.1\"]\nkind = \"mdm.laptop\"",
+    )
 }
 
-async fn run(cfg: CommandConfig, out: &Path) -> soc2_evidence_core::RunManifest {
-    let collector = CommandCollector::new(cfg, Path::new(".")).unwrap();
-    Runner::new()
-        .collector(Box::new(collector))
+fn config_with(name: &str, program: &str, extra: &str) -> String {
+    format!(
+        "[[command]]\nname = {name:?}\nprogram = {program:?}\nargs = [\"--flag\"]\npopulation = \"laptops\"\nsubject_field = \"serial\"\n{extra}\n"
+    )
+}
+
+fn parse(toml: &str) -> Result<RunConfig, ConfigError> {
+    soc2_collectors::registry().parse_config(toml, "soc2.toml", Path::new("."))
+}
+
+async fn run(toml: String, out: &Path) -> soc2_evidence_core::RunManifest {
+    Runner::from_config(&parse(&toml).unwrap(), &EnvSecrets)
+        .unwrap()
         .run("2026-01-01..2026-06-30".parse().unwrap(), out)
         .await
         .unwrap()
@@ -137,8 +141,7 @@ async fn timeout_kills_the_program_and_fails() {
         "echo '{\"serial\":\"A\"}'\nexec sleep 30",
     );
     let out = tmp.path().join("run");
-    let mut cfg = config("laptops", prog);
-    cfg.timeout_secs = 1;
+    let cfg = config_with("laptops", &prog, "timeout_secs = 1\nkind = \"mdm.laptop\"");
     let started = std::time::Instant::now();
     let m = run(cfg, &out).await;
     assert!(
@@ -162,15 +165,35 @@ async fn missing_subject_field_names_the_field() {
 
 #[test]
 fn invalid_config_values_are_named() {
-    let mut cfg = config("Laptops!", "x".into());
-    let err = CommandCollector::new(cfg.clone(), Path::new(".")).unwrap_err();
+    let err = parse(&config("Laptops!", "x".into())).unwrap_err();
     assert!(err.to_string().contains("name"), "{err}");
-    cfg.name = "laptops".into();
-    cfg.criteria = vec!["CC99.1".into()];
-    let err = CommandCollector::new(cfg.clone(), Path::new(".")).unwrap_err();
+    let err = parse(&config_with(
+        "laptops",
+        "x",
+        "kind = \"mdm.laptop\"\ncriteria = [\"CC99.1\"]",
+    ))
+    .unwrap_err();
     assert!(err.to_string().contains("CC99.1"), "{err}");
-    cfg.criteria = vec![];
-    cfg.kind = "Laptop".into();
-    let err = CommandCollector::new(cfg, Path::new(".")).unwrap_err();
+    let err = parse(&config_with("laptops", "x", "kind = \"Laptop\"")).unwrap_err();
     assert!(err.to_string().contains("kind"), "{err}");
+    let err = parse(&config_with(
+        "laptops",
+        "x",
+        "kind = \"mdm.laptop\"\nkidn = 1",
+    ))
+    .unwrap_err();
+    assert!(err.to_string().contains("kidn"), "{err}");
+}
+
+#[test]
+fn two_unnamed_instances_are_refused_and_names_are_kept() {
+    let two = "[[command]]\nprogram = \"a\"\nkind = \"x.y\"\n[[command]]\nprogram = \"b\"\nkind = \"x.y\"\n";
+    let err = parse(two).unwrap_err();
+    assert!(err.to_string().contains("own `name`"), "{err}");
+    let one = parse("[command]\nprogram = \"a\"\nkind = \"x.y\"\n").unwrap();
+    assert_eq!(
+        one.instances[0].name(),
+        "command",
+        "a single table keeps the type's name"
+    );
 }

@@ -59,6 +59,7 @@ mod store;
 pub use async_trait::async_trait;
 pub use check::{Check, CheckError};
 pub use collector::{CollectContext, CollectError, Collector};
+pub use config::ConfigError;
 pub use criteria::{Category, Criterion, UnknownCriterion};
 pub use evidence::{DynamicRecord, Evidence, Record};
 pub use finding::{EvidenceRef, Finding, FindingCounts, FindingStatus};

@@ -204,6 +204,25 @@ impl<'a> BuildContext<'a> {
             })
     }
 
+    /// Parses a base URL from the config: it must be an absolute `http(s)` URL with a host.
+    /// `example` is shown in the error (`https://acme.okta.com`). Modules add their own
+    /// rules (no API path, say) on the returned URL.
+    pub fn base_url(&self, key: &str, raw: &str, example: &str) -> Result<url::Url, ConfigError> {
+        let url = url::Url::parse(raw.trim()).map_err(|e| {
+            self.invalid(
+                key,
+                format!("{raw:?} is not a URL ({e}); use e.g. {example}"),
+            )
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(self.invalid(
+                key,
+                format!("{raw:?} must be an http(s) URL with a host, e.g. {example}"),
+            ));
+        }
+        Ok(url)
+    }
+
     /// An error about one key of this instance's section.
     pub fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
         ConfigError::Invalid {
@@ -339,10 +358,18 @@ impl<M: Module> TypedInstance<M> {
     }
 }
 
-fn parse_error(ctx: &BuildContext<'_>, origin: &str, message: impl std::fmt::Display) -> ConfigError {
+fn parse_error(
+    ctx: &BuildContext<'_>,
+    origin: &str,
+    message: impl std::fmt::Display,
+) -> ConfigError {
     ConfigError::Parse {
         path: origin.to_string(),
-        message: format!("[{}]: {}", ctx.id().section(), message.to_string().trim_end()),
+        message: format!(
+            "[{}]: {}",
+            ctx.id().section(),
+            message.to_string().trim_end()
+        ),
     }
 }
 

@@ -14,15 +14,15 @@ use tokio_util::sync::CancellationToken;
 use crate::check::Check;
 use crate::collector::{CollectContext, CollectError, Collector};
 use crate::config::ConfigError;
+use crate::finding::{Finding, FindingCounts, FindingStatus};
+use crate::fsutil::write_atomic;
 use crate::module::{
     BuiltInstance, InstanceChecks, InstanceId, RunConfig, SecretSource, EFFECTIVE_CONFIG_FILE,
 };
-use crate::sink::CollectEnd;
-use crate::finding::{Finding, FindingCounts, FindingStatus};
-use crate::fsutil::write_atomic;
 use crate::period::AuditPeriod;
 use crate::progress::{NoProgress, Progress};
 use crate::run_manifest::{CollectorRun, CollectorStatus, RunManifest, RunStatus};
+use crate::sink::CollectEnd;
 use crate::sink::JsonlSink;
 use crate::store::EvidenceStore;
 
@@ -101,7 +101,10 @@ impl Runner {
     /// A runner for every instance of a parsed config: collectors built (secrets read from
     /// `secrets` before anything runs), their checks, the organisation, and the effective
     /// config to save as `config.json`.
-    pub fn from_config(config: &RunConfig, secrets: &dyn SecretSource) -> Result<Self, ConfigError> {
+    pub fn from_config(
+        config: &RunConfig,
+        secrets: &dyn SecretSource,
+    ) -> Result<Self, ConfigError> {
         let mut runner = Self::new();
         runner.collectors = config.build(secrets)?;
         runner.checks = config.checks();
@@ -196,12 +199,9 @@ impl Runner {
         let ctx = CollectContext::new(period)
             .with_cancel(self.cancel.clone())
             .with_progress(self.progress.clone());
-        let runs = futures::future::join_all(
-            self.collectors
-                .iter()
-                .map(|c| run_collector(c, &ctx, out)),
-        )
-        .await;
+        let runs =
+            futures::future::join_all(self.collectors.iter().map(|c| run_collector(c, &ctx, out)))
+                .await;
         manifest.collectors = runs;
 
         if self.cancel.is_cancelled() {
@@ -251,8 +251,8 @@ async fn run_collector(instance: &BuiltInstance, ctx: &CollectContext, out: &Pat
     tracing::info!(collector = %name, "collector started");
 
     let result: Result<(crate::sink::SinkOutcome, Option<CollectError>), CollectError> = async {
-        let mut sink = JsonlSink::create(out, &name, &instance.version)?
-            .with_progress(ctx.progress().clone());
+        let mut sink =
+            JsonlSink::create(out, &name, &instance.version)?.with_progress(ctx.progress().clone());
         if !instance.populations.is_empty() {
             sink = sink.declare(instance.populations.clone());
         }
@@ -326,7 +326,10 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 pub fn run_checks(store: &EvidenceStore, checks: &[InstanceChecks]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for group in checks {
-        let prefix = group.id.subject_prefix().filter(|_| !group.id.type_name.is_empty());
+        let prefix = group
+            .id
+            .subject_prefix()
+            .filter(|_| !group.id.type_name.is_empty());
         for check in &group.checks {
             let mut produced = match check.run(store) {
                 Ok(f) => f,

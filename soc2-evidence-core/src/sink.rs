@@ -257,7 +257,11 @@ impl RawPopulationWriter {
     }
 
     /// Writes one record of the population's kind.
-    pub fn emit_value<T: Serialize>(&mut self, subject_id: &str, data: &T) -> Result<(), SinkError> {
+    pub fn emit_value<T: Serialize>(
+        &mut self,
+        subject_id: &str,
+        data: &T,
+    ) -> Result<(), SinkError> {
         let envelope = RecordRef {
             kind: &self.spec.kind,
             schema_version: self.spec.schema_version,
@@ -273,7 +277,11 @@ impl RawPopulationWriter {
         self.written += 1;
         if self.written % 1024 == 0 {
             if let Some(p) = &self.progress {
-                p.records(lock(&self.shared).collector.as_str(), &population, self.written);
+                p.records(
+                    lock(&self.shared).collector.as_str(),
+                    &population,
+                    self.written,
+                );
             }
         }
         Ok(())
@@ -539,8 +547,9 @@ impl SinkCore {
                 }
                 Some(Entry::Open) => {
                     // Still held by the collector when it ended (leaked into a task).
-                    let mut p = ProvenanceRecorder::from_spec(&spec, &shared.collector, &shared.version)
-                        .finish(false);
+                    let mut p =
+                        ProvenanceRecorder::from_spec(&spec, &shared.collector, &shared.version)
+                            .finish(false);
                     p.notes.push(
                         "still open when the collector ended; whatever reached the disk is kept as .jsonl.partial"
                             .into(),
@@ -551,8 +560,9 @@ impl SinkCore {
                     (p, false)
                 }
                 None => {
-                    let mut p = ProvenanceRecorder::from_spec(&spec, &shared.collector, &shared.version)
-                        .finish(false);
+                    let mut p =
+                        ProvenanceRecorder::from_spec(&spec, &shared.collector, &shared.version)
+                            .finish(false);
                     let why = match end {
                         CollectEnd::Failed(reason) | CollectEnd::PartlyFailed(reason) => {
                             format!("never opened: the collector stopped first ({reason})")
@@ -801,7 +811,11 @@ mod tests {
         let mut sink = sink(dir.path());
         let mut users = sink.open(&USERS).unwrap();
         for i in 0..3 {
-            users.emit(&User { id: format!("u{i}") }).unwrap();
+            users
+                .emit(&User {
+                    id: format!("u{i}"),
+                })
+                .unwrap();
         }
         assert_eq!(users.finish().unwrap(), 3);
         sink.open(&GROUPS).unwrap().finish().unwrap();
@@ -836,7 +850,9 @@ mod tests {
             users.emit(&User { id: "u1".into() }).unwrap();
             // dropped: the collector failed here
         }
-        let out = sink.finish(CollectEnd::Failed("HTTP 500 from /api/v1/users")).unwrap();
+        let out = sink
+            .finish(CollectEnd::Failed("HTTP 500 from /api/v1/users"))
+            .unwrap();
         assert_eq!(out.files[0], "okta/users.jsonl.partial");
         assert!(!dir.path().join("okta/users.jsonl").exists());
         let kept = fs::read_to_string(dir.path().join("okta/users.jsonl.partial")).unwrap();
@@ -846,11 +862,17 @@ mod tests {
         let users = &prov["populations"][0];
         assert_eq!(users["complete"], false);
         assert_eq!(users["records_written"], 1);
-        assert!(users["notes"][0].as_str().unwrap().contains("HTTP 500"), "{users}");
+        assert!(
+            users["notes"][0].as_str().unwrap().contains("HTTP 500"),
+            "{users}"
+        );
         let groups = &prov["populations"][1];
         assert_eq!(groups["population"], "groups");
         assert_eq!(groups["complete"], false);
-        assert!(groups["notes"][0].as_str().unwrap().contains("never opened"));
+        assert!(groups["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("never opened"));
     }
 
     #[test]
