@@ -8,6 +8,9 @@
 //! - [`collectors`] (`soc2-collectors`): the built-in collectors and the config file;
 //! - [`bundle`] (`soc2-bundle`): the signed evidence archive, its writer and its verifier.
 //!
+//! [`cli::main_with`] runs the whole command-line tool over a [`core::Registry`] of
+//! collector modules: the built-in ones from [`collectors::registry`], plus a plugin's own.
+//!
 //! ```
 //! use soc2_evidence::core::{criteria, AuditPeriod};
 //! let period: AuditPeriod = "2026-01-01..2026-06-30".parse().unwrap();
@@ -16,6 +19,8 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod cli;
 
 pub use soc2_bundle as bundle;
 pub use soc2_collectors as collectors;

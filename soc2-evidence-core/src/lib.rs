@@ -55,6 +55,8 @@ mod run_manifest;
 mod runner;
 mod sink;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use async_trait::async_trait;
 pub use check::{Check, CheckError};

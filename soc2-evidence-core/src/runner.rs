@@ -256,12 +256,18 @@ async fn run_collector(instance: &BuiltInstance, ctx: &CollectContext, out: &Pat
         if !instance.populations.is_empty() {
             sink = sink.declare(instance.populations.clone());
         }
-        let collected = tokio::select! {
-            r = AssertUnwindSafe(collector.collect(&ctx, &mut sink)).catch_unwind() => match r {
-                Ok(r) => r,
-                Err(panic) => Err(CollectError::Panicked(panic_message(&panic))),
-            },
-            _ = ctx.cancel_token().cancelled() => Err(CollectError::Cancelled),
+        // A run cancelled before this collector started does not start it at all.
+        let collected = if ctx.is_cancelled() {
+            Err(CollectError::Cancelled)
+        } else {
+            tokio::select! {
+                biased;
+                _ = ctx.cancel_token().cancelled() => Err(CollectError::Cancelled),
+                r = AssertUnwindSafe(collector.collect(&ctx, &mut sink)).catch_unwind() => match r {
+                    Ok(r) => r,
+                    Err(panic) => Err(CollectError::Panicked(panic_message(&panic))),
+                },
+            }
         };
         let mut error = collected.err();
         let reason = error.as_ref().map(|e| e.to_string()).unwrap_or_default();
@@ -331,16 +337,7 @@ pub fn run_checks(store: &EvidenceStore, checks: &[InstanceChecks]) -> Vec<Findi
             .subject_prefix()
             .filter(|_| !group.id.type_name.is_empty());
         for check in &group.checks {
-            let mut produced = match check.run(store) {
-                Ok(f) => f,
-                Err(e) => vec![Finding::new(
-                    check.id(),
-                    check.criteria(),
-                    FindingStatus::Error,
-                    "*",
-                    format!("check could not run: {e}"),
-                )],
-            };
+            let mut produced = run_check(store, check.as_ref());
             if let Some(prefix) = &prefix {
                 for f in &mut produced {
                     f.subject_id.insert_str(0, prefix);
@@ -350,6 +347,20 @@ pub fn run_checks(store: &EvidenceStore, checks: &[InstanceChecks]) -> Vec<Findi
         }
     }
     findings
+}
+
+/// Runs one check; a check that cannot run gives one `error` finding saying why.
+pub(crate) fn run_check(store: &EvidenceStore, check: &dyn Check) -> Vec<Finding> {
+    match check.run(store) {
+        Ok(f) => f,
+        Err(e) => vec![Finding::new(
+            check.id(),
+            check.criteria(),
+            FindingStatus::Error,
+            "*",
+            format!("check could not run: {e}"),
+        )],
+    }
 }
 
 /// Runs `checks` and writes `findings.jsonl` atomically into the store's directory.

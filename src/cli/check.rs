@@ -2,15 +2,23 @@
 
 use std::path::Path;
 
-use soc2_collectors::{default_checks_for, Config};
-use soc2_evidence_core::{write_atomic, write_findings, Check, EvidenceStore, RunStatus};
+use soc2_evidence_core::{write_atomic, write_findings, EvidenceStore, Registry, RunStatus};
 
 use super::summary;
 use super::{CliError, EXIT_OK};
 
 /// Re-runs the checks over a run directory, rewrites `findings.jsonl` and the counts in
 /// `run.json`.
-pub fn run(dir: &Path, config: Option<&Path>, json: bool, quiet: bool) -> Result<u8, CliError> {
+///
+/// Without `config`, the checks are rebuilt from the run's saved effective config, so the
+/// findings are the ones `collect` wrote, byte for byte.
+pub fn run(
+    registry: &Registry,
+    dir: &Path,
+    config: Option<&Path>,
+    json: bool,
+    quiet: bool,
+) -> Result<u8, CliError> {
     let store = EvidenceStore::open(dir)?;
     if store.manifest().status != RunStatus::Complete {
         return Err(CliError::Other(format!(
@@ -19,20 +27,11 @@ pub fn run(dir: &Path, config: Option<&Path>, json: bool, quiet: bool) -> Result
             store.manifest().status
         )));
     }
-    let checks: Vec<Box<dyn Check>> = match config {
-        Some(path) => Config::load(path)?.checks(),
-        None => {
-            let mut types: Vec<&str> = store
-                .manifest()
-                .collectors
-                .iter()
-                .map(|c| c.collector_type.as_str())
-                .collect();
-            types.sort_unstable();
-            types.dedup();
-            types.into_iter().flat_map(default_checks_for).collect()
-        }
+    let config = match config {
+        Some(path) => registry.load_config(path)?,
+        None => registry.load_effective(dir)?,
     };
+    let checks = config.checks();
     let counts = write_findings(&store, &checks)?;
     let mut manifest = store.manifest().clone();
     manifest.findings = counts;
@@ -47,7 +46,8 @@ pub fn run(dir: &Path, config: Option<&Path>, json: bool, quiet: bool) -> Result
             serde_json::to_string_pretty(&counts).map_err(|e| CliError::Other(e.to_string()))?
         );
     } else if !quiet {
-        println!("ran {} check(s) over {}", checks.len(), dir.display());
+        let n: usize = checks.iter().map(|c| c.checks.len()).sum();
+        println!("ran {n} check(s) over {}", dir.display());
         summary::print_findings(dir);
     }
     Ok(EXIT_OK)

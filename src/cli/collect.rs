@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use soc2_collectors::Config;
-use soc2_evidence_core::{AuditPeriod, CancellationToken, Runner};
+use soc2_evidence_core::{AuditPeriod, CancellationToken, EnvSecrets, Registry, Runner};
 
 use super::progress::TerminalProgress;
 use super::summary;
@@ -11,6 +10,7 @@ use super::{CliError, EXIT_FAILED, EXIT_OK};
 
 /// Collects into `out`; exit 0 only when every collector succeeded.
 pub async fn run(
+    registry: &Registry,
     config_path: &Path,
     period: &str,
     out: &Path,
@@ -18,23 +18,19 @@ pub async fn run(
     quiet: bool,
 ) -> Result<u8, CliError> {
     let period: AuditPeriod = period.parse()?;
-    let config = Config::load(config_path)?;
+    let config = registry.load_config(config_path)?;
+    if config.instances.is_empty() {
+        return Err(CliError::Config(soc2_evidence_core::ConfigError::Parse {
+            path: config_path.display().to_string(),
+            message: format!(
+                "no collector is configured (add a section for one of: {})",
+                registry.types().join(", ")
+            ),
+        }));
+    }
     // Build collectors (and so read every secret) before anything runs: a missing token is a
     // config error, not a half-finished run.
-    let collectors = config.collectors()?;
-    if collectors.is_empty() {
-        return Err(CliError::Other(format!(
-            "{}: no collector is configured (add an [okta], [github], [jira], [[backups.source]] or [[command]] section)",
-            config_path.display()
-        )));
-    }
-    let mut runner = Runner::new().checks(config.checks());
-    if !config.organization.name.is_empty() {
-        runner = runner.organization(config.organization.name.clone());
-    }
-    for c in collectors {
-        runner = runner.collector(c);
-    }
+    let runner = Runner::from_config(&config, &EnvSecrets)?;
     let progress = TerminalProgress::new(quiet || json);
     let cancel = CancellationToken::new();
     spawn_ctrl_c(cancel.clone());

@@ -10,14 +10,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use soc2_bundle::{allowed_signers_line, SigningKey};
-use soc2_collectors::github::{GithubCollector, GithubSettings, RepoScope};
-use soc2_collectors::jira::{
-    ApprovedBeforeImplementation, JiraAuth, JiraCollector, JiraSettings, LinkedToCode,
-};
-use soc2_collectors::okta::{OktaCheckSettings, OktaCollector, OktaSettings};
-use soc2_collectors::Config;
-use soc2_evidence_core::http::Secret;
-use soc2_evidence_core::{AuditPeriod, CancellationToken, Runner};
+use soc2_evidence_core::{AuditPeriod, CancellationToken, MapSecrets, Registry, Runner};
 
 use super::bundle::{bundle_run, verify_file};
 use super::progress::TerminalProgress;
@@ -55,8 +48,28 @@ fn prepare(out: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Runs the demo into `out`.
-pub async fn run(out: &Path, quiet: bool) -> Result<u8, CliError> {
+/// The demo's `soc2.toml`: the same config a user writes, pointing at the local servers.
+/// Secrets are named, never written; the demo hands their values over in memory.
+fn demo_config(
+    okta: &str,
+    github: &str,
+    repos: &[String],
+    jira: &str,
+    jql: &str,
+    logs: &Path,
+) -> String {
+    format!(
+        "[organization]\nname = \"Acme Corp\"\n\n\
+         [okta]\nbase_url = {okta:?}\ntoken_env = \"DEMO_OKTA_TOKEN\"\n\n\
+         [github]\napi_url = {github:?}\nrepos = {repos:?}\ntoken_env = \"DEMO_GITHUB_TOKEN\"\n\n\
+         [jira]\nbase_url = {jira:?}\njql = {jql:?}\nemail_env = \"DEMO_JIRA_EMAIL\"\ntoken_env = \"DEMO_JIRA_TOKEN\"\n\n\
+         {}",
+        soc2_sample::backups::config_toml(logs)
+    )
+}
+
+/// Runs the demo into `out`, with the collector modules in `registry`.
+pub async fn run(registry: &Registry, out: &Path, quiet: bool) -> Result<u8, CliError> {
     let started = Instant::now();
     prepare(out)?;
     let period: AuditPeriod = DEMO_PERIOD.parse()?;
@@ -72,44 +85,23 @@ pub async fn run(out: &Path, quiet: bool) -> Result<u8, CliError> {
     let jira = soc2_sample::jira::start().await;
     let logs = out.join("sample-backup-logs");
     soc2_sample::backups::write_logs(&logs).map_err(other)?;
-    let backups = Config::parse(
-        &soc2_sample::backups::config_toml(&logs),
-        "demo backups config",
-    )?;
-
-    let mut runner = Runner::new().organization("Acme Corp");
-    runner = runner
-        .collector(Box::new(OktaCollector::new(OktaSettings::new(
-            &okta.base_url(),
-            Secret::new(okta.token()),
-        ))?))
-        .checks(soc2_collectors::okta::checks(&OktaCheckSettings::default()));
-    runner = runner
-        .collector(Box::new(GithubCollector::new(GithubSettings::new(
-            &github.api_url(),
-            Secret::new(github.token()),
-            RepoScope::Repos(github.repos()),
-        ))?))
-        .checks(soc2_collectors::github::default_checks());
-    let jira_auth = JiraAuth::Basic {
-        email: jira.email().to_string(),
-        token: Secret::new(jira.token()),
-    };
-    runner = runner
-        .collector(Box::new(
-            JiraCollector::new(JiraSettings::new(
-                jira.base_url(),
-                jira_auth,
-                soc2_sample::jira::JQL,
-            ))
-            .map_err(other)?,
-        ))
-        .check(Box::new(ApprovedBeforeImplementation::default()))
-        .check(Box::new(LinkedToCode::default()));
-    for c in backups.collectors()? {
-        runner = runner.collector(c);
-    }
-    runner = runner.checks(backups.checks());
+    let config_text = demo_config(
+        &okta.base_url(),
+        &github.api_url(),
+        &github.repos(),
+        &jira.base_url(),
+        soc2_sample::jira::JQL,
+        &logs,
+    );
+    let config_path = out.join("soc2.toml");
+    fs::write(&config_path, &config_text).map_err(other)?;
+    let config = registry.load_config(&config_path)?;
+    let secrets = MapSecrets::default()
+        .with("DEMO_OKTA_TOKEN", okta.token())
+        .with("DEMO_GITHUB_TOKEN", github.token())
+        .with("DEMO_JIRA_EMAIL", jira.email())
+        .with("DEMO_JIRA_TOKEN", jira.token());
+    let runner = Runner::from_config(&config, &secrets)?;
 
     let run_dir = out.join("run");
     say(&format!(

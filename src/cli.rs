@@ -11,10 +11,48 @@ mod progress;
 mod summary;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use soc2_evidence_core::Registry;
 
 pub use error::CliError;
+
+/// Runs the whole command-line tool with the collector modules in `registry`: parses the
+/// command line, sets up logging, runs the command and maps the outcome to an exit status.
+///
+/// A plugin crate builds its own binary with the full CLI by registering its module next to
+/// the built-in ones:
+///
+/// ```no_run
+/// # use soc2_evidence::core::Registry;
+/// # fn my_module() -> Registry { Registry::new() }
+/// fn main() -> std::process::ExitCode {
+///     let registry = soc2_evidence::collectors::registry(); // .with(MyModule)
+///     soc2_evidence::cli::main_with(registry)
+/// }
+/// ```
+pub fn main_with(registry: Registry) -> ExitCode {
+    let args = Cli::parse();
+    init_logging(&args);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match runtime.block_on(run(args, &registry)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
 
 /// Exit status when everything worked.
 pub const EXIT_OK: u8 = 0;
@@ -57,7 +95,8 @@ pub enum Command {
     Check {
         /// The run directory.
         dir: PathBuf,
-        /// Config file for check settings; without it each collector's defaults apply.
+        /// Config file for check settings; without it the run's saved config.json is used,
+        /// which reproduces the run's findings exactly.
         #[arg(long, short)]
         config: Option<PathBuf>,
         /// Print the findings counts as JSON on stdout.
@@ -132,17 +171,17 @@ pub fn init_logging(cli: &Cli) {
         .try_init();
 }
 
-/// Runs a parsed command line; returns the exit status.
-pub async fn run(cli: Cli) -> Result<u8, CliError> {
+/// Runs a parsed command line with the modules in `registry`; returns the exit status.
+pub async fn run(cli: Cli, registry: &Registry) -> Result<u8, CliError> {
     match cli.command {
         Command::Collect {
             config,
             period,
             out,
             json,
-        } => collect::run(&config, &period, &out, json, cli.quiet).await,
+        } => collect::run(registry, &config, &period, &out, json, cli.quiet).await,
         Command::Check { dir, config, json } => {
-            check::run(&dir, config.as_deref(), json, cli.quiet)
+            check::run(registry, &dir, config.as_deref(), json, cli.quiet)
         }
         Command::Bundle {
             dir,
@@ -159,6 +198,6 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         } => bundle::verify(&bundle, &pubkey, previous.as_deref(), json, cli.quiet),
         Command::Keygen { out, principal } => keys::keygen(&out, &principal, cli.quiet),
         #[cfg(feature = "demo")]
-        Command::Demo { out } => demo::run(&out, cli.quiet).await,
+        Command::Demo { out } => demo::run(registry, &out, cli.quiet).await,
     }
 }
