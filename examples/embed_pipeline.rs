@@ -5,8 +5,7 @@
 //! `cargo run --example embed_pipeline`
 
 use soc2_evidence::bundle::{build_bundle, BundleMetadata, BundleOptions, SigningKey};
-use soc2_evidence::collectors::Config;
-use soc2_evidence::core::Runner;
+use soc2_evidence::core::{EnvSecrets, Runner};
 use soc2_evidence::report::{write_report, ReportOptions};
 
 #[tokio::main]
@@ -16,23 +15,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Configure: here sample backup logs (restic and Velero formats) stand in for yours.
     let logs = work.path().join("logs");
     soc2_sample::backups::write_logs(&logs)?;
-    let config = Config::parse(
+    let config = soc2_evidence::collectors::registry().parse_config(
         &format!(
             "[organization]\nname = \"Acme Corp\"\n\n{}",
             soc2_sample::backups::config_toml(&logs)
         ),
         "embedded config",
+        work.path(),
     )?;
 
     // 2. Collect and check.
     let run_dir = work.path().join("run");
-    let mut runner = Runner::new()
-        .organization(config.organization.name.clone())
-        .checks(config.checks());
-    for collector in config.collectors()? {
-        runner = runner.collector(collector);
-    }
-    let manifest = runner
+    // Secrets (none here) come from the environment; `MapSecrets` hands them over in memory.
+    let manifest = Runner::from_config(&config, &EnvSecrets)?
         .run("2026-01-01..2026-06-30".parse()?, &run_dir)
         .await?;
     println!(

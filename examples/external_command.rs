@@ -3,8 +3,7 @@
 //!
 //! `cargo run --example external_command`
 
-use soc2_evidence::collectors::Config;
-use soc2_evidence::core::Runner;
+use soc2_evidence::core::{EnvSecrets, Runner};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,11 +23,12 @@ criteria = ["CC6.1"]
 timeout_secs = 30
 "#
     );
-    let config = Config::parse(&toml, "example soc2.toml")?;
-    let mut runner = Runner::new().organization(config.organization.name.clone());
-    for collector in config.collectors()? {
-        runner = runner.collector(collector);
-    }
+    let config = soc2_evidence::collectors::registry().parse_config(
+        &toml,
+        "example soc2.toml",
+        std::path::Path::new("."),
+    )?;
+    let runner = Runner::from_config(&config, &EnvSecrets)?;
     let out = tempfile::tempdir()?;
     let run_dir = out.path().join("run");
     let manifest = runner

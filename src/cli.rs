@@ -33,8 +33,6 @@ pub use error::CliError;
 /// }
 /// ```
 pub fn main_with(registry: Registry) -> ExitCode {
-    let args = Cli::parse();
-    init_logging(&args);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -45,21 +43,33 @@ pub fn main_with(registry: Registry) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    match runtime.block_on(run(args, &registry)) {
-        Ok(code) => ExitCode::from(code),
+    ExitCode::from(runtime.block_on(run_args(registry, std::env::args_os())))
+}
+
+/// Runs the CLI on `args` (the first is the program name) inside an async runtime and
+/// returns the exit status; errors are printed on stderr. `--help` and usage errors print
+/// clap's text and return its status.
+pub async fn run_args<I, T>(registry: Registry, args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+        }
+    };
+    init_logging(&cli);
+    match run(cli, &registry).await {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(e.exit_code())
+            e.exit_code()
         }
     }
 }
-
-/// Exit status when everything worked.
-pub const EXIT_OK: u8 = 0;
-/// Exit status when a collector failed or verification found problems.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit status for bad usage, an invalid config or unreadable input.
-pub const EXIT_USAGE: u8 = 2;
 
 /// Collect SOC 2 audit evidence, test controls, and build a signed bundle for the auditor.
 #[derive(Debug, Parser)]

@@ -5,7 +5,7 @@ use std::fs;
 
 use soc2_evidence::core::{
     async_trait, Check, CheckError, CollectContext, CollectError, Collector, EvidenceSink,
-    EvidenceSinkExt, EvidenceStore, Finding, FindingStatus, ProvenanceRecorder, Runner,
+    EvidenceStore, Finding, FindingStatus, PopulationMode, PopulationSpec, Runner,
 };
 use soc2_evidence::report::{write_report, ReportOptions};
 
@@ -22,15 +22,23 @@ impl Collector for Users {
         _: &CollectContext,
         sink: &mut dyn EvidenceSink,
     ) -> Result<(), CollectError> {
-        let mut rec = ProvenanceRecorder::new("users", "idp.user", "Example IdP", "idp", "1");
+        let mut users = sink.open_raw(&PopulationSpec {
+            name: "users".into(),
+            kind: "idp.user".into(),
+            schema_version: 1,
+            criteria: vec!["CC6.1".into()],
+            source: "Example IdP".into(),
+            mode: PopulationMode::State,
+        })?;
+        let rec = users.provenance();
         rec.base_url("https://idp.example");
         rec.page("GET", "/api/users", &[("limit", "200")], b"[...]");
         rec.received("/api/users", 2);
         for (id, name) in [("u1", "=HYPERLINK(\"http://evil\")"), ("u2", HOSTILE)] {
             let data = serde_json::json!({"id": id, "name": name, "mfa": id == "u1"});
-            sink.emit_dynamic("users", "idp.user", 1, id, &data)?;
+            users.emit_value(id, &data)?;
         }
-        sink.provenance(rec.finish(true))?;
+        users.finish()?;
         Ok(())
     }
 }
