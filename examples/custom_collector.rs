@@ -249,7 +249,11 @@ impl Check for TerminatedAccessRemoved {
                     self.finding(
                         status,
                         &subject,
-                        format!("terminated {}; Okta {instance} {}: {summary}", date(emp), user.id),
+                        format!(
+                            "terminated {}; Okta {instance} {}: {summary}",
+                            date(emp),
+                            user.id
+                        ),
                     )
                     .with_evidence(OKTA_USERS.at(instance).evidence(&user.id)),
                 );
@@ -260,7 +264,9 @@ impl Check for TerminatedAccessRemoved {
 }
 
 fn date(e: &Employee) -> String {
-    e.termination_date.map(|d| d.to_string()).unwrap_or_default()
+    e.termination_date
+        .map(|d| d.to_string())
+        .unwrap_or_default()
 }
 
 fn judge(
@@ -277,7 +283,10 @@ fn judge(
         ),
         (true, Some(at)) => (
             FindingStatus::Fail,
-            format!("{} at {at}, later than {max_hours} h ({deadline})", user.status),
+            format!(
+                "{} at {at}, later than {max_hours} h ({deadline})",
+                user.status
+            ),
         ),
         (true, None) => (
             FindingStatus::Error,
@@ -285,7 +294,10 @@ fn judge(
         ),
         (false, _) if now <= deadline => (
             FindingStatus::NotApplicable,
-            format!("still {} but the deadline {deadline} had not passed at collection", user.status),
+            format!(
+                "still {} but the deadline {deadline} had not passed at collection",
+                user.status
+            ),
         ),
         (false, _) => (
             FindingStatus::Fail,
@@ -401,7 +413,12 @@ fn print_hr_findings(run: &Path) -> Result<(), Box<dyn std::error::Error>> {
     for line in std::fs::read_to_string(run.join("findings.jsonl"))?.lines() {
         let f: Finding = serde_json::from_str(line)?;
         if f.check_id == "hr.terminated_access_removed" {
-            println!("  {:<15} {:<22} {}", f.status.to_string(), f.subject_id, f.summary);
+            println!(
+                "  {:<15} {:<22} {}",
+                f.status.to_string(),
+                f.subject_id,
+                f.summary
+            );
         }
     }
     Ok(())

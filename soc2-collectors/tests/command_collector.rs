@@ -197,3 +197,24 @@ fn two_unnamed_instances_are_refused_and_names_are_kept() {
         "a single table keeps the type's name"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_module_passes_the_conformance_suite() {
+    soc2_evidence_core::testing::Conformance::new(
+        soc2_collectors::registry(),
+        "command",
+        "2026-01-01..2026-06-30",
+    )
+    .config(|env| {
+        let prog = script(
+            &env.work_dir,
+            "laptops.sh",
+            r#"echo '{"serial":"C02X","encrypted":true}'
+echo '{"serial":"C03Y","encrypted":false}'"#,
+        );
+        config("laptops", prog)
+    })
+    .run()
+    .await
+    .assert_ok();
+}
