@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use soc2_evidence_core::{Evidence, EvidenceSink, EvidenceSinkExt, JsonlSink, ProvenanceRecorder};
+use soc2_evidence_core::{CollectEnd, Evidence, EvidenceSinkExt, JsonlSink, Population};
 
 /// A record shaped like an Okta user: a dozen fields, ~400 bytes of JSON.
 #[derive(Serialize, Deserialize)]
@@ -47,6 +47,8 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+const USERS: Population<User> = Population::state("users", "benchmark");
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: u64 = std::env::args()
         .nth(1)
@@ -55,8 +57,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir()?;
     let started = Instant::now();
-    let mut sink = JsonlSink::create(dir.path(), "bench")?;
-    let mut rec = ProvenanceRecorder::new("users", User::KIND, "benchmark", "bench", "1");
+    let mut sink = JsonlSink::create(dir.path(), "bench", "1")?.declare(vec![USERS.spec()]);
+    let mut users = sink.open(&USERS)?;
     for i in 0..n {
         let user = User {
             id: format!("00u{i:017}"),
@@ -81,11 +83,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             manager: format!("manager{}@example.com", i % 100),
             termination_date: None,
         };
-        sink.emit("users", &user)?;
+        users.emit(&user)?;
     }
-    rec.received("/bench", n);
-    sink.provenance(rec.finish(true))?;
-    let outcome = sink.finish(true)?;
+    users.provenance().received("/bench", n);
+    users.finish()?;
+    let outcome = sink.finish(CollectEnd::Complete)?;
     let secs = started.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(dir.path().join("bench/users.jsonl"))?.len();
     println!("records written:  {}", outcome.records["users"]);

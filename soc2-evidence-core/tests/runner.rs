@@ -21,6 +21,7 @@ impl Evidence for Item {
         self.id.clone()
     }
 }
+const ITEMS: Population<Item> = Population::state("items", "test");
 
 struct Good;
 #[async_trait]
@@ -33,22 +34,16 @@ impl Collector for Good {
         _: &CollectContext,
         sink: &mut dyn EvidenceSink,
     ) -> Result<(), CollectError> {
-        let rec = ProvenanceRecorder::new("items", Item::KIND, "test", "good", "1");
-        sink.emit(
-            "items",
-            &Item {
-                id: "a".into(),
-                ok: true,
-            },
-        )?;
-        sink.emit(
-            "items",
-            &Item {
-                id: "b".into(),
-                ok: false,
-            },
-        )?;
-        sink.provenance(rec.finish(true))?;
+        let mut items = sink.open(&ITEMS)?;
+        items.emit(&Item {
+            id: "a".into(),
+            ok: true,
+        })?;
+        items.emit(&Item {
+            id: "b".into(),
+            ok: false,
+        })?;
+        items.finish()?;
         Ok(())
     }
 }
@@ -64,13 +59,10 @@ impl Collector for Broken {
         _: &CollectContext,
         sink: &mut dyn EvidenceSink,
     ) -> Result<(), CollectError> {
-        sink.emit(
-            "items",
-            &Item {
-                id: "x".into(),
-                ok: true,
-            },
-        )?;
+        sink.open(&ITEMS)?.emit(&Item {
+            id: "x".into(),
+            ok: true,
+        })?;
         Err(CollectError::Source(
             "the API returned a page with no items key".into(),
         ))
@@ -88,15 +80,12 @@ impl Collector for HalfDone {
         _: &CollectContext,
         sink: &mut dyn EvidenceSink,
     ) -> Result<(), CollectError> {
-        sink.emit(
-            "items",
-            &Item {
-                id: "ok-part".into(),
-                ok: true,
-            },
-        )?;
-        let rec = ProvenanceRecorder::new("items", Item::KIND, "test", "halfdone", "1");
-        sink.provenance(rec.finish(false))?;
+        let mut items = sink.open(&ITEMS)?;
+        items.emit(&Item {
+            id: "ok-part".into(),
+            ok: true,
+        })?;
+        items.finish_incomplete("part b could not be read")?;
         Err(CollectError::PartlyFailed(
             "part b could not be read".into(),
         ))
@@ -129,13 +118,11 @@ impl Collector for Slow {
         _: &CollectContext,
         sink: &mut dyn EvidenceSink,
     ) -> Result<(), CollectError> {
-        sink.emit(
-            "items",
-            &Item {
-                id: "s".into(),
-                ok: true,
-            },
-        )?;
+        let mut items = sink.open(&ITEMS)?;
+        items.emit(&Item {
+            id: "s".into(),
+            ok: true,
+        })?;
         tokio::time::sleep(Duration::from_secs(30)).await;
         Ok(())
     }
@@ -266,6 +253,16 @@ async fn cancellation_never_leaves_a_complete_looking_run() {
     );
     assert!(out.join("slow/items.jsonl.partial").exists());
     assert!(!out.join("findings.jsonl").exists());
+    // Ctrl-C no longer drops the unfinished population's provenance.
+    let prov: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("slow/provenance.json")).unwrap()).unwrap();
+    let items = &prov["populations"][0];
+    assert_eq!(items["complete"], false);
+    assert_eq!(items["records_written"], 1);
+    assert!(
+        items["notes"][0].as_str().unwrap().contains("cancelled"),
+        "{items}"
+    );
 }
 
 #[tokio::test]
@@ -302,7 +299,13 @@ async fn checks_rerun_over_a_stored_run() {
         .await
         .unwrap();
     let store = EvidenceStore::open(&out).unwrap();
-    let checks: Vec<Box<dyn Check>> = vec![Box::new(ItemsOk("good"))];
+    let checks = vec![InstanceChecks {
+        id: InstanceId {
+            type_name: "good".into(),
+            name: "good".into(),
+        },
+        checks: vec![Box::new(ItemsOk("good"))],
+    }];
     let counts = write_findings(&store, &checks).unwrap();
     assert_eq!((counts.pass, counts.fail), (1, 1));
 
