@@ -423,3 +423,87 @@ fn print_hr_findings(run: &Path) -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use soc2_evidence::core::testing::Conformance;
+    use soc2_evidence::core::{MapSecrets, Runner};
+
+    const TOKEN_VAR: &str = "HR_TEST_OKTA_TOKEN";
+
+    fn config(roster_dir: &Path, okta: &str, extra: &str) -> String {
+        std::fs::write(roster_dir.join("people.csv"), DEMO_ROSTER).unwrap();
+        format!(
+            "[hr]\nroster = \"people.csv\"\n{extra}\n[okta]\nbase_url = {okta:?}\ntoken_env = \"{TOKEN_VAR}\"\n"
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_hr_plugin_passes_the_conformance_suite() {
+        let okta = soc2_sample::okta::start().await;
+        let url = okta.base_url();
+        Conformance::new(registry(), "hr", "2026-01-01..2026-06-30")
+            .secret(TOKEN_VAR, okta.token())
+            .config(move |env| config(&env.work_dir, &url, ""))
+            .run()
+            .await
+            .assert_ok();
+    }
+
+    async fn findings(extra: &str) -> Vec<Finding> {
+        let okta = soc2_sample::okta::start().await;
+        let tmp = tempfile::tempdir().unwrap();
+        let text = config(tmp.path(), &okta.base_url(), extra);
+        let cfg = registry()
+            .parse_config(&text, "soc2.toml", tmp.path())
+            .unwrap();
+        let out = tmp.path().join("run");
+        let m = Runner::from_config(&cfg, &MapSecrets::default().with(TOKEN_VAR, okta.token()))
+            .unwrap()
+            .run("2026-01-01..2026-06-30".parse().unwrap(), &out)
+            .await
+            .unwrap();
+        assert!(m.all_collectors_ok(), "{:?}", m.collectors);
+        std::fs::read_to_string(out.join("findings.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Finding>(l).unwrap())
+            .filter(|f| f.check_id == "hr.terminated_access_removed")
+            .collect()
+    }
+
+    fn status_of<'a>(findings: &'a [Finding], who: &str) -> Vec<&'a FindingStatus> {
+        findings
+            .iter()
+            .filter(|f| f.subject_id == who)
+            .map(|f| &f.status)
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn late_and_missing_deactivations_fail_and_no_account_passes() {
+        let f = findings("").await;
+        // Frank: terminated 2026-03-13, DEPROVISIONED 2026-03-16 10:05, more than 24 h late.
+        assert_eq!(status_of(&f, "frank@acme.example"), [&FindingStatus::Fail]);
+        // Grace: terminated in HR, still ACTIVE in Okta.
+        assert_eq!(status_of(&f, "grace@acme.example"), [&FindingStatus::Fail]);
+        // Hiro: deactivated the same evening.
+        assert_eq!(status_of(&f, "hiro@acme.example"), [&FindingStatus::Pass]);
+        // Zoe: no Okta account at all.
+        assert_eq!(status_of(&f, "zoe@acme.example"), [&FindingStatus::Pass]);
+        // Alice is active: not in scope.
+        assert!(status_of(&f, "alice@acme.example").is_empty());
+        let frank = f.iter().find(|x| x.subject_id == "frank@acme.example").unwrap();
+        assert!(frank.evidence.iter().any(|e| e.file == "okta/users.jsonl"), "{frank:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn max_hours_comes_from_the_config() {
+        // Frank was deactivated 58 hours after the end of his last day: within 96.
+        let f = findings("max_hours = 96").await;
+        assert_eq!(status_of(&f, "frank@acme.example"), [&FindingStatus::Pass]);
+    }
+}
