@@ -1,7 +1,8 @@
 //! End to end: `soc2-evidence demo` from a clean temporary directory. Its bundle is checked by
 //! our verifier and by stock tools (`ssh-keygen -Y verify`, `sha256sum -c`), every planted
 //! failure shows up as a failing finding, and the auditor's report renders in headless
-//! Chromium with the failing subjects and no external resources.
+//! Chromium with the failing subjects and no external resources. A machine without a stock tool
+//! skips its part (`soc2_sample::stock_tools`).
 #![cfg(feature = "demo")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,24 +13,7 @@ use std::process::Command;
 
 use soc2_evidence::bundle::{verify_bundle, TrustedKey, VerifyOptions};
 use soc2_evidence::core::{Finding, FindingStatus};
-
-/// A stock tool the test needs; a missing one fails the test with what to install, unless
-/// SOC2_SKIP_STOCK_TOOLS=1 says to skip that part.
-fn tool(name: &str, package: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var("SOC2_SKIP_STOCK_TOOLS").as_deref() == Ok("1"),
-            "{name} is not installed: install the Debian package {package} (or set SOC2_SKIP_STOCK_TOOLS=1 to skip)"
-        );
-        eprintln!("skipping the {name} part: SOC2_SKIP_STOCK_TOOLS=1");
-    }
-    found
-}
+use soc2_sample::stock_tools::{self, StockTool};
 
 fn run_demo(dir: &Path) -> (String, PathBuf) {
     let out = Command::new(env!("CARGO_BIN_EXE_soc2-evidence"))
@@ -125,11 +109,9 @@ fn demo_end_to_end() {
     assert!(report.is_ok(), "{report}");
 
     // Stock tools.
-    if let (Some(unzip), Some(ssh_keygen), Some(sha256sum)) = (
-        tool("unzip", "unzip"),
-        tool("ssh-keygen", "openssh-client"),
-        tool("sha256sum", "coreutils"),
-    ) {
+    if let Some([unzip, ssh_keygen, sha256sum]) =
+        stock_tools::find([StockTool::Unzip, StockTool::SshKeygen, StockTool::Sha256sum])
+    {
         let st = Command::new(unzip)
             .current_dir(&out)
             .args(["-q", "-o"])
@@ -187,7 +169,7 @@ fn demo_end_to_end() {
             "the report must not load anything: found {needle}"
         );
     }
-    if let Some(chromium) = tool("chromium", "chromium") {
+    if let Some([chromium]) = stock_tools::find([StockTool::Chromium]) {
         let profile = tempfile::tempdir().unwrap();
         let dom = Command::new(chromium)
             .args([

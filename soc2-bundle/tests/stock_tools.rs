@@ -1,5 +1,6 @@
 //! End-to-end proof with stock tools: unzip, ssh-keygen -Y verify, sha256sum -c --strict and
 //! the Library of Congress validator bagit.py; then tampering, which our verifier must catch.
+//! A machine without these tools skips the tests that need them (`soc2_sample::stock_tools`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -12,46 +13,15 @@ use std::process::Command;
 type Entries = Vec<(String, Vec<u8>)>;
 
 use soc2_bundle::{allowed_signers_line, verify_bundle, Problem, SigningKey, VerifyOptions};
+use soc2_sample::stock_tools::{self, StockTool};
 
-/// The tools and how to install them.
-const TOOLS: [(&str, &str); 4] = [
-    ("unzip", "apt-get install unzip"),
-    ("ssh-keygen", "apt-get install openssh-client"),
-    ("sha256sum", "apt-get install coreutils"),
-    ("bagit.py", "pip install bagit"),
+/// Everything the bundle test runs.
+const TOOLS: [StockTool; 4] = [
+    StockTool::Unzip,
+    StockTool::SshKeygen,
+    StockTool::Sha256sum,
+    StockTool::BagitPy,
 ];
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// Returns false (and says so) when tools are missing and skipping is allowed; panics otherwise.
-fn tools_available() -> bool {
-    let missing: Vec<_> = TOOLS.iter().filter(|(t, _)| !have(t)).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg: Vec<String> = missing
-        .iter()
-        .map(|(t, how)| format!("{t} (install: {how})"))
-        .collect();
-    if std::env::var("SOC2_SKIP_STOCK_TOOLS").as_deref() == Ok("1") {
-        eprintln!(
-            "SKIPPED stock-tool test (SOC2_SKIP_STOCK_TOOLS=1); missing: {}",
-            msg.join(", ")
-        );
-        return false;
-    }
-    panic!(
-        "stock tools missing: {}; install them or set SOC2_SKIP_STOCK_TOOLS=1 to skip",
-        msg.join(", ")
-    );
-}
 
 fn run(cmd: &mut Command) -> (bool, String) {
     let out = cmd.output().expect("spawn");
@@ -82,9 +52,6 @@ fn ssh_verify(bag: &Path, allowed: &Path) -> (bool, String) {
 
 #[test]
 fn stock_tools_accept_bundle_and_verifier_rejects_tampering() {
-    if !tools_available() {
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let (key, zip, summary) = common::build(tmp.path());
     let allowed = tmp.path().join("allowed_signers");
@@ -93,17 +60,35 @@ fn stock_tools_accept_bundle_and_verifier_rejects_tampering() {
         format!("{}\n", allowed_signers_line("audit@acme.example", &key)),
     )
     .unwrap();
+    let other = SigningKey::generate();
 
+    // Without the stock tools only their part is skipped: the tampering cases need only our
+    // verifier, and a fresh machine should still run them.
+    if stock_tools::find(TOOLS).is_some() {
+        stock_tools_accept(tmp.path(), &zip, &summary.root, &allowed, &other);
+    }
+
+    // Our verifier agrees, with allowed_signers.
+    let trust = soc2_bundle::TrustedKey::from_file(&allowed).unwrap();
+    let r = verify_bundle(&zip, &trust, &VerifyOptions::default()).unwrap();
+    assert!(r.is_ok(), "{r}");
+
+    tamper_cases(tmp.path(), &zip, &summary.root, &trust, &other);
+}
+
+/// unzip, ssh-keygen, sha256sum and bagit.py all accept the bundle, and ssh-keygen rejects a
+/// signature by `other`.
+fn stock_tools_accept(dir: &Path, zip: &Path, root: &str, allowed: &Path, other: &SigningKey) {
     // unzip
-    let x = tmp.path().join("x");
-    let (ok, out) = run(Command::new("unzip").arg("-q").arg(&zip).arg("-d").arg(&x));
+    let x = dir.join("x");
+    let (ok, out) = run(Command::new("unzip").arg("-q").arg(zip).arg("-d").arg(&x));
     assert!(ok, "unzip: {out}");
     let tops: Vec<_> = fs::read_dir(&x).unwrap().collect();
     assert_eq!(tops.len(), 1, "exactly one top-level folder");
-    let bag = x.join(&summary.root);
+    let bag = x.join(root);
 
     // ssh-keygen -Y verify
-    let (ok, out) = ssh_verify(&bag, &allowed);
+    let (ok, out) = ssh_verify(&bag, allowed);
     assert!(ok, "ssh-keygen -Y verify: {out}");
 
     // sha256sum -c --strict over both manifests
@@ -135,19 +120,11 @@ fn stock_tools_accept_bundle_and_verifier_rejects_tampering() {
     on_disk.sort();
     assert_eq!(listed, on_disk);
 
-    // Our verifier agrees, with the .pub file and with allowed_signers.
-    let trust = soc2_bundle::TrustedKey::from_file(&allowed).unwrap();
-    let r = verify_bundle(&zip, &trust, &VerifyOptions::default()).unwrap();
-    assert!(r.is_ok(), "{r}");
-
     // A re-signature by another key fails ssh-keygen as well.
-    let other = SigningKey::generate();
     let sig = other.sign_armored(tagmanifest.as_bytes()).unwrap();
     fs::write(bag.join("signatures/tagmanifest-sha256.txt.sshsig"), &sig).unwrap();
-    let (ok, _) = ssh_verify(&bag, &allowed);
+    let (ok, _) = ssh_verify(&bag, allowed);
     assert!(!ok, "ssh-keygen must reject a signature by another key");
-
-    tamper_cases(tmp.path(), &zip, &summary.root, &trust, &other);
 }
 
 fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
@@ -251,7 +228,7 @@ fn tamper_cases(
 
 #[test]
 fn ssh_keygen_keys_are_interchangeable() {
-    if !tools_available() {
+    if stock_tools::find([StockTool::SshKeygen]).is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

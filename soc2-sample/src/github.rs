@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -894,15 +895,16 @@ fn secondary_limit() -> ResponseTemplate {
         .insert_header("x-ratelimit-resource", "graphql")
 }
 
+/// Query values in `Link` URLs keep only RFC 3986's unreserved characters, so a value holding
+/// `&`, `=`, `+` or spaces reaches the collector intact when it follows the link.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn encode_query_value(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(v, QUERY_VALUE).to_string()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1483,6 +1485,14 @@ fn legacy_repo() -> RepoModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_values_escape_all_but_unreserved() {
+        assert_eq!(
+            encode_query_value("a b&c=d+e/f~g-h_i.jé"),
+            "a%20b%26c%3Dd%2Be%2Ff~g-h_i.j%C3%A9"
+        );
+    }
 
     #[test]
     fn cursors_round_trip_and_shas_are_stable() {

@@ -6,6 +6,9 @@
 //! use the same servers, so the demo and the tests exercise one set of fixtures.
 //! Servers bind 127.0.0.1 on ephemeral ports and never touch the network.
 //!
+//! The end-to-end tests also find the stock tools they check bundles with through
+//! [`stock_tools`], so a machine without them skips those parts instead of failing.
+//!
 //! ```
 //! let people = soc2_sample::people::PEOPLE;
 //! assert!(people.iter().any(|p| p.github == "alice-acme"));
@@ -19,5 +22,6 @@ pub mod jira;
 pub mod okta;
 pub mod people;
 mod planted;
+pub mod stock_tools;
 
 pub use planted::Planted;
