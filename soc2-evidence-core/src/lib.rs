@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 
 mod check;
+pub mod clock;
 mod collector;
 pub mod config;
 pub mod criteria;

@@ -41,6 +41,10 @@ pub struct Provenance {
     pub response_sha256: String,
     /// Whether the population is complete. False when the collector failed part way.
     pub complete: bool,
+    /// Set when `SOC2_EVIDENCE_NOW` overrode the clock: the instant it set. Retrieval times
+    /// are then relative to that instant, not the real time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_override: Option<DateTime<Utc>>,
     /// Whether the population is a state snapshot or events (absent in runs before 0.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<crate::population::PopulationMode>,
@@ -92,7 +96,7 @@ impl ProvenanceRecorder {
         collector: &str,
         collector_version: &str,
     ) -> Self {
-        let now = Utc::now();
+        let now = crate::clock::now();
         Self {
             prov: Provenance {
                 population: population.to_string(),
@@ -111,6 +115,7 @@ impl ProvenanceRecorder {
                 retrieval_finished: now,
                 response_sha256: String::new(),
                 complete: false,
+                clock_override: crate::clock::overridden(),
                 mode: None,
                 notes: Vec::new(),
             },
@@ -235,7 +240,7 @@ impl ProvenanceRecorder {
 
     /// Ends recording: stamps the retrieval end time and the body digest.
     pub fn finish(mut self, complete: bool) -> Provenance {
-        self.prov.retrieval_finished = Utc::now();
+        self.prov.retrieval_finished = crate::clock::now();
         self.prov.response_sha256 = hex::encode(self.hasher.finalize());
         self.prov.complete = complete;
         self.prov

@@ -91,8 +91,12 @@ pub struct RunManifest {
     pub organization: Option<String>,
     /// The audit period.
     pub period: AuditPeriod,
-    /// When the run started.
+    /// When the run started: the collection time checks judge against.
     pub started_at: DateTime<Utc>,
+    /// Set when `SOC2_EVIDENCE_NOW` overrode the clock (tests and replays): the instant it
+    /// set. Every time in the run is then relative to it, not the real time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_override: Option<DateTime<Utc>>,
     /// When it finished (absent while running).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<DateTime<Utc>>,
@@ -111,7 +115,8 @@ impl RunManifest {
             tool: ToolInfo::default(),
             organization,
             period,
-            started_at: Utc::now(),
+            started_at: crate::clock::now(),
+            clock_override: crate::clock::overridden(),
             finished_at: None,
             collectors: Vec::new(),
             findings: FindingCounts::default(),

@@ -7,7 +7,6 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::Utc;
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
@@ -206,7 +205,7 @@ impl Runner {
 
         if self.cancel.is_cancelled() {
             manifest.status = RunStatus::Interrupted;
-            manifest.finished_at = Some(Utc::now());
+            manifest.finished_at = Some(crate::clock::now());
             write_manifest(out, &manifest)?;
             return Err(RunError::Interrupted(out.join("run.json")));
         }
@@ -214,7 +213,7 @@ impl Runner {
         let store = EvidenceStore::with_manifest(out, manifest.clone());
         manifest.findings = write_findings(&store, &self.checks)?;
         manifest.status = RunStatus::Complete;
-        manifest.finished_at = Some(Utc::now());
+        manifest.finished_at = Some(crate::clock::now());
         write_manifest(out, &manifest)?;
         Ok(manifest)
     }
@@ -245,7 +244,7 @@ fn write_manifest(out: &Path, manifest: &RunManifest) -> Result<(), RunError> {
 async fn run_collector(instance: &BuiltInstance, ctx: &CollectContext, out: &Path) -> CollectorRun {
     let collector: &dyn Collector = instance.collector.as_ref();
     let name = instance.id.name.clone();
-    let started_at = Utc::now();
+    let started_at = crate::clock::now();
     let ctx = ctx.for_collector(&name);
     ctx.progress().collector_started(&name);
     tracing::info!(collector = %name, "collector started");
@@ -312,7 +311,7 @@ async fn run_collector(instance: &BuiltInstance, ctx: &CollectContext, out: &Pat
         records: outcome.records,
         files: outcome.files,
         started_at,
-        finished_at: Utc::now(),
+        finished_at: crate::clock::now(),
     }
 }
 

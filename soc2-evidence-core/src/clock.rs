@@ -1,0 +1,72 @@
+//! The tool's notion of "now", which tests and replays may override (DESIGN §11, a contract).
+//!
+//! `SOC2_EVIDENCE_NOW=<RFC 3339>` makes every run treat that instant as the moment collection
+//! started: run times, provenance times, and everything judged against them (retention
+//! windows, dormancy, key ages). The clock then advances in real time from that instant, so
+//! the order of events in a run stays true. `run.json` and provenance record the override, so
+//! an auditor can never mistake a replay for a live collection. Rate-limit waits always use
+//! the real clock, since they are the server's.
+//!
+//! ```
+//! use soc2_evidence_core::clock;
+//! let t = clock::parse_override("2026-07-01T00:00:00Z").unwrap();
+//! assert_eq!(t.to_rfc3339(), "2026-07-01T00:00:00+00:00");
+//! assert!(clock::parse_override("yesterday").is_err());
+//! ```
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+/// The environment variable that overrides "now".
+pub const NOW_ENV: &str = "SOC2_EVIDENCE_NOW";
+
+/// `SOC2_EVIDENCE_NOW` is set but is not an RFC 3339 instant.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{NOW_ENV}={value:?} is not an RFC 3339 instant (e.g. 2026-07-01T00:00:00Z): {message}")]
+pub struct ClockError {
+    /// The value found.
+    pub value: String,
+    /// The parser's message.
+    pub message: String,
+}
+
+/// Parses an override value.
+pub fn parse_override(value: &str) -> Result<DateTime<Utc>, ClockError> {
+    DateTime::parse_from_rfc3339(value.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| ClockError {
+            value: value.to_string(),
+            message: e.to_string(),
+        })
+}
+
+/// Reads `SOC2_EVIDENCE_NOW`: `Ok(None)` when unset or empty, an error when malformed. The
+/// CLI calls this first, so a typo is a usage error, never a silently real clock.
+pub fn override_from_env() -> Result<Option<DateTime<Utc>>, ClockError> {
+    match std::env::var(NOW_ENV) {
+        Ok(v) if !v.trim().is_empty() => parse_override(&v).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn base() -> Option<(DateTime<Utc>, Instant)> {
+    static BASE: OnceLock<Option<(DateTime<Utc>, Instant)>> = OnceLock::new();
+    *BASE.get_or_init(|| override_from_env().ok().flatten().map(|t| (t, Instant::now())))
+}
+
+/// The instant the override set, if one is in force (read once per process).
+pub fn overridden() -> Option<DateTime<Utc>> {
+    base().map(|(t, _)| t)
+}
+
+/// Now: the real clock, or the override advanced by the time since it was first read.
+pub fn now() -> DateTime<Utc> {
+    match base() {
+        Some((t, since)) => {
+            t + chrono::Duration::from_std(since.elapsed()).unwrap_or_else(|_| chrono::Duration::zero())
+        }
+        None => Utc::now(),
+    }
+}
