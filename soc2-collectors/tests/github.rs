@@ -12,6 +12,8 @@ use soc2_collectors::github::{evaluate_approval, records::PullRequest};
 use soc2_evidence_core::{
     CollectorStatus, EnvSecrets, EvidenceStore, Finding, MapSecrets, RunConfig, RunManifest, Runner,
 };
+mod common;
+
 use soc2_sample::github::{
     self as sample, at, sha, Account, DismissalModel, GithubModel, GithubServer, PullModel,
     RepoModel, ReviewModel, ServerOptions,
@@ -1084,4 +1086,13 @@ async fn timeout_secs_abandons_a_hanging_request() {
         "the 1 s timeout applied: {took:?}"
     );
     assert_eq!(lines(&out.join("github/pull_requests.jsonl")).len(), 1);
+}
+
+#[tokio::test]
+async fn the_verdict_rule_holds_on_empty_and_on_missing_populations() {
+    let tmp = tempfile::tempdir().unwrap();
+    for scope in [repos(&["acme/api", "acme/web"]), org("acme")] {
+        let config = parse(&section("https://api.github.com", &scope, ""));
+        common::assert_verdict_rule(&config, PERIOD, &tmp.path().join(&scope[..3])).await;
+    }
 }

@@ -9,10 +9,11 @@
 //!
 //! Each check is built for one instance and reads that instance's populations; the recovery
 //! window comes from its config, which `soc2-evidence check DIR` reads back from the run's
-//! `config.json`. A source that could not be read gets an `error` finding from every check.
-//! A source with no backup in the period fails daily coverage, and is `not_applicable` — with
-//! that reason — for the checks that judge runs (clean completion, recovery): "0 of 0 runs
-//! were clean" proves nothing.
+//! `config.json`. The scope is the configured sources: one that could not be read gets an
+//! `error` finding from every check, and one the evidence holds no record of is
+//! `not_applicable` for every check, with the reason. A source with no backup in the period
+//! fails daily coverage, and is `not_applicable` — with that reason — for the checks that
+//! judge runs (clean completion, recovery): "0 of 0 runs were clean" proves nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,12 +28,34 @@ use super::time::{iso_week_label, quarter_label};
 
 /// The checks of one instance, with the recovery window from its config.
 pub fn checks(instance: &str, config: &BackupsConfig) -> Vec<Box<dyn Check>> {
+    let scope = CheckScope::new(instance, config);
     vec![
-        Box::new(DailyCoverage::new(instance)),
-        Box::new(CompletedCleanly::new(instance)),
-        Box::new(RecoveryAfterFailure::new(instance, config.recovery_hours)),
-        Box::new(RestoreTested::new(instance)),
+        Box::new(DailyCoverage::new(scope.clone())),
+        Box::new(CompletedCleanly::new(scope.clone())),
+        Box::new(RecoveryAfterFailure::new(
+            scope.clone(),
+            config.recovery_hours,
+        )),
+        Box::new(RestoreTested::new(scope)),
     ]
+}
+
+/// What an instance was asked to read: its name and its configured sources, so a check can
+/// give every source a verdict — including one the evidence holds no record of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckScope {
+    instance: String,
+    sources: Vec<String>,
+}
+
+impl CheckScope {
+    /// The scope of instance `instance` configured by `config`.
+    pub fn new(instance: &str, config: &BackupsConfig) -> Self {
+        Self {
+            instance: instance.to_string(),
+            sources: config.source.iter().map(|s| s.name.clone()).collect(),
+        }
+    }
 }
 
 /// `backup.source` records of one instance, split by outcome.
@@ -42,37 +65,68 @@ struct Sources {
     /// Sources whose files could not be parsed: they wrote no jobs or restores, so they are
     /// reported as errors, never judged.
     failed: Vec<BackupSource>,
+    /// Configured sources with no record at all: nothing of them is in the evidence.
+    missing: Vec<String>,
 }
 
 impl Sources {
-    fn load(store: &EvidenceStore, instance: &str) -> Result<Self, CheckError> {
-        let (failed, read) = store
-            .records_all(&SOURCES.at(instance))?
+    fn load(store: &EvidenceStore, scope: &CheckScope) -> Result<Self, CheckError> {
+        let (failed, read): (Vec<BackupSource>, Vec<BackupSource>) = store
+            .records_all(&SOURCES.at(&scope.instance))?
             .into_iter()
             .partition(|s| s.status == "failed");
-        Ok(Self { read, failed })
+        let recorded: BTreeSet<&str> = read
+            .iter()
+            .chain(&failed)
+            .map(|s| s.name.as_str())
+            .collect();
+        let missing = scope
+            .sources
+            .iter()
+            .filter(|s| !recorded.contains(s.as_str()))
+            .cloned()
+            .collect();
+        Ok(Self {
+            read,
+            failed,
+            missing,
+        })
     }
 
-    /// One `error` finding per source that could not be read: its control cannot be judged,
-    /// and saying so beats a silent pass or a misleading "no backup" failure.
-    fn errors(&self, check: &dyn Check, instance: &str) -> Vec<Finding> {
-        self.failed
-            .iter()
-            .map(|s| {
-                let why = s.error.as_deref().unwrap_or("its logs could not be parsed");
-                Finding::new(
-                    check.id(),
-                    check.criteria(),
-                    FindingStatus::Error,
-                    &s.name,
-                    format!(
-                        "backup source {} could not be read, so it was not judged: {why}",
-                        s.name
-                    ),
-                )
-                .with_evidence(SOURCES.at(instance).evidence(&s.name))
-            })
-            .collect()
+    /// The findings for the sources that are not judged: one `error` per source that could
+    /// not be read (its control cannot be judged, and saying so beats a silent pass or a
+    /// misleading "no backup" failure), and one `not_applicable` per configured source the
+    /// evidence does not describe.
+    fn unjudged(&self, check: &dyn Check, instance: &str) -> Vec<Finding> {
+        let sources = SOURCES.at(instance);
+        let errors = self.failed.iter().map(|s| {
+            let why = s.error.as_deref().unwrap_or("its logs could not be parsed");
+            Finding::new(
+                check.id(),
+                check.criteria(),
+                FindingStatus::Error,
+                &s.name,
+                format!(
+                    "backup source {} could not be read, so it was not judged: {why}",
+                    s.name
+                ),
+            )
+            .with_evidence(sources.evidence(&s.name))
+        });
+        let missing = self.missing.iter().map(|name| {
+            Finding::new(
+                check.id(),
+                check.criteria(),
+                FindingStatus::NotApplicable,
+                name,
+                format!(
+                    "backup source {name} has no record in the collected sources, so nothing \
+                     of it is in the evidence to judge"
+                ),
+            )
+            .with_evidence(sources.evidence_file())
+        });
+        errors.chain(missing).collect()
     }
 }
 
@@ -154,15 +208,13 @@ fn no_backups(check: &dyn Check, instance: &str, source: &str) -> Finding {
 /// a restorable result.
 #[derive(Debug, Clone)]
 pub struct DailyCoverage {
-    instance: String,
+    scope: CheckScope,
 }
 
 impl DailyCoverage {
-    /// The check over instance `instance`.
-    pub fn new(instance: &str) -> Self {
-        Self {
-            instance: instance.to_string(),
-        }
+    /// The check over one instance's sources.
+    pub fn new(scope: CheckScope) -> Self {
+        Self { scope }
     }
 }
 
@@ -179,10 +231,10 @@ impl Check for DailyCoverage {
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let period = *store.period();
-        let sources = Sources::load(store, &self.instance)?;
-        let jobs = read_jobs(store, &self.instance)?;
-        let jobs_ref = JOBS.at(&self.instance);
-        let mut out = sources.errors(self, &self.instance);
+        let sources = Sources::load(store, &self.scope)?;
+        let jobs = read_jobs(store, &self.scope.instance)?;
+        let jobs_ref = JOBS.at(&self.scope.instance);
+        let mut out = sources.unjudged(self, &self.scope.instance);
         for source in &sources.read {
             let weekly = source.schedule == "weekly";
             let bucket = |d: NaiveDate| {
@@ -266,15 +318,13 @@ impl Check for DailyCoverage {
 /// with no completed backup in the period is `not_applicable`: there is nothing to judge.
 #[derive(Debug, Clone)]
 pub struct CompletedCleanly {
-    instance: String,
+    scope: CheckScope,
 }
 
 impl CompletedCleanly {
-    /// The check over instance `instance`.
-    pub fn new(instance: &str) -> Self {
-        Self {
-            instance: instance.to_string(),
-        }
+    /// The check over one instance's sources.
+    pub fn new(scope: CheckScope) -> Self {
+        Self { scope }
     }
 }
 
@@ -290,10 +340,10 @@ impl Check for CompletedCleanly {
          exit 3, borg rc 1, pgBackRest error, AWS PARTIAL) is an exception."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
-        let sources = Sources::load(store, &self.instance)?;
-        let jobs = read_jobs(store, &self.instance)?;
-        let jobs_ref = JOBS.at(&self.instance);
-        let mut out = sources.errors(self, &self.instance);
+        let sources = Sources::load(store, &self.scope)?;
+        let jobs = read_jobs(store, &self.scope.instance)?;
+        let jobs_ref = JOBS.at(&self.scope.instance);
+        let mut out = sources.unjudged(self, &self.scope.instance);
         for source in &sources.read {
             let runs = runs_in_period(store, &jobs, &source.name);
             let partial: Vec<&&BackupJob> = runs
@@ -321,7 +371,7 @@ impl Check for CompletedCleanly {
             }
             let restorable = runs.iter().filter(|j| j.status.restorable()).count();
             let finding = match (runs.len(), restorable) {
-                (0, _) => no_backups(self, &self.instance, &source.name),
+                (0, _) => no_backups(self, &self.scope.instance, &source.name),
                 (n, 0) => Finding::new(
                     self.id(),
                     self.criteria(),
@@ -357,19 +407,16 @@ impl Check for CompletedCleanly {
 /// successful one within N hours.
 #[derive(Debug, Clone)]
 pub struct RecoveryAfterFailure {
-    instance: String,
+    scope: CheckScope,
     /// The window in hours, measured from the failed run's end (or start, when its end is
     /// unknown) to the successful run's end (or start).
     hours: u32,
 }
 
 impl RecoveryAfterFailure {
-    /// The check over instance `instance` with a recovery window of `hours`.
-    pub fn new(instance: &str, hours: u32) -> Self {
-        Self {
-            instance: instance.to_string(),
-            hours,
-        }
+    /// The check over one instance's sources with a recovery window of `hours`.
+    pub fn new(scope: CheckScope, hours: u32) -> Self {
+        Self { scope, hours }
     }
 
     /// The recovery window in hours.
@@ -390,12 +437,12 @@ impl Check for RecoveryAfterFailure {
          same source within the recovery window."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
-        let sources = Sources::load(store, &self.instance)?;
-        let jobs = read_jobs(store, &self.instance)?;
-        let jobs_ref = JOBS.at(&self.instance);
+        let sources = Sources::load(store, &self.scope)?;
+        let jobs = read_jobs(store, &self.scope.instance)?;
+        let jobs_ref = JOBS.at(&self.scope.instance);
         let window = Duration::hours(i64::from(self.hours));
         let collected_at = store.collected_at();
-        let mut out = sources.errors(self, &self.instance);
+        let mut out = sources.unjudged(self, &self.scope.instance);
         for source in &sources.read {
             let runs = jobs
                 .get(&source.name)
@@ -484,7 +531,7 @@ impl Check for RecoveryAfterFailure {
                 continue;
             }
             out.push(if in_period_runs.is_empty() {
-                no_backups(self, &self.instance, &source.name)
+                no_backups(self, &self.scope.instance, &source.name)
             } else {
                 Finding::new(
                     self.id(),
@@ -514,15 +561,13 @@ impl Check for RecoveryAfterFailure {
 /// a failure, never an empty scope.
 #[derive(Debug, Clone)]
 pub struct RestoreTested {
-    instance: String,
+    scope: CheckScope,
 }
 
 impl RestoreTested {
-    /// The check over instance `instance`.
-    pub fn new(instance: &str) -> Self {
-        Self {
-            instance: instance.to_string(),
-        }
+    /// The check over one instance's sources.
+    pub fn new(scope: CheckScope) -> Self {
+        Self { scope }
     }
 }
 
@@ -539,8 +584,8 @@ impl Check for RestoreTested {
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let period = *store.period();
-        let sources = Sources::load(store, &self.instance)?;
-        let restores_ref = RESTORES.at(&self.instance);
+        let sources = Sources::load(store, &self.scope)?;
+        let restores_ref = RESTORES.at(&self.scope.instance);
         let quarters: BTreeSet<String> = period.dates().map(quarter_label).collect();
         let mut by_scope: BTreeMap<String, Vec<RestoreJob>> = BTreeMap::new();
         for r in store.records(&restores_ref)? {
@@ -552,7 +597,9 @@ impl Check for RestoreTested {
         for s in sources.read.iter().filter(|s| s.require_restore_tests) {
             scopes.insert(s.name.clone());
         }
-        if scopes.is_empty() {
+        // The organisation-wide scope needs evidence to be judged on: with no source read
+        // there is none, and the sources' own findings above say why.
+        if scopes.is_empty() && !sources.read.is_empty() {
             scopes.insert(ORGANIZATION.to_string());
         }
         // Organisation-wide restore tests come from JSON Lines files; a JSON Lines source
@@ -563,7 +610,7 @@ impl Check for RestoreTested {
             .filter(|s| s.format == Format::Jsonl.as_str())
             .map(|s| s.name.as_str())
             .collect();
-        let mut out = sources.errors(self, &self.instance);
+        let mut out = sources.unjudged(self, &self.scope.instance);
         for scope in scopes {
             let restores = by_scope.get(&scope).map(Vec::as_slice).unwrap_or_default();
             for q in &quarters {

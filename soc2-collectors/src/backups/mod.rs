@@ -85,7 +85,9 @@ mod module;
 mod records;
 pub mod time;
 
-pub use checks::{checks, CompletedCleanly, DailyCoverage, RecoveryAfterFailure, RestoreTested};
+pub use checks::{
+    checks, CheckScope, CompletedCleanly, DailyCoverage, RecoveryAfterFailure, RestoreTested,
+};
 pub use collector::{merge_same_runs, read_source, BackupsCollector, SameRun, SourceOutcome};
 pub use config::{BackupsConfig, Format, Schedule, SourceConfig};
 pub use module::BackupsModule;

@@ -178,7 +178,7 @@ impl CheckScope {
                     FindingStatus::NotApplicable,
                     repo.clone(),
                     format!(
-                        "{repo}: nothing to judge: the collector skipped it because it has no default branch (an empty repository; see the provenance notes)"
+                        "{repo}: no branch rules were collected for it, so there is nothing to judge (the collector skips a repository with no default branch, i.e. an empty one, and says so in the provenance notes)"
                     ),
                 )
                 .with_evidence(PULL_REQUESTS.at(&self.instance).evidence_file())
