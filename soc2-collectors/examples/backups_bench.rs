@@ -81,7 +81,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         chrono::DateTime::<chrono::Utc>::MAX_UTC,
     );
     let started = Instant::now();
-    let outcome = read_source(&config.source[0], dir.path(), window);
+    // The path is absolute, so it is the glob as it stands (nothing to resolve against).
+    let outcome = read_source(&config.source[0], &config.source[0].path, window);
     let secs = started.elapsed().as_secs_f64();
     if let Some((at, why)) = &outcome.failure {
         return Err(format!("{at}: {why}").into());

@@ -16,9 +16,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use soc2_collectors::github::{default_checks, GithubCollector, GithubSettings, RepoScope};
-use soc2_evidence_core::http::Secret;
-use soc2_evidence_core::Runner;
+use soc2_evidence_core::{MapSecrets, Runner};
 use soc2_sample::github::{
     at, sha, Account, GithubModel, GithubServer, PullModel, RepoModel, ReviewModel, ServerOptions,
     TOKEN,
@@ -137,19 +135,23 @@ async fn main() {
     let api_url = api_url.trim().to_string();
 
     let baseline_kb = proc_status_kib("VmRSS:").unwrap_or(0);
-    let mut settings = GithubSettings::new(
-        &api_url,
-        Secret::new(TOKEN),
-        RepoScope::Repos(vec!["acme/bench".into()]),
-    );
-    settings.branch = Some("main".into());
-    let collector = GithubCollector::new(settings).unwrap();
+    // Configured as a user would: the section goes through the registry, the token through
+    // a secret source instead of the environment.
+    let config = soc2_collectors::registry()
+        .parse_config(
+            &format!(
+                "[github]\napi_url = {api_url:?}\nrepos = [\"acme/bench\"]\nbranch = \"main\"\n"
+            ),
+            "github_bench",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+    let runner =
+        Runner::from_config(&config, &MapSecrets::default().with("GITHUB_TOKEN", TOKEN)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let run_dir = dir.path().join("run");
     let started = Instant::now();
-    let manifest = Runner::new()
-        .collector(Box::new(collector))
-        .checks(default_checks())
+    let manifest = runner
         .run("2026-01-01..2026-06-30".parse().unwrap(), &run_dir)
         .await
         .unwrap();

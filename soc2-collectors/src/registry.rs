@@ -15,6 +15,10 @@ pub fn registry() -> Registry {
     let registry = Registry::new();
     #[cfg(feature = "command")]
     let registry = registry.with(crate::command::CommandModule);
+    #[cfg(feature = "github")]
+    let registry = registry.with(crate::github::GithubModule);
+    #[cfg(feature = "backups")]
+    let registry = registry.with(crate::backups::BackupsModule);
     // One line per module; adding a collector means adding its folder and its line here.
     registry
 }

@@ -1,5 +1,6 @@
-//! The backup-log collector end to end: realistic files of every format through the runner,
-//! then every check shown passing and failing.
+//! The backup-log collector end to end: realistic files of every format, configured as a
+//! user writes `soc2.toml`, through the registry and the runner, then every check shown
+//! passing and failing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -7,8 +8,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use soc2_collectors::backups::{self, BackupsCollector, BackupsConfig};
-use soc2_collectors::{default_checks_for, Config};
-use soc2_evidence_core::{CollectorStatus, EvidenceStore, Finding, FindingStatus, Runner};
+use soc2_evidence_core::{
+    BuildContext, CollectorStatus, ConfigError, EnvSecrets, EvidenceStore, Finding, FindingStatus,
+    InstanceId, MapSecrets, RunConfig, Runner,
+};
+
+mod common;
 
 const PERIOD: &str = "2026-03-01..2026-03-31";
 
@@ -53,18 +58,37 @@ format = "jsonl"
 path = "jsonl/k8s-velero/*.jsonl"
 "#;
 
-fn config(text: &str) -> Config {
-    let mut c = Config::parse(text, "soc2.toml").unwrap();
-    c.base_dir = fixtures();
-    c
+/// Parses config text as if the file sat in `base` (relative globs resolve there).
+fn parse_in(text: &str, base: &Path) -> Result<RunConfig, ConfigError> {
+    soc2_collectors::registry().parse_config(text, "soc2.toml", base)
 }
 
-async fn run(config: &Config, out: &Path) -> soc2_evidence_core::RunManifest {
-    let mut runner = Runner::new().checks(config.checks());
-    for c in config.collectors().unwrap() {
-        runner = runner.collector(c);
-    }
-    runner.run(PERIOD.parse().unwrap(), out).await.unwrap()
+fn parse(text: &str) -> Result<RunConfig, ConfigError> {
+    parse_in(text, &fixtures())
+}
+
+fn config(text: &str) -> RunConfig {
+    parse(text).unwrap()
+}
+
+async fn run_in(config: &RunConfig, period: &str, out: &Path) -> soc2_evidence_core::RunManifest {
+    Runner::from_config(config, &EnvSecrets)
+        .unwrap()
+        .run(period.parse().unwrap(), out)
+        .await
+        .unwrap()
+}
+
+async fn run(config: &RunConfig, out: &Path) -> soc2_evidence_core::RunManifest {
+    run_in(config, PERIOD, out).await
+}
+
+fn all_findings(out: &Path) -> Vec<Finding> {
+    fs::read_to_string(out.join("findings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn findings(out: &Path) -> BTreeMap<(String, String), Finding> {
@@ -284,10 +308,12 @@ async fn a_month_of_logs_from_every_tool() {
     assert_eq!(db.status, FindingStatus::Fail);
     assert!(db.summary.contains("no restore test"), "{}", db.summary);
 
-    // `check DIR` without the config gives the same findings.
+    // `check DIR` without the config gives the same findings, from the saved config.json.
     let store = EvidenceStore::open(&out).unwrap();
-    let again = soc2_evidence_core::run_checks(&store, &default_checks_for("backups"));
+    let saved = soc2_collectors::registry().load_effective(&out).unwrap();
+    let again = soc2_evidence_core::run_checks(&store, &saved.checks());
     assert_eq!(again.len(), f.len());
+    assert_eq!(again, all_findings(&out));
 }
 
 #[tokio::test]
@@ -332,6 +358,13 @@ path = "pgbackrest/pg-main/*.json"
         prov["populations"][0]["complete"], false,
         "provenance says a part is missing"
     );
+    assert_eq!(prov["populations"][1]["complete"], false);
+    // Every source is described, the failed one included, so that population is whole.
+    assert_eq!(prov["populations"][2]["population"], "sources");
+    assert_eq!(prov["populations"][2]["complete"], true);
+    assert!(prov["populations"][0]["notes"]
+        .to_string()
+        .contains("backup-2026-03-02.log:3"));
     // The failed source is an error for every check, never a pass or a "no backup" failure;
     // the other source is judged as usual.
     let f = findings(&out);
@@ -351,34 +384,36 @@ path = "pgbackrest/pg-main/*.json"
 
 #[test]
 fn config_errors_are_named() {
-    let err = Config::parse(
+    let err = parse(
         "[[backups.source]]\nname = \"a\"\nformat = \"restic\"\npath = \"x\"\nschedul = \"daily\"\n",
-        "soc2.toml",
     )
     .unwrap_err();
     assert!(err.to_string().contains("schedul"), "{err}");
-    let err = Config::parse("[backups]\nrecovery_hour = 3\n", "soc2.toml").unwrap_err();
+    let err = parse("[backups]\nrecovery_hour = 3\n").unwrap_err();
     assert!(err.to_string().contains("recovery_hour"), "{err}");
-    let err = Config::parse(
-        "[[backups.source]]\nname = \"a\"\nformat = \"tar\"\npath = \"x\"\n",
-        "soc2.toml",
+    let err =
+        parse("[[backups.source]]\nname = \"a\"\nformat = \"tar\"\npath = \"x\"\n").unwrap_err();
+    assert!(err.to_string().contains("tar"), "{err}");
+    // Zones are checked when the config is read, before anything runs.
+    let err = parse(
+        "[[backups.source]]\nname = \"a\"\nformat = \"borg\"\npath = \"x\"\ntimezone = \"Europe/Gotham\"\n",
     )
     .unwrap_err();
-    assert!(err.to_string().contains("tar"), "{err}");
-    let cfg = Config::parse(
-        "[[backups.source]]\nname = \"a\"\nformat = \"borg\"\npath = \"x\"\ntimezone = \"Europe/Gotham\"\n",
-        "soc2.toml",
-    )
-    .unwrap();
-    let err = cfg.collectors().err().unwrap();
     assert!(err.to_string().contains("Europe/Gotham"), "{err}");
+    assert!(err.to_string().contains("source \"a\" timezone"), "{err}");
     let dup: BackupsConfig = toml::from_str(
         "[[source]]\nname = \"a\"\nformat = \"borg\"\npath = \"x\"\n[[source]]\nname = \"a\"\nformat = \"borg\"\npath = \"y\"\n",
     )
     .unwrap();
-    assert!(BackupsCollector::new(dup, Path::new(".")).is_err());
-    assert_eq!(config(GOOD).checks().len(), 4);
-    assert_eq!(backups::checks(backups::CheckSettings::default()).len(), 4);
+    let id = InstanceId {
+        type_name: "backups".into(),
+        name: "backups".into(),
+    };
+    let secrets = MapSecrets::default();
+    let ctx = BuildContext::new(&id, Path::new("."), &secrets);
+    assert!(BackupsCollector::new(dup.clone(), &ctx).is_err());
+    assert_eq!(config(GOOD).checks()[0].checks.len(), 4);
+    assert_eq!(backups::checks("backups", &dup).len(), 4);
 }
 
 #[tokio::test]
@@ -390,4 +425,228 @@ async fn a_glob_matching_nothing_fails_the_source() {
     let m = run(&cfg, &out).await;
     let err = m.collectors[0].error.as_deref().unwrap();
     assert!(err.contains("no files match"), "{err}");
+}
+
+#[tokio::test]
+async fn two_instances_write_their_own_directories_and_the_named_one_prefixes_subjects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let cfg = config(
+        r#"
+[[backups]]
+name = "backups"
+
+[[backups.source]]
+name = "pg-main"
+format = "pgbackrest"
+path = "pgbackrest/pg-main/info-*.json"
+
+[[backups]]
+name = "eu"
+recovery_hours = 48
+
+[[backups.source]]
+name = "k8s-velero"
+format = "jsonl"
+path = "jsonl/k8s-velero/*.jsonl"
+"#,
+    );
+    let m = run(&cfg, &out).await;
+    let names: Vec<&str> = m.collectors.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["backups", "eu"]);
+    for c in &m.collectors {
+        assert_eq!(c.status, CollectorStatus::Ok, "{}: {:?}", c.name, c.error);
+        assert_eq!(c.collector_type, "backups");
+    }
+    assert_eq!(jsonl(&out.join("backups/jobs.jsonl")).len(), 31);
+    assert_eq!(jsonl(&out.join("eu/jobs.jsonl")).len(), 32);
+    assert_eq!(
+        jsonl(&out.join("eu/sources.jsonl"))[0]["subject_id"],
+        "k8s-velero"
+    );
+
+    let findings = all_findings(&out);
+    for f in &findings {
+        let eu = f.subject_id.starts_with("eu:");
+        let velero = f.subject_id.contains("k8s-velero");
+        // The default-named instance's organisation-wide restore subjects are unprefixed.
+        assert!(
+            eu == velero || f.subject_id.starts_with("eu:organization"),
+            "{}",
+            f.subject_id
+        );
+        for e in &f.evidence {
+            assert_eq!(e.file.starts_with("eu/"), eu, "{} {}", f.subject_id, e.file);
+        }
+    }
+    let day = findings
+        .iter()
+        .find(|f| {
+            f.check_id == "backups.daily_coverage" && f.subject_id == "eu:k8s-velero/2026-03-22"
+        })
+        .unwrap();
+    assert_eq!(day.status, FindingStatus::Pass);
+    assert!(findings
+        .iter()
+        .any(|f| f.check_id == "backups.daily_coverage" && f.subject_id == "pg-main/2026-03-18"));
+
+    // Each instance keeps its own recovery window in the saved config, and `check DIR`
+    // rebuilds both from it.
+    let saved = fs::read_to_string(out.join("config.json")).unwrap();
+    assert!(saved.contains("\"recovery_hours\": 48"), "{saved}");
+    let store = EvidenceStore::open(&out).unwrap();
+    let again = soc2_evidence_core::run_checks(
+        &store,
+        &soc2_collectors::registry()
+            .load_effective(&out)
+            .unwrap()
+            .checks(),
+    );
+    assert_eq!(again, findings);
+}
+
+#[tokio::test]
+async fn a_source_without_backups_in_the_period_is_not_applicable_where_runs_are_judged() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("logs")).unwrap();
+    // `quiet` ran only long before the period; `broken` ran in it, but every run failed.
+    fs::write(
+        tmp.path().join("logs/quiet.jsonl"),
+        "{\"kind\":\"backup\",\"id\":\"old\",\"started\":\"2025-06-01T02:00:00Z\",\"status\":\"succeeded\"}\n",
+    )
+    .unwrap();
+    fs::write(
+        tmp.path().join("logs/broken.jsonl"),
+        "{\"kind\":\"backup\",\"id\":\"b1\",\"started\":\"2026-03-03T02:00:00Z\",\"status\":\"failed\",\"message\":\"disk full\"}\n",
+    )
+    .unwrap();
+    let cfg = parse_in(
+        "[[backups.source]]\nname = \"quiet\"\nformat = \"jsonl\"\npath = \"logs/quiet.jsonl\"\n\
+         [[backups.source]]\nname = \"broken\"\nformat = \"jsonl\"\npath = \"logs/broken.jsonl\"\n",
+        tmp.path(),
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    let m = run(&cfg, &out).await;
+    assert_eq!(
+        m.collectors[0].status,
+        CollectorStatus::Ok,
+        "{:?}",
+        m.collectors[0].error
+    );
+    let f = findings(&out);
+
+    // Where the scope is runs, no run means nothing to judge: one not_applicable per source,
+    // with the reason — never "all 0 backups were clean".
+    for check in ["completed_cleanly", "recovery_after_failure"] {
+        let quiet = get(&f, check, "quiet");
+        assert_eq!(quiet.status, FindingStatus::NotApplicable, "{check}");
+        assert!(
+            quiet.summary.contains("no backups in the period"),
+            "{}",
+            quiet.summary
+        );
+        let only: Vec<&Finding> = f
+            .values()
+            .filter(|x| {
+                x.check_id == format!("backups.{check}") && x.subject_id.starts_with("quiet")
+            })
+            .collect();
+        assert_eq!(only.len(), 1, "{check}: {only:?}");
+    }
+    let broken = get(&f, "completed_cleanly", "broken");
+    assert_eq!(broken.status, FindingStatus::NotApplicable);
+    assert!(
+        broken.summary.contains("no backup completed"),
+        "{}",
+        broken.summary
+    );
+    assert_eq!(
+        get(&f, "recovery_after_failure", "broken/b1").status,
+        FindingStatus::Fail
+    );
+    // Where the scope is the period's days and quarters, a missing backup or restore test is
+    // the exception itself: every day fails, and so does the quarter.
+    let quiet_days: Vec<&Finding> = f
+        .values()
+        .filter(|x| x.check_id == "backups.daily_coverage" && x.subject_id.starts_with("quiet/"))
+        .collect();
+    assert_eq!(quiet_days.len(), 31);
+    assert!(quiet_days.iter().all(|x| x.status == FindingStatus::Fail));
+    assert_eq!(
+        get(&f, "restore_tested", "organization/2026-Q1").status,
+        FindingStatus::Fail
+    );
+}
+
+#[tokio::test]
+async fn a_failure_whose_recovery_window_outlasts_collection_is_not_judged_yet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = chrono::Utc::now();
+    let failed = now - chrono::Duration::hours(2);
+    fs::write(
+        tmp.path().join("run.jsonl"),
+        format!(
+            "{{\"kind\":\"backup\",\"id\":\"late\",\"started\":\"{}\",\"status\":\"failed\"}}\n",
+            failed.to_rfc3339()
+        ),
+    )
+    .unwrap();
+    let cfg = parse_in(
+        "[[backups.source]]\nname = \"db\"\nformat = \"jsonl\"\npath = \"run.jsonl\"\n",
+        tmp.path(),
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    let start = failed.date_naive() - chrono::Days::new(1);
+    let period = format!("{start}..{}", failed.date_naive());
+    run_in(&cfg, &period, &out).await;
+    let f = findings(&out);
+    let late = get(&f, "recovery_after_failure", "db/late");
+    assert_eq!(late.status, FindingStatus::Error, "{}", late.summary);
+    assert!(
+        late.summary
+            .contains("had not ended when the logs were collected"),
+        "{}",
+        late.summary
+    );
+}
+
+#[tokio::test]
+async fn organisation_restores_are_not_failed_when_a_json_lines_source_could_not_be_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("dr.jsonl"),
+        "{\"kind\":\"restore\",\"id\":\"dr\",\"started\":\"2026-03-26T14:00:00Z\",\"status\":\"succeeded\"}\n{\"kind\":\n",
+    )
+    .unwrap();
+    let cfg = parse_in(
+        "[[backups.source]]\nname = \"dr\"\nformat = \"jsonl\"\npath = \"dr.jsonl\"\n\
+         [[backups.source]]\nname = \"pg-main\"\nformat = \"pgbackrest\"\npath = \"pg/*.json\"\n",
+        tmp.path(),
+    )
+    .unwrap();
+    fs::create_dir_all(tmp.path().join("pg")).unwrap();
+    for entry in fs::read_dir(fixtures().join("pgbackrest/pg-main")).unwrap() {
+        let p = entry.unwrap().path();
+        fs::copy(&p, tmp.path().join("pg").join(p.file_name().unwrap())).unwrap();
+    }
+    let out = tmp.path().join("run");
+    let m = run(&cfg, &out).await;
+    assert_eq!(m.collectors[0].status, CollectorStatus::Failed);
+    let f = findings(&out);
+    assert_eq!(get(&f, "restore_tested", "dr").status, FindingStatus::Error);
+    let org = get(&f, "restore_tested", "organization/2026-Q1");
+    assert_eq!(org.status, FindingStatus::Error, "{}", org.summary);
+    assert!(
+        org.summary.contains("dr could not be read"),
+        "{}",
+        org.summary
+    );
+}
+
+#[tokio::test]
+async fn the_verdict_rule_holds_on_empty_and_on_missing_populations() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::assert_verdict_rule(&config(GOOD), PERIOD, tmp.path()).await;
 }

@@ -2,21 +2,23 @@
 //! failures fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use soc2_collectors::Config;
-use soc2_evidence_core::{Finding, FindingStatus, Runner};
+use soc2_evidence_core::{EnvSecrets, Finding, FindingStatus, Runner};
 
 #[tokio::test]
 async fn sample_backup_logs_fail_exactly_where_planted() {
     let tmp = tempfile::tempdir().unwrap();
     let logs = tmp.path().join("logs");
     assert!(soc2_sample::backups::write_logs(&logs).unwrap() > 180);
-    let config = Config::parse(&soc2_sample::backups::config_toml(&logs), "sample").unwrap();
+    let config = soc2_collectors::registry()
+        .parse_config(
+            &soc2_sample::backups::config_toml(&logs),
+            "sample",
+            tmp.path(),
+        )
+        .unwrap();
     let out = tmp.path().join("run");
-    let mut runner = Runner::new().checks(config.checks());
-    for c in config.collectors().unwrap() {
-        runner = runner.collector(c);
-    }
-    let m = runner
+    let m = Runner::from_config(&config, &EnvSecrets)
+        .unwrap()
         .run("2026-01-01..2026-06-30".parse().unwrap(), &out)
         .await
         .unwrap();

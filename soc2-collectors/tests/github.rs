@@ -1,4 +1,5 @@
-//! The GitHub collector against a local fake GitHub (soc2-sample), through the runner.
+//! The GitHub module against a local fake GitHub (soc2-sample): config text through the
+//! registry, the runner and the checks, as `soc2-evidence collect` runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -7,44 +8,52 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use soc2_collectors::github::{
-    default_checks, evaluate_approval, records::PullRequest, GithubCollector, GithubSettings,
-    RepoScope,
+use soc2_collectors::github::{evaluate_approval, records::PullRequest};
+use soc2_evidence_core::{
+    CollectorStatus, EnvSecrets, EvidenceStore, Finding, MapSecrets, RunConfig, RunManifest, Runner,
 };
-use soc2_evidence_core::http::{RetryPolicy, Secret};
-use soc2_evidence_core::{CollectorStatus, RunManifest, Runner};
+mod common;
+
 use soc2_sample::github::{
     self as sample, at, sha, Account, DismissalModel, GithubModel, GithubServer, PullModel,
     RepoModel, ReviewModel, ServerOptions,
 };
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 const PERIOD: &str = "2026-01-01..2026-06-30";
 
-fn settings(api_url: &str, scope: RepoScope) -> GithubSettings {
-    let mut s = GithubSettings::new(api_url, Secret::new(sample::TOKEN), scope);
-    s.retry = RetryPolicy {
-        max_retries: 3,
-        max_elapsed: Duration::from_secs(20),
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(50),
-        max_server_wait: Duration::from_secs(3),
-    };
-    s
+/// One `[github]` section as a user writes it: `scope` is a `repos = [...]` or `org = "..."`
+/// line, `extra` any further keys.
+fn section(api_url: &str, scope: &str, extra: &str) -> String {
+    format!("[github]\napi_url = {api_url:?}\n{scope}\n{extra}\n")
 }
 
-fn repos(list: &[&str]) -> RepoScope {
-    RepoScope::Repos(list.iter().map(|s| s.to_string()).collect())
+fn repos(list: &[&str]) -> String {
+    format!("repos = {list:?}")
 }
 
-async fn run(settings: GithubSettings, out: &Path) -> RunManifest {
-    Runner::new()
-        .collector(Box::new(GithubCollector::new(settings).unwrap()))
-        .checks(default_checks())
+fn org(name: &str) -> String {
+    format!("org = {name:?}")
+}
+
+fn parse(toml: &str) -> RunConfig {
+    soc2_collectors::registry()
+        .parse_config(toml, "soc2.toml", Path::new("."))
+        .unwrap()
+}
+
+async fn run_with_token(toml: &str, token: &str, out: &Path) -> RunManifest {
+    let secrets = MapSecrets::default().with("GITHUB_TOKEN", token);
+    Runner::from_config(&parse(toml), &secrets)
+        .unwrap()
         .run(PERIOD.parse().unwrap(), out)
         .await
         .unwrap()
+}
+
+async fn run(toml: String, out: &Path) -> RunManifest {
+    run_with_token(&toml, sample::TOKEN, out).await
 }
 
 fn lines(file: &Path) -> Vec<Value> {
@@ -63,8 +72,12 @@ fn by_subject(records: &[Value]) -> BTreeMap<String, Value> {
 }
 
 fn provenance(out: &Path, population: &str) -> Value {
+    provenance_of(out, "github", population)
+}
+
+fn provenance_of(out: &Path, instance: &str, population: &str) -> Value {
     let doc: Value =
-        serde_json::from_slice(&std::fs::read(out.join("github/provenance.json")).unwrap())
+        serde_json::from_slice(&std::fs::read(out.join(instance).join("provenance.json")).unwrap())
             .unwrap();
     doc["populations"]
         .as_array()
@@ -99,7 +112,7 @@ async fn sample_organisation_end_to_end() {
     let out = tmp.path().join("run");
     let started = Instant::now();
     let m = run(
-        settings(&gh.api_url(), repos(&["acme/api", "acme/web"])),
+        section(&gh.api_url(), &repos(&["acme/api", "acme/web"]), ""),
         &out,
     )
     .await;
@@ -246,7 +259,7 @@ async fn org_mode_skips_archived_repositories() {
     let gh = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let m = run(settings(&gh.api_url(), RepoScope::Org("acme".into())), &out).await;
+    let m = run(section(&gh.api_url(), &org("acme"), ""), &out).await;
     assert_ok(&m);
     let rules = by_subject(&lines(&out.join("github/branch_rules.jsonl")));
     assert_eq!(rules.keys().collect::<Vec<_>>(), ["acme/api", "acme/web"]);
@@ -359,9 +372,15 @@ async fn three_pages_of_prs_and_overflowing_reviews_and_dismissals() {
     let server = GithubServer::start(repo(pulls), ServerOptions::default()).await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let mut s = settings(&server.api_url(), repos(&["acme/svc"]));
-    s.branch = Some("main".into());
-    let m = run(s, &out).await;
+    let m = run(
+        section(
+            &server.api_url(),
+            &repos(&["acme/svc"]),
+            "branch = \"main\"",
+        ),
+        &out,
+    )
+    .await;
     assert_ok(&m);
     // 3 PR pages + 1 reviews page (PR 7) + 1 dismissals page (PR 8); no repository look-up
     // because the branch is configured.
@@ -429,8 +448,11 @@ async fn paging_stops_once_prs_were_last_updated_before_the_period() {
     let server = GithubServer::start(repo(pulls), ServerOptions::default()).await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let mut s = settings(&server.api_url(), repos(&["acme/svc"]));
-    s.branch = Some("main".into());
+    let s = section(
+        &server.api_url(),
+        &repos(&["acme/svc"]),
+        "branch = \"main\"",
+    );
     assert_ok(&run(s, &out).await);
     assert_eq!(
         server.stats().graphql.load(Ordering::Relaxed),
@@ -450,8 +472,11 @@ async fn graphql_errors_with_status_200_fail_the_collector_naming_query_and_repo
     let gh = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let mut s = settings(&gh.api_url(), repos(&["acme/does-not-exist"]));
-    s.branch = Some("main".into());
+    let s = section(
+        &gh.api_url(),
+        &repos(&["acme/does-not-exist"]),
+        "branch = \"main\"",
+    );
     let m = run(s, &out).await;
     let c = &m.collectors[0];
     assert_eq!(c.status, CollectorStatus::Failed);
@@ -471,9 +496,8 @@ async fn bad_token_names_the_api_url_never_the_token() {
     let gh = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let mut s = settings(&gh.api_url(), repos(&["acme/api"]));
-    s.token = Secret::new("ghp_wrongTokenThatMustNotLeak");
-    let m = run(s, &out).await;
+    let s = section(&gh.api_url(), &repos(&["acme/api"]), "");
+    let m = run_with_token(&s, "ghp_wrongTokenThatMustNotLeak", &out).await;
     let err = m.collectors[0].error.as_deref().unwrap();
     assert!(err.contains("401"), "{err}");
     assert!(err.contains(&format!("{}/graphql", gh.api_url())), "{err}");
@@ -517,8 +541,11 @@ async fn secondary_rate_limit_429_with_retry_after_is_waited_out() {
         .await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let mut s = settings(&server.api_url(), repos(&["acme/svc"]));
-    s.branch = Some("main".into());
+    let s = section(
+        &server.api_url(),
+        &repos(&["acme/svc"]),
+        "branch = \"main\"",
+    );
     let started = Instant::now();
     assert_ok(&run(s, &out).await);
     assert!(
@@ -560,8 +587,11 @@ async fn graphql_primary_rate_limit_in_a_200_body_is_waited_out() {
         .await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let mut s = settings(&server.api_url(), repos(&["acme/svc"]));
-    s.branch = Some("main".into());
+    let s = section(
+        &server.api_url(),
+        &repos(&["acme/svc"]),
+        "branch = \"main\"",
+    );
     assert_ok(&run(s, &out).await);
     assert_eq!(
         provenance(&out, "pull_requests")["pages"],
@@ -583,11 +613,7 @@ async fn github_enterprise_server_urls() {
     assert!(server.api_url().ends_with("/api/v3"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let m = run(
-        settings(&server.api_url(), RepoScope::Org("acme".into())),
-        &out,
-    )
-    .await;
+    let m = run(section(&server.api_url(), &org("acme"), ""), &out).await;
     assert_ok(&m);
     assert_eq!(lines(&out.join("github/pull_requests.jsonl")).len(), 83);
     let p = provenance(&out, "pull_requests");
@@ -616,13 +642,7 @@ async fn rest_pages_follow_links_in_the_repository_id_form() {
     .await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    assert_ok(
-        &run(
-            settings(&server.api_url(), RepoScope::Org("acme".into())),
-            &out,
-        )
-        .await,
-    );
+    assert_ok(&run(section(&server.api_url(), &org("acme"), ""), &out).await);
     let rules = by_subject(&lines(&out.join("github/branch_rules.jsonl")));
     assert_eq!(
         rules["acme/web"]["data"]["rule_suites"]["bypasses"]
@@ -693,7 +713,7 @@ async fn unreadable_protection_and_rule_suites_are_recorded_and_checks_say_error
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    assert_ok(&run(settings(&server.api_url(), repos(&["acme/svc"])), &out).await);
+    assert_ok(&run(section(&server.api_url(), &repos(&["acme/svc"]), ""), &out).await);
     let rules = by_subject(&lines(&out.join("github/branch_rules.jsonl")));
     let data = &rules["acme/svc"]["data"];
     assert_eq!(data["protection"]["status"], "unreadable");
@@ -733,7 +753,7 @@ async fn a_ruleset_in_force_all_period_passes_and_a_stale_sha_helper_is_stable()
     let server = GithubServer::start(model, ServerOptions::default()).await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    assert_ok(&run(settings(&server.api_url(), repos(&["acme/svc"])), &out).await);
+    assert_ok(&run(section(&server.api_url(), &repos(&["acme/svc"]), ""), &out).await);
     let f = &findings(&out, "github.review_required")["acme/svc"];
     assert_eq!(f["status"], "pass", "{f}");
     let s = f["summary"].as_str().unwrap();
@@ -745,19 +765,334 @@ async fn a_ruleset_in_force_all_period_passes_and_a_stale_sha_helper_is_stable()
 #[test]
 fn config_file_section_builds_collector_and_checks() {
     std::env::set_var("SOC2_TEST_GH_TOKEN", "ghp_fromEnv");
-    let c = soc2_collectors::Config::parse(
+    let c = parse(
         "[github]\napi_url = \"https://ghe.example.com/api/v3\"\norg = \"acme\"\ntoken_env = \"SOC2_TEST_GH_TOKEN\"\n",
-        "soc2.toml",
-    )
-    .unwrap();
-    let collectors = c.collectors().unwrap();
-    assert_eq!(collectors[0].name(), "github");
-    assert_eq!(c.checks().len(), 3);
-    assert_eq!(soc2_collectors::default_checks_for("github").len(), 3);
-    let err = soc2_collectors::Config::parse(
-        "[github]\nrepos = [\"a/b\"]\nbranchh = \"x\"\n",
-        "soc2.toml",
-    )
-    .unwrap_err();
+    );
+    let collectors = c.build(&EnvSecrets).unwrap();
+    assert_eq!(collectors[0].collector.name(), "github");
+    assert_eq!(c.checks()[0].checks.len(), 3);
+    // The effective config names the variable, never the token, and fills in defaults.
+    let effective = String::from_utf8(c.effective_json().unwrap()).unwrap();
+    assert!(effective.contains("SOC2_TEST_GH_TOKEN"), "{effective}");
+    assert!(!effective.contains("ghp_fromEnv"), "{effective}");
+    assert!(effective.contains("\"timeout_secs\": 30"), "{effective}");
+    let err = soc2_collectors::registry()
+        .parse_config(
+            "[github]\nrepos = [\"a/b\"]\nbranchh = \"x\"\n",
+            "soc2.toml",
+            Path::new("."),
+        )
+        .unwrap_err();
     assert!(err.to_string().contains("branchh"), "{err}");
+    let err = Runner::from_config(
+        &parse("[github]\nrepos = [\"a/b\"]\ntoken_env = \"SOC2_TEST_GH_TOKEN_UNSET\"\n"),
+        &EnvSecrets,
+    )
+    .err()
+    .unwrap();
+    assert!(
+        err.to_string().contains("SOC2_TEST_GH_TOKEN_UNSET"),
+        "{err}"
+    );
+}
+
+fn all_findings(out: &Path) -> Vec<Finding> {
+    std::fs::read_to_string(out.join("findings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn two_instances_write_their_own_directories_and_the_named_one_prefixes_subjects() {
+    let gh = sample::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let toml = format!(
+        "[[github]]\nname = \"github\"\napi_url = {url:?}\nrepos = [\"acme/api\"]\n\
+         [[github]]\nname = \"oss\"\napi_url = {url:?}\nrepos = [\"acme/web\"]\nrequired_approvals = 2\n",
+        url = gh.api_url()
+    );
+    let m = run(toml, &out).await;
+    let names: Vec<&str> = m.collectors.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["github", "oss"]);
+    for c in &m.collectors {
+        assert_eq!(c.status, CollectorStatus::Ok, "{}: {:?}", c.name, c.error);
+        assert_eq!(c.collector_type, "github");
+    }
+    assert_eq!(lines(&out.join("github/pull_requests.jsonl")).len(), 68);
+    assert_eq!(lines(&out.join("oss/pull_requests.jsonl")).len(), 15);
+    assert_eq!(
+        provenance_of(&out, "oss", "pull_requests")["collector"],
+        "oss"
+    );
+
+    let findings = all_findings(&out);
+    // The default-named instance keeps plain subjects; the named one's carry `oss:`, and
+    // their evidence points into its own directory.
+    let api = findings
+        .iter()
+        .find(|f| f.check_id == "github.independent_approval" && f.subject_id == "acme/api#101")
+        .unwrap();
+    assert_eq!(api.evidence[0].file, "github/pull_requests.jsonl");
+    let web = findings
+        .iter()
+        .find(|f| f.check_id == "github.independent_approval" && f.subject_id == "oss:acme/web#51")
+        .unwrap();
+    assert_eq!(web.status, soc2_evidence_core::FindingStatus::Fail);
+    assert_eq!(web.evidence[0].file, "oss/pull_requests.jsonl");
+    for f in &findings {
+        let web_subject = f.subject_id.contains("acme/web");
+        assert_eq!(
+            web_subject,
+            f.subject_id.starts_with("oss:"),
+            "{}",
+            f.subject_id
+        );
+    }
+    // Each instance's threshold is its own: oss wants two approvals, its ruleset requires one.
+    let review = findings
+        .iter()
+        .find(|f| f.check_id == "github.review_required" && f.subject_id == "oss:acme/web")
+        .unwrap();
+    assert_eq!(review.status, soc2_evidence_core::FindingStatus::Fail);
+    assert!(
+        review.summary.contains("does not require"),
+        "{}",
+        review.summary
+    );
+
+    // `check DIR` rebuilds both instances' checks from the saved config.json.
+    let store = EvidenceStore::open(&out).unwrap();
+    let saved = soc2_collectors::registry().load_effective(&out).unwrap();
+    let again = soc2_evidence_core::run_checks(&store, &saved.checks());
+    assert_eq!(again, findings);
+}
+
+fn empty_repo(name: &str, archived: bool) -> RepoModel {
+    RepoModel {
+        id: 43,
+        name: name.into(),
+        default_branch: "main".into(),
+        archived,
+        pulls: Vec::new(),
+        protection: None,
+        rulesets: Vec::new(),
+        rule_suites: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn every_check_says_not_applicable_for_an_empty_scope() {
+    // An organisation whose only repository is archived: nothing to collect.
+    let server = GithubServer::start(
+        GithubModel {
+            org: "acme".into(),
+            org_id: 1,
+            repos: vec![empty_repo("old", true)],
+        },
+        ServerOptions::default(),
+    )
+    .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    assert_ok(&run(section(&server.api_url(), &org("acme"), ""), &out).await);
+    let org_findings = all_findings(&out);
+    assert_eq!(org_findings.len(), 3, "{org_findings:?}");
+    for f in &org_findings {
+        assert_eq!(f.status, soc2_evidence_core::FindingStatus::NotApplicable);
+        assert_eq!(f.subject_id, "acme");
+        assert!(
+            f.summary.contains("no non-archived repository"),
+            "{}",
+            f.summary
+        );
+    }
+
+    // A repository with nothing merged in the period: approvals are not applicable, while
+    // the branch's own rules are still judged.
+    let server = GithubServer::start(repo(Vec::new()), ServerOptions::default()).await;
+    let out = tmp.path().join("run2");
+    assert_ok(&run(section(&server.api_url(), &repos(&["acme/svc"]), ""), &out).await);
+    let approval = findings(&out, "github.independent_approval");
+    assert_eq!(approval.len(), 1);
+    assert_eq!(approval["acme/svc"]["status"], "not_applicable");
+    assert!(approval["acme/svc"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("no pull requests merged into main in the period"));
+    assert_eq!(
+        findings(&out, "github.review_required")["acme/svc"]["status"],
+        "fail"
+    );
+    assert_eq!(
+        findings(&out, "github.merged_under_bypass")["acme/svc"]["status"],
+        "pass"
+    );
+
+    // A listed repository with no default branch (empty) is skipped by the collector; every
+    // check still says so rather than leaving it out.
+    let server = GithubServer::start(repo(Vec::new()), ServerOptions::default()).await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .and(body_string_contains("RepositoryInfo"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"data":{"repository":{"isArchived":false,"defaultBranchRef":null},"rateLimit":{"cost":1,"remaining":4999,"resetAt":"2030-01-01T00:00:00Z"}}}"#,
+            "application/json",
+        ))
+        .with_priority(1)
+        .mount(server.mock_server())
+        .await;
+    let out = tmp.path().join("run3");
+    assert_ok(&run(section(&server.api_url(), &repos(&["acme/svc"]), ""), &out).await);
+    let findings = all_findings(&out);
+    assert_eq!(findings.len(), 3, "{findings:?}");
+    for f in &findings {
+        assert_eq!(f.status, soc2_evidence_core::FindingStatus::NotApplicable);
+        assert_eq!(f.subject_id, "acme/svc");
+        assert!(f.summary.contains("no default branch"), "{}", f.summary);
+    }
+}
+
+#[tokio::test]
+async fn a_server_error_mid_collection_leaves_partial_files_and_says_where() {
+    let server = GithubServer::start(
+        repo(vec![PullModel::merged(
+            "acme/svc",
+            1,
+            "x",
+            Account::user("erinw"),
+            "main",
+            at(2026, 3, 1, 0),
+            Account::user("erinw"),
+        )
+        .review(5, Account::user("bob-okafor"), "APPROVED", 1)]),
+        ServerOptions::default(),
+    )
+    .await;
+    // The pull requests are read; then the branch's rules answer 500.
+    Mock::given(path("/repos/acme/svc/rules/branches/main"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_raw(r#"{"message":"Server Error"}"#, "application/json"),
+        )
+        .with_priority(1)
+        .mount(server.mock_server())
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(
+        section(
+            &server.api_url(),
+            &repos(&["acme/svc"]),
+            "branch = \"main\"",
+        ),
+        &out,
+    )
+    .await;
+    let c = &m.collectors[0];
+    assert_eq!(c.status, CollectorStatus::Failed);
+    let err = c.error.as_deref().unwrap();
+    assert!(err.contains("/repos/acme/svc/rules/branches/main"), "{err}");
+    assert!(err.contains("500"), "{err}");
+
+    let mut files: Vec<String> = std::fs::read_dir(out.join("github"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "branch_rules.jsonl.partial",
+            "provenance.json",
+            "pull_requests.jsonl.partial"
+        ]
+    );
+    // What was collected before the failure is kept, never presented as complete.
+    assert_eq!(
+        lines(&out.join("github/pull_requests.jsonl.partial")).len(),
+        1
+    );
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(out.join("github/provenance.json")).unwrap())
+            .unwrap();
+    assert_eq!(doc["complete"], false);
+    for population in ["pull_requests", "branch_rules"] {
+        let p = provenance(&out, population);
+        assert_eq!(p["complete"], false, "{population}");
+        let notes = p["notes"].to_string();
+        assert!(
+            notes.contains("/repos/acme/svc/rules/branches/main"),
+            "{population}: {notes}"
+        );
+    }
+    assert_eq!(provenance(&out, "pull_requests")["records_written"], 1);
+    // No check judges incomplete evidence: each reports an error instead.
+    let findings = all_findings(&out);
+    assert_eq!(findings.len(), 3, "{findings:?}");
+    assert!(findings
+        .iter()
+        .all(|f| f.status == soc2_evidence_core::FindingStatus::Error
+            && f.summary.contains("did not complete")));
+}
+
+#[tokio::test]
+async fn timeout_secs_abandons_a_hanging_request() {
+    let server = GithubServer::start(
+        repo(vec![PullModel::merged(
+            "acme/svc",
+            1,
+            "x",
+            Account::user("erinw"),
+            "main",
+            at(2026, 3, 1, 0),
+            Account::user("erinw"),
+        )]),
+        ServerOptions::default(),
+    )
+    .await;
+    // The first GraphQL request hangs far longer than the configured timeout; the retry
+    // after the timeout is answered normally.
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw("{}", "application/json")
+                .set_delay(Duration::from_secs(20)),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server.mock_server())
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let started = Instant::now();
+    let m = run(
+        section(
+            &server.api_url(),
+            &repos(&["acme/svc"]),
+            "branch = \"main\"\ntimeout_secs = 1",
+        ),
+        &out,
+    )
+    .await;
+    assert_ok(&m);
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(1), "{took:?}");
+    assert!(
+        took < Duration::from_secs(10),
+        "the 1 s timeout applied: {took:?}"
+    );
+    assert_eq!(lines(&out.join("github/pull_requests.jsonl")).len(), 1);
+}
+
+#[tokio::test]
+async fn the_verdict_rule_holds_on_empty_and_on_missing_populations() {
+    let tmp = tempfile::tempdir().unwrap();
+    for scope in [repos(&["acme/api", "acme/web"]), org("acme")] {
+        let config = parse(&section("https://api.github.com", &scope, ""));
+        common::assert_verdict_rule(&config, PERIOD, &tmp.path().join(&scope[..3])).await;
+    }
 }

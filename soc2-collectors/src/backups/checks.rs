@@ -7,77 +7,99 @@
 //! | `backups.recovery_after_failure` | `<source>/<run id>`, or `<source>` when none failed | A1.2, CC7.5 |
 //! | `backups.restore_tested` | `<source>/<YYYY>-Q<n>` or `organization/<YYYY>-Q<n>` | A1.3 |
 //!
-//! The checks read `backups/sources.jsonl` for each source's schedule, so `soc2-evidence
-//! check DIR` gives the same findings without the config file (with the default recovery
-//! window unless one is given).
+//! Each check is built for one instance and reads that instance's populations; the recovery
+//! window comes from its config, which `soc2-evidence check DIR` reads back from the run's
+//! `config.json`. The scope is the configured sources: one that could not be read gets an
+//! `error` finding from every check, and one the evidence holds no record of is
+//! `not_applicable` for every check, with the reason. A source with no backup in the period
+//! fails daily coverage, and is `not_applicable` — with that reason — for the checks that
+//! judge runs (clean completion, recovery): "0 of 0 runs were clean" proves nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Duration, NaiveDate};
-use soc2_evidence_core::{Check, CheckError, EvidenceRef, EvidenceStore, Finding, FindingStatus};
+use chrono::{Duration, NaiveDate, Utc};
+use soc2_evidence_core::{Check, CheckError, EvidenceStore, Finding, FindingStatus};
 
+use super::config::{BackupsConfig, Format};
 use super::records::{
-    BackupJob, BackupSource, JobStatus, RestoreJob, COLLECTOR, JOBS, ORGANIZATION, RESTORES,
-    SOURCES,
+    BackupJob, BackupSource, JobStatus, RestoreJob, JOBS, ORGANIZATION, RESTORES, SOURCES,
 };
 use super::time::{iso_week_label, quarter_label};
 
-/// Settings for the checks (from `[backups]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckSettings {
-    /// Hours within which a failed run must be followed by a successful one.
-    pub recovery_hours: u32,
-}
-
-impl Default for CheckSettings {
-    fn default() -> Self {
-        Self { recovery_hours: 24 }
-    }
-}
-
-/// All backup checks with the given settings.
-pub fn checks(settings: CheckSettings) -> Vec<Box<dyn Check>> {
+/// The checks of one instance, with the recovery window from its config.
+pub fn checks(instance: &str, config: &BackupsConfig) -> Vec<Box<dyn Check>> {
+    let scope = CheckScope::new(instance, config);
     vec![
-        Box::new(DailyCoverage),
-        Box::new(CompletedCleanly),
-        Box::new(RecoveryAfterFailure {
-            hours: settings.recovery_hours,
-        }),
-        Box::new(RestoreTested),
+        Box::new(DailyCoverage::new(scope.clone())),
+        Box::new(CompletedCleanly::new(scope.clone())),
+        Box::new(RecoveryAfterFailure::new(
+            scope.clone(),
+            config.recovery_hours,
+        )),
+        Box::new(RestoreTested::new(scope)),
     ]
 }
 
-fn jobs_file() -> String {
-    EvidenceStore::population_file(COLLECTOR, JOBS)
+/// What an instance was asked to read: its name and its configured sources, so a check can
+/// give every source a verdict — including one the evidence holds no record of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckScope {
+    instance: String,
+    sources: Vec<String>,
 }
 
-fn restores_file() -> String {
-    EvidenceStore::population_file(COLLECTOR, RESTORES)
+impl CheckScope {
+    /// The scope of instance `instance` configured by `config`.
+    pub fn new(instance: &str, config: &BackupsConfig) -> Self {
+        Self {
+            instance: instance.to_string(),
+            sources: config.source.iter().map(|s| s.name.clone()).collect(),
+        }
+    }
 }
 
-fn read_all_sources(store: &EvidenceStore) -> Result<Vec<BackupSource>, CheckError> {
-    Ok(store
-        .read::<BackupSource>(COLLECTOR, SOURCES)?
-        .map(|r| r.map(|r| r.data))
-        .collect::<Result<_, _>>()?)
+/// `backup.source` records of one instance, split by outcome.
+struct Sources {
+    /// Sources that were read: judged.
+    read: Vec<BackupSource>,
+    /// Sources whose files could not be parsed: they wrote no jobs or restores, so they are
+    /// reported as errors, never judged.
+    failed: Vec<BackupSource>,
+    /// Configured sources with no record at all: nothing of them is in the evidence.
+    missing: Vec<String>,
 }
 
-/// The sources that were read; a source whose files could not be parsed wrote nothing, so it
-/// is judged only through [`failed_sources`].
-fn read_sources(store: &EvidenceStore) -> Result<Vec<BackupSource>, CheckError> {
-    Ok(read_all_sources(store)?
-        .into_iter()
-        .filter(|s| s.status != "failed")
-        .collect())
-}
+impl Sources {
+    fn load(store: &EvidenceStore, scope: &CheckScope) -> Result<Self, CheckError> {
+        let (failed, read): (Vec<BackupSource>, Vec<BackupSource>) = store
+            .records_all(&SOURCES.at(&scope.instance))?
+            .into_iter()
+            .partition(|s| s.status == "failed");
+        let recorded: BTreeSet<&str> = read
+            .iter()
+            .chain(&failed)
+            .map(|s| s.name.as_str())
+            .collect();
+        let missing = scope
+            .sources
+            .iter()
+            .filter(|s| !recorded.contains(s.as_str()))
+            .cloned()
+            .collect();
+        Ok(Self {
+            read,
+            failed,
+            missing,
+        })
+    }
 
-/// One `error` finding per source that could not be read: its control cannot be judged, and
-/// saying so beats a silent pass or a misleading "no backup" failure.
-fn failed_sources(store: &EvidenceStore, check: &dyn Check) -> Result<Vec<Finding>, CheckError> {
-    Ok(read_all_sources(store)?
-        .into_iter()
-        .filter(|s| s.status == "failed")
-        .map(|s| {
+    /// The findings for the sources that are not judged: one `error` per source that could
+    /// not be read (its control cannot be judged, and saying so beats a silent pass or a
+    /// misleading "no backup" failure), and one `not_applicable` per configured source the
+    /// evidence does not describe.
+    fn unjudged(&self, check: &dyn Check, instance: &str) -> Vec<Finding> {
+        let sources = SOURCES.at(instance);
+        let errors = self.failed.iter().map(|s| {
             let why = s.error.as_deref().unwrap_or("its logs could not be parsed");
             Finding::new(
                 check.id(),
@@ -89,17 +111,32 @@ fn failed_sources(store: &EvidenceStore, check: &dyn Check) -> Result<Vec<Findin
                     s.name
                 ),
             )
-            .with_evidence(EvidenceRef::record(
-                EvidenceStore::population_file(COLLECTOR, SOURCES),
-                &s.name,
-            ))
-        })
-        .collect())
+            .with_evidence(sources.evidence(&s.name))
+        });
+        let missing = self.missing.iter().map(|name| {
+            Finding::new(
+                check.id(),
+                check.criteria(),
+                FindingStatus::NotApplicable,
+                name,
+                format!(
+                    "backup source {name} has no record in the collected sources, so nothing \
+                     of it is in the evidence to judge"
+                ),
+            )
+            .with_evidence(sources.evidence_file())
+        });
+        errors.chain(missing).collect()
+    }
 }
 
-fn read_jobs(store: &EvidenceStore) -> Result<BTreeMap<String, Vec<BackupJob>>, CheckError> {
+/// One instance's backup runs by source, each source's sorted by start.
+fn read_jobs(
+    store: &EvidenceStore,
+    instance: &str,
+) -> Result<BTreeMap<String, Vec<BackupJob>>, CheckError> {
     let mut by_source: BTreeMap<String, Vec<BackupJob>> = BTreeMap::new();
-    for r in store.read::<BackupJob>(COLLECTOR, JOBS)? {
+    for r in store.records(&JOBS.at(instance))? {
         let j = r?.data;
         by_source.entry(j.source.clone()).or_default().push(j);
     }
@@ -132,10 +169,54 @@ fn status_word(s: JobStatus) -> &'static str {
     }
 }
 
+fn job_subject(j: &BackupJob) -> String {
+    format!("{}/{}", j.source, j.id)
+}
+
+fn in_period(store: &EvidenceStore, d: NaiveDate) -> bool {
+    store.period().contains_date(d)
+}
+
+/// The runs of `source` counted for a day of the period.
+fn runs_in_period<'a>(
+    store: &EvidenceStore,
+    jobs: &'a BTreeMap<String, Vec<BackupJob>>,
+    source: &str,
+) -> Vec<&'a BackupJob> {
+    jobs.get(source)
+        .map(|runs| {
+            runs.iter()
+                .filter(|j| in_period(store, j.local_date))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The one `not_applicable` finding for a source with no backup run in the period.
+fn no_backups(check: &dyn Check, instance: &str, source: &str) -> Finding {
+    Finding::new(
+        check.id(),
+        check.criteria(),
+        FindingStatus::NotApplicable,
+        source,
+        format!("{source}: no backups in the period"),
+    )
+    .with_evidence(JOBS.at(instance).evidence_file())
+}
+
 /// `backups.daily_coverage`: each day (or ISO week) of the period has a backup that produced
 /// a restorable result.
-#[derive(Debug, Clone, Copy)]
-pub struct DailyCoverage;
+#[derive(Debug, Clone)]
+pub struct DailyCoverage {
+    scope: CheckScope,
+}
+
+impl DailyCoverage {
+    /// The check over one instance's sources.
+    pub fn new(scope: CheckScope) -> Self {
+        Self { scope }
+    }
+}
 
 impl Check for DailyCoverage {
     fn id(&self) -> &str {
@@ -150,9 +231,11 @@ impl Check for DailyCoverage {
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let period = *store.period();
-        let jobs = read_jobs(store)?;
-        let mut out = failed_sources(store, self)?;
-        for source in read_sources(store)? {
+        let sources = Sources::load(store, &self.scope)?;
+        let jobs = read_jobs(store, &self.scope.instance)?;
+        let jobs_ref = JOBS.at(&self.scope.instance);
+        let mut out = sources.unjudged(self, &self.scope.instance);
+        for source in &sources.read {
             let weekly = source.schedule == "weekly";
             let bucket = |d: NaiveDate| {
                 if weekly {
@@ -161,12 +244,13 @@ impl Check for DailyCoverage {
                     d.to_string()
                 }
             };
+            // Every day of the period is a slot, so a source with no backup at all fails
+            // every day: here absence is the exception tested, not an empty scope.
             let mut slots: BTreeMap<String, Vec<&BackupJob>> = BTreeMap::new();
             for d in period.dates() {
                 slots.entry(bucket(d)).or_default();
             }
-            let empty = Vec::new();
-            for j in jobs.get(&source.name).unwrap_or(&empty) {
+            for j in jobs.get(&source.name).into_iter().flatten() {
                 if let Some(v) = slots.get_mut(&bucket(j.local_date)) {
                     v.push(j);
                 }
@@ -194,7 +278,7 @@ impl Check for DailyCoverage {
                             describe(first)
                         ),
                     )
-                    .with_evidence(EvidenceRef::record(jobs_file(), first_subject(first)))
+                    .with_evidence(jobs_ref.evidence(job_subject(first)))
                 } else if runs.is_empty() {
                     Finding::new(
                         self.id(),
@@ -203,7 +287,7 @@ impl Check for DailyCoverage {
                         &subject,
                         format!("{} has no backup run at all in {unit} {slot}", source.name),
                     )
-                    .with_evidence(EvidenceRef::file(jobs_file()))
+                    .with_evidence(jobs_ref.evidence_file())
                 } else {
                     let mut f = Finding::new(
                         self.id(),
@@ -219,7 +303,7 @@ impl Check for DailyCoverage {
                         ),
                     );
                     for r in &runs {
-                        f = f.with_evidence(EvidenceRef::record(jobs_file(), first_subject(r)));
+                        f = f.with_evidence(jobs_ref.evidence(job_subject(r)));
                     }
                     f
                 };
@@ -230,17 +314,19 @@ impl Check for DailyCoverage {
     }
 }
 
-fn first_subject(j: &BackupJob) -> String {
-    format!("{}/{}", j.source, j.id)
+/// `backups.completed_cleanly`: runs that produced a backup with warnings are named. A source
+/// with no completed backup in the period is `not_applicable`: there is nothing to judge.
+#[derive(Debug, Clone)]
+pub struct CompletedCleanly {
+    scope: CheckScope,
 }
 
-fn in_period(store: &EvidenceStore, d: NaiveDate) -> bool {
-    store.period().contains_date(d)
+impl CompletedCleanly {
+    /// The check over one instance's sources.
+    pub fn new(scope: CheckScope) -> Self {
+        Self { scope }
+    }
 }
-
-/// `backups.completed_cleanly`: runs that produced a backup with warnings are named.
-#[derive(Debug, Clone, Copy)]
-pub struct CompletedCleanly;
 
 impl Check for CompletedCleanly {
     fn id(&self) -> &str {
@@ -254,16 +340,12 @@ impl Check for CompletedCleanly {
          exit 3, borg rc 1, pgBackRest error, AWS PARTIAL) is an exception."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
-        let jobs = read_jobs(store)?;
-        let mut out = failed_sources(store, self)?;
-        for source in read_sources(store)? {
-            let empty = Vec::new();
-            let runs: Vec<&BackupJob> = jobs
-                .get(&source.name)
-                .unwrap_or(&empty)
-                .iter()
-                .filter(|j| in_period(store, j.local_date))
-                .collect();
+        let sources = Sources::load(store, &self.scope)?;
+        let jobs = read_jobs(store, &self.scope.instance)?;
+        let jobs_ref = JOBS.at(&self.scope.instance);
+        let mut out = sources.unjudged(self, &self.scope.instance);
+        for source in &sources.read {
+            let runs = runs_in_period(store, &jobs, &source.name);
             let partial: Vec<&&BackupJob> = runs
                 .iter()
                 .filter(|j| j.status == JobStatus::Partial)
@@ -274,33 +356,48 @@ impl Check for CompletedCleanly {
                         self.id(),
                         self.criteria(),
                         FindingStatus::Fail,
-                        first_subject(j),
+                        job_subject(j),
                         format!(
                             "{} {} produced a backup but with warnings or errors",
                             source.name,
                             describe(j)
                         ),
                     )
-                    .with_evidence(EvidenceRef::record(jobs_file(), first_subject(j))),
+                    .with_evidence(jobs_ref.evidence(job_subject(j))),
                 );
             }
-            if partial.is_empty() {
-                let restorable = runs.iter().filter(|j| j.status.restorable()).count();
-                out.push(
-                    Finding::new(
-                        self.id(),
-                        self.criteria(),
-                        FindingStatus::Pass,
-                        &source.name,
-                        format!(
-                            "all {restorable} backup(s) of {} in the period completed without \
-                             warnings",
-                            source.name
-                        ),
-                    )
-                    .with_evidence(EvidenceRef::file(jobs_file())),
-                );
+            if !partial.is_empty() {
+                continue;
             }
+            let restorable = runs.iter().filter(|j| j.status.restorable()).count();
+            let finding = match (runs.len(), restorable) {
+                (0, _) => no_backups(self, &self.scope.instance, &source.name),
+                (n, 0) => Finding::new(
+                    self.id(),
+                    self.criteria(),
+                    FindingStatus::NotApplicable,
+                    &source.name,
+                    format!(
+                        "{}: no backup completed in the period ({n} run(s), all failed or still \
+                         running), so there is no completed backup to judge",
+                        source.name
+                    ),
+                )
+                .with_evidence(jobs_ref.evidence_file()),
+                _ => Finding::new(
+                    self.id(),
+                    self.criteria(),
+                    FindingStatus::Pass,
+                    &source.name,
+                    format!(
+                        "all {restorable} backup(s) of {} in the period completed without \
+                         warnings",
+                        source.name
+                    ),
+                )
+                .with_evidence(jobs_ref.evidence_file()),
+            };
+            out.push(finding);
         }
         Ok(out)
     }
@@ -308,11 +405,24 @@ impl Check for CompletedCleanly {
 
 /// `backups.recovery_after_failure`: every failed, aborted or expired run is followed by a
 /// successful one within N hours.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RecoveryAfterFailure {
+    scope: CheckScope,
     /// The window in hours, measured from the failed run's end (or start, when its end is
     /// unknown) to the successful run's end (or start).
-    pub hours: u32,
+    hours: u32,
+}
+
+impl RecoveryAfterFailure {
+    /// The check over one instance's sources with a recovery window of `hours`.
+    pub fn new(scope: CheckScope, hours: u32) -> Self {
+        Self { scope, hours }
+    }
+
+    /// The recovery window in hours.
+    pub fn hours(&self) -> u32 {
+        self.hours
+    }
 }
 
 impl Check for RecoveryAfterFailure {
@@ -327,23 +437,29 @@ impl Check for RecoveryAfterFailure {
          same source within the recovery window."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
-        let jobs = read_jobs(store)?;
+        let sources = Sources::load(store, &self.scope)?;
+        let jobs = read_jobs(store, &self.scope.instance)?;
+        let jobs_ref = JOBS.at(&self.scope.instance);
         let window = Duration::hours(i64::from(self.hours));
-        let mut out = failed_sources(store, self)?;
-        for source in read_sources(store)? {
-            let empty = Vec::new();
-            let runs = jobs.get(&source.name).unwrap_or(&empty);
+        let collected_at = store.collected_at();
+        let mut out = sources.unjudged(self, &self.scope.instance);
+        for source in &sources.read {
+            let runs = jobs
+                .get(&source.name)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let in_period_runs = runs_in_period(store, &jobs, &source.name);
             let mut failed = 0;
-            for j in runs
+            for j in in_period_runs
                 .iter()
-                .filter(|j| j.status == JobStatus::Failed && in_period(store, j.local_date))
+                .filter(|j| j.status == JobStatus::Failed)
             {
                 failed += 1;
                 let failed_at = j.finished.unwrap_or(j.started);
                 let recovery = runs
                     .iter()
                     .find(|s| s.status == JobStatus::Succeeded && s.started > j.started);
-                let subject = first_subject(j);
+                let subject = job_subject(j);
                 let f = match recovery {
                     Some(s) if s.finished.unwrap_or(s.started) - failed_at <= window => {
                         let gap = s.finished.unwrap_or(s.started) - failed_at;
@@ -362,7 +478,7 @@ impl Check for RecoveryAfterFailure {
                                 self.hours
                             ),
                         )
-                        .with_evidence(EvidenceRef::record(jobs_file(), first_subject(s)))
+                        .with_evidence(jobs_ref.evidence(job_subject(s)))
                     }
                     Some(s) => Finding::new(
                         self.id(),
@@ -380,6 +496,23 @@ impl Check for RecoveryAfterFailure {
                             self.hours
                         ),
                     ),
+                    // The logs were read before the window closed: a recovery may still come,
+                    // so the run is neither recovered nor unrecovered yet.
+                    None if failed_at.with_timezone(&Utc) + window > collected_at => Finding::new(
+                        self.id(),
+                        self.criteria(),
+                        FindingStatus::Error,
+                        &subject,
+                        format!(
+                            "{} {}; no successful run follows it in the logs, but its \
+                                 {}-hour recovery window had not ended when the logs were \
+                                 collected ({}): collect again to judge it",
+                            source.name,
+                            describe(j),
+                            self.hours,
+                            collected_at.to_rfc3339()
+                        ),
+                    ),
                     None => Finding::new(
                         self.id(),
                         self.criteria(),
@@ -392,20 +525,27 @@ impl Check for RecoveryAfterFailure {
                         ),
                     ),
                 };
-                out.push(f.with_evidence(EvidenceRef::record(jobs_file(), subject)));
+                out.push(f.with_evidence(jobs_ref.evidence(subject)));
             }
-            if failed == 0 {
-                out.push(
-                    Finding::new(
-                        self.id(),
-                        self.criteria(),
-                        FindingStatus::Pass,
-                        &source.name,
-                        format!("{} had no failed backup runs in the period", source.name),
-                    )
-                    .with_evidence(EvidenceRef::file(jobs_file())),
-                );
+            if failed > 0 {
+                continue;
             }
+            out.push(if in_period_runs.is_empty() {
+                no_backups(self, &self.scope.instance, &source.name)
+            } else {
+                Finding::new(
+                    self.id(),
+                    self.criteria(),
+                    FindingStatus::Pass,
+                    &source.name,
+                    format!(
+                        "{} had no failed backup runs in the period ({} run(s))",
+                        source.name,
+                        in_period_runs.len()
+                    ),
+                )
+                .with_evidence(jobs_ref.evidence_file())
+            });
         }
         Ok(out)
     }
@@ -417,9 +557,19 @@ impl Check for RecoveryAfterFailure {
 /// Restores tied to a source are checked per source, for every source that reports restores
 /// or sets `require_restore_tests`. Restores not tied to a source (JSON Lines restores without
 /// `source`) are checked organisation-wide, as is the whole organisation when no restore is
-/// tied to a source at all.
-#[derive(Debug, Clone, Copy)]
-pub struct RestoreTested;
+/// tied to a source at all. Every quarter in scope is a subject, so a missing restore test is
+/// a failure, never an empty scope.
+#[derive(Debug, Clone)]
+pub struct RestoreTested {
+    scope: CheckScope,
+}
+
+impl RestoreTested {
+    /// The check over one instance's sources.
+    pub fn new(scope: CheckScope) -> Self {
+        Self { scope }
+    }
+}
 
 impl Check for RestoreTested {
     fn id(&self) -> &str {
@@ -434,26 +584,35 @@ impl Check for RestoreTested {
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let period = *store.period();
+        let sources = Sources::load(store, &self.scope)?;
+        let restores_ref = RESTORES.at(&self.scope.instance);
         let quarters: BTreeSet<String> = period.dates().map(quarter_label).collect();
         let mut by_scope: BTreeMap<String, Vec<RestoreJob>> = BTreeMap::new();
-        for r in store.read::<RestoreJob>(COLLECTOR, RESTORES)? {
+        for r in store.records(&restores_ref)? {
             let r = r?.data;
             let scope = r.source.clone().unwrap_or_else(|| ORGANIZATION.to_string());
             by_scope.entry(scope).or_default().push(r);
         }
         let mut scopes: BTreeSet<String> = by_scope.keys().cloned().collect();
-        for s in read_sources(store)? {
-            if s.require_restore_tests {
-                scopes.insert(s.name);
-            }
+        for s in sources.read.iter().filter(|s| s.require_restore_tests) {
+            scopes.insert(s.name.clone());
         }
-        if scopes.is_empty() {
+        // The organisation-wide scope needs evidence to be judged on: with no source read
+        // there is none, and the sources' own findings above say why.
+        if scopes.is_empty() && !sources.read.is_empty() {
             scopes.insert(ORGANIZATION.to_string());
         }
-        let mut out = failed_sources(store, self)?;
-        let empty = Vec::new();
+        // Organisation-wide restore tests come from JSON Lines files; a JSON Lines source
+        // that could not be read may have held one, so its absence proves nothing then.
+        let unread_org_restores: Vec<&str> = sources
+            .failed
+            .iter()
+            .filter(|s| s.format == Format::Jsonl.as_str())
+            .map(|s| s.name.as_str())
+            .collect();
+        let mut out = sources.unjudged(self, &self.scope.instance);
         for scope in scopes {
-            let restores = by_scope.get(&scope).unwrap_or(&empty);
+            let restores = by_scope.get(&scope).map(Vec::as_slice).unwrap_or_default();
             for q in &quarters {
                 let subject = format!("{scope}/{q}");
                 let in_q: Vec<&RestoreJob> = restores
@@ -485,10 +644,24 @@ impl Check for RestoreTested {
                             &subject,
                             summary,
                         )
-                        .with_evidence(EvidenceRef::record(
-                            restores_file(),
-                            format!("{scope}/{}", r.id),
-                        ))
+                        .with_evidence(restores_ref.evidence(format!("{scope}/{}", r.id)))
+                    }
+                    None if in_q.is_empty()
+                        && scope == ORGANIZATION
+                        && !unread_org_restores.is_empty() =>
+                    {
+                        Finding::new(
+                            self.id(),
+                            self.criteria(),
+                            FindingStatus::Error,
+                            &subject,
+                            format!(
+                                "{scope}: no restore test found in {q} in the sources read, but \
+                                 {} could not be read and may hold one",
+                                unread_org_restores.join(", ")
+                            ),
+                        )
+                        .with_evidence(restores_ref.evidence_file())
                     }
                     None if in_q.is_empty() => Finding::new(
                         self.id(),
@@ -497,7 +670,7 @@ impl Check for RestoreTested {
                         &subject,
                         format!("{scope}: no restore test found in {q}"),
                     )
-                    .with_evidence(EvidenceRef::file(restores_file())),
+                    .with_evidence(restores_ref.evidence_file()),
                     None => {
                         let r = in_q[0];
                         let why = if r.status != JobStatus::Succeeded {
@@ -519,10 +692,7 @@ impl Check for RestoreTested {
                                 r.id, r.local_date
                             ),
                         )
-                        .with_evidence(EvidenceRef::record(
-                            restores_file(),
-                            format!("{scope}/{}", r.id),
-                        ))
+                        .with_evidence(restores_ref.evidence(format!("{scope}/{}", r.id)))
                     }
                 };
                 out.push(f);

@@ -5,25 +5,28 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 use soc2_evidence_core::config::ConfigError;
 use soc2_evidence_core::{
-    AuditPeriod, CollectContext, CollectError, Collector, Evidence, EvidenceSink, EvidenceSinkExt,
-    ProvenanceRecorder,
+    AuditPeriod, BuildContext, CollectContext, CollectError, Collector, EvidenceSink,
+    EvidenceSinkExt, ProvenanceRecorder,
 };
 
 use super::config::{BackupsConfig, Format, SourceConfig};
 use super::formats::{self, FileContext, Lines, ParseError, Parsed};
 use super::records::{
-    BackupJob, BackupSource, JobStatus, RestoreJob, SourceFile, COLLECTOR, JOBS, RESTORES, SOURCES,
+    BackupJob, BackupSource, JobStatus, RestoreJob, SourceFile, JOBS, RESTORES, SOURCES,
 };
 use super::time;
 
 /// Reads backup and restore logs from files (see the [module docs](super)).
 #[derive(Debug, Clone)]
 pub struct BackupsCollector {
+    name: String,
     config: BackupsConfig,
-    base_dir: PathBuf,
+    /// Each source's file glob, resolved against the config file's directory, in
+    /// `config.source` order.
+    patterns: Vec<String>,
 }
 
 /// Everything read for one source.
@@ -44,13 +47,15 @@ pub struct SourceOutcome {
 }
 
 impl BackupsCollector {
-    /// Builds the collector; relative globs are resolved against `base_dir` (the config
-    /// file's directory). Invalid names, zones or globs are reported here.
-    pub fn new(config: BackupsConfig, base_dir: &Path) -> Result<Self, ConfigError> {
-        config.validate()?;
+    /// Builds the collector for the instance `ctx` names; relative globs are resolved
+    /// against the config file's directory. Invalid names, zones or globs are reported here.
+    pub fn new(config: BackupsConfig, ctx: &BuildContext<'_>) -> Result<Self, ConfigError> {
+        config.validate(ctx)?;
+        let patterns = config.source.iter().map(|s| s.pattern(ctx)).collect();
         Ok(Self {
+            name: ctx.instance().to_string(),
             config,
-            base_dir: base_dir.to_path_buf(),
+            patterns,
         })
     }
 
@@ -65,11 +70,11 @@ impl BackupsCollector {
     }
 }
 
-/// Reads one source: expands its glob and parses every file. Blocking; run it off the async
-/// runtime.
+/// Reads one source: expands `pattern` (its glob, resolved: see [`SourceConfig::pattern`])
+/// and parses every file. Blocking; run it off the async runtime.
 pub fn read_source(
     cfg: &SourceConfig,
-    base_dir: &Path,
+    pattern: &str,
     window: (DateTime<Utc>, DateTime<Utc>),
 ) -> SourceOutcome {
     let mut out = SourceOutcome {
@@ -92,9 +97,9 @@ pub fn read_source(
         received: Vec::new(),
         failure: None,
     };
-    match read_files(cfg, base_dir, &mut out) {
+    match read_files(cfg, pattern, &mut out) {
         Ok((jobs, restores)) => {
-            let (jobs, merged) = merge_jobs(jobs);
+            let (jobs, merged) = merge_same_runs(jobs);
             if merged > 0 {
                 out.notes.push(format!(
                     "{}: {merged} backup record(s) described a run already read from another \
@@ -102,8 +107,8 @@ pub fn read_source(
                     cfg.name
                 ));
             }
-            let (restores, _) = merge_restores(restores);
-            let in_window = |t: &DateTime<chrono::FixedOffset>| {
+            let (restores, _) = merge_same_runs(restores);
+            let in_window = |t: &DateTime<FixedOffset>| {
                 let u = t.with_timezone(&Utc);
                 u >= window.0 && u < window.1
             };
@@ -146,17 +151,11 @@ type Records = (Vec<BackupJob>, Vec<RestoreJob>);
 
 fn read_files(
     cfg: &SourceConfig,
-    base_dir: &Path,
+    pattern: &str,
     out: &mut SourceOutcome,
 ) -> Result<Records, (String, String)> {
     let tz = time::parse_zone(&cfg.timezone).map_err(|m| (cfg.name.clone(), m))?;
-    let pattern = if Path::new(&cfg.path).is_absolute() {
-        cfg.path.clone()
-    } else {
-        let base = glob::Pattern::escape(&base_dir.display().to_string());
-        format!("{base}/{}", cfg.path)
-    };
-    let paths = glob::glob(&pattern).map_err(|e| (pattern.clone(), format!("bad glob: {e}")))?;
+    let paths = glob::glob(pattern).map_err(|e| (pattern.to_string(), format!("bad glob: {e}")))?;
     let mut files: Vec<PathBuf> = Vec::new();
     for p in paths {
         let p = p.map_err(|e| (e.path().display().to_string(), e.to_string()))?;
@@ -167,7 +166,7 @@ fn read_files(
     files.sort();
     if files.is_empty() {
         return Err((
-            pattern,
+            pattern.to_string(),
             format!("no files match the path of backup source {:?}", cfg.name),
         ));
     }
@@ -260,68 +259,81 @@ fn merge_status(a: (JobStatus, &str), b: (JobStatus, &str)) -> (JobStatus, Strin
     }
 }
 
-/// Merges records of the same run (same id): a restic snapshot list and the run log that
-/// created it, one AWS job in two exports, one pgBackRest backup in daily `info` dumps.
-/// Returns the runs and how many records were merged away.
-pub fn merge_jobs(jobs: Vec<BackupJob>) -> (Vec<BackupJob>, usize) {
-    let total = jobs.len();
-    let mut by_id: BTreeMap<String, BackupJob> = BTreeMap::new();
-    for j in jobs {
-        match by_id.get_mut(&j.id) {
-            None => {
-                by_id.insert(j.id.clone(), j);
-            }
-            Some(a) => {
-                let (status, tool_status) =
-                    merge_status((a.status, &a.tool_status), (j.status, &j.tool_status));
-                a.status = status;
-                a.tool_status = tool_status;
-                if a.estimated_time && !j.estimated_time {
-                    a.started = j.started;
-                    a.local_date = j.local_date;
-                    a.estimated_time = false;
-                }
-                a.finished = a.finished.or(j.finished);
-                a.size = a.size.or(j.size);
-                a.target = a.target.take().or(j.target);
-                a.message = a.message.take().or(j.message);
-                for o in j.origins {
-                    if !a.origins.contains(&o) {
-                        a.origins.push(o);
-                    }
-                }
-            }
-        }
-    }
-    let merged = total - by_id.len();
-    (by_id.into_values().collect(), merged)
+/// A record that another export may describe again: a backup run or a restore, keyed by
+/// the tool's id.
+pub trait SameRun {
+    /// The tool's id: two records with the same id describe the same run.
+    fn run_id(&self) -> &str;
+    /// Folds `other`, a second description of the same run, into `self`.
+    fn absorb(&mut self, other: Self);
 }
 
-fn merge_restores(restores: Vec<RestoreJob>) -> (Vec<RestoreJob>, usize) {
-    let total = restores.len();
-    let mut by_id: BTreeMap<String, RestoreJob> = BTreeMap::new();
-    for r in restores {
-        match by_id.get_mut(&r.id) {
+/// Appends the origins of `from` that `into` does not list yet.
+fn add_origins(into: &mut Vec<String>, from: Vec<String>) {
+    for o in from {
+        if !into.contains(&o) {
+            into.push(o);
+        }
+    }
+}
+
+impl SameRun for BackupJob {
+    fn run_id(&self) -> &str {
+        &self.id
+    }
+
+    fn absorb(&mut self, j: BackupJob) {
+        let (status, tool_status) =
+            merge_status((self.status, &self.tool_status), (j.status, &j.tool_status));
+        self.status = status;
+        self.tool_status = tool_status;
+        // A time read from the log beats one guessed from a file name or mtime.
+        if self.estimated_time && !j.estimated_time {
+            self.started = j.started;
+            self.local_date = j.local_date;
+            self.estimated_time = false;
+        }
+        self.finished = self.finished.or(j.finished);
+        self.size = self.size.or(j.size);
+        self.target = self.target.take().or(j.target);
+        self.message = self.message.take().or(j.message);
+        add_origins(&mut self.origins, j.origins);
+    }
+}
+
+impl SameRun for RestoreJob {
+    fn run_id(&self) -> &str {
+        &self.id
+    }
+
+    fn absorb(&mut self, r: RestoreJob) {
+        let (status, tool_status) =
+            merge_status((self.status, &self.tool_status), (r.status, &r.tool_status));
+        // A running restore's validation is not yet known; the finished export's is.
+        if self.status == JobStatus::Running && r.status != JobStatus::Running {
+            self.validation = r.validation.clone();
+            self.validated = r.validated;
+        }
+        self.status = status;
+        self.tool_status = tool_status;
+        self.finished = self.finished.or(r.finished);
+        self.validation = self.validation.take().or(r.validation);
+        self.validated = self.validated.or(r.validated);
+        add_origins(&mut self.origins, r.origins);
+    }
+}
+
+/// Merges records of the same run (same id): a restic snapshot list and the run log that
+/// created it, one AWS job in two exports, one pgBackRest backup in daily `info` dumps.
+/// Returns the runs, ordered by id, and how many records were merged away.
+pub fn merge_same_runs<R: SameRun>(records: Vec<R>) -> (Vec<R>, usize) {
+    let total = records.len();
+    let mut by_id: BTreeMap<String, R> = BTreeMap::new();
+    for r in records {
+        match by_id.get_mut(r.run_id()) {
+            Some(first) => first.absorb(r),
             None => {
-                by_id.insert(r.id.clone(), r);
-            }
-            Some(a) => {
-                let (status, tool_status) =
-                    merge_status((a.status, &a.tool_status), (r.status, &r.tool_status));
-                if a.status == JobStatus::Running && r.status != JobStatus::Running {
-                    a.validation = r.validation.clone();
-                    a.validated = r.validated;
-                }
-                a.status = status;
-                a.tool_status = tool_status;
-                a.finished = a.finished.or(r.finished);
-                a.validation = a.validation.take().or(r.validation);
-                a.validated = a.validated.or(r.validated);
-                for o in r.origins {
-                    if !a.origins.contains(&o) {
-                        a.origins.push(o);
-                    }
-                }
+                by_id.insert(r.run_id().to_string(), r);
             }
         }
     }
@@ -332,7 +344,11 @@ fn merge_restores(restores: Vec<RestoreJob>) -> (Vec<RestoreJob>, usize) {
 #[async_trait]
 impl Collector for BackupsCollector {
     fn name(&self) -> &str {
-        COLLECTOR
+        &self.name
+    }
+
+    fn collector_type(&self) -> &str {
+        super::TYPE
     }
 
     async fn collect(
@@ -340,96 +356,195 @@ impl Collector for BackupsCollector {
         ctx: &CollectContext,
         sink: &mut dyn EvidenceSink,
     ) -> Result<(), CollectError> {
-        let version = env!("CARGO_PKG_VERSION");
-        let source = "backup tool logs and exports (files)";
-        let mut recs = [
-            ProvenanceRecorder::new(JOBS, BackupJob::KIND, source, COLLECTOR, version),
-            ProvenanceRecorder::new(RESTORES, RestoreJob::KIND, source, COLLECTOR, version),
-            ProvenanceRecorder::new(SOURCES, BackupSource::KIND, source, COLLECTOR, version),
-        ];
-        recs[0].criteria(BackupJob::CRITERIA);
-        recs[1].criteria(RestoreJob::CRITERIA);
-        recs[2].criteria(BackupSource::CRITERIA);
+        let mut jobs = sink.open(&JOBS)?;
+        let mut restores = sink.open(&RESTORES)?;
+        let mut sources = sink.open(&SOURCES)?;
         let window = self.window(ctx.period());
         let mut failures = Vec::new();
-        for cfg in &self.config.source {
+        for (cfg, pattern) in self.config.source.iter().zip(&self.patterns) {
             ctx.check_cancelled()?;
             ctx.message(&format!("reading {} ({})", cfg.name, cfg.format.as_str()));
-            let (c, base, w) = (cfg.clone(), self.base_dir.clone(), window);
-            let outcome = tokio::task::spawn_blocking(move || read_source(&c, &base, w))
+            let (c, p, w) = (cfg.clone(), pattern.clone(), window);
+            let outcome = tokio::task::spawn_blocking(move || read_source(&c, &p, w))
                 .await
                 .map_err(|e| CollectError::Panicked(e.to_string()))?;
-            for f in &outcome.record.files {
-                let bytes = f.bytes.to_string();
-                let lines = f.lines.to_string();
-                let skipped = f.skipped_lines.to_string();
-                let params = [
-                    ("source", cfg.name.as_str()),
-                    ("format", cfg.format.as_str()),
-                    ("sha256", f.sha256.as_str()),
-                    ("bytes", bytes.as_str()),
-                    ("lines", lines.as_str()),
-                    ("skipped_non_json_lines", skipped.as_str()),
-                ];
-                let digest = hex::decode(&f.sha256).unwrap_or_default();
-                for r in recs.iter_mut() {
-                    r.page("read", &f.path, &params, &digest);
-                }
-            }
-            for (file, jobs, restores) in &outcome.received {
-                recs[0].received(file, *jobs);
-                recs[1].received(file, *restores);
-            }
-            let lines: u64 = outcome.record.files.iter().map(|f| f.lines).sum();
-            let skipped: u64 = outcome.record.files.iter().map(|f| f.skipped_lines).sum();
-            let summary = format!(
-                "{}: {} file(s), {lines} line(s) read, {skipped} non-JSON line(s) skipped, {} \
-                 backup run(s) and {} restore(s) kept",
-                cfg.name,
-                outcome.record.files.len(),
-                outcome.jobs.len(),
-                outcome.restores.len()
-            );
-            for r in recs.iter_mut() {
-                r.note(summary.clone());
-                for n in &outcome.notes {
-                    r.note(n.clone());
-                }
+            // Every file read is an endpoint of all three populations: each of them was
+            // derived from the same files.
+            let recorders = [
+                jobs.provenance(),
+                restores.provenance(),
+                sources.provenance(),
+            ];
+            record_source(recorders, cfg, &outcome);
+            for (file, job_count, restore_count) in &outcome.received {
+                jobs.provenance().received(file, *job_count);
+                restores.provenance().received(file, *restore_count);
             }
             if let Some(f) = &outcome.failure {
                 failures.push((cfg.name.clone(), f.clone()));
             } else {
                 for j in &outcome.jobs {
-                    sink.emit(JOBS, j)?;
+                    jobs.emit(j)?;
                 }
                 for r in &outcome.restores {
-                    sink.emit(RESTORES, r)?;
+                    restores.emit(r)?;
                 }
             }
-            recs[2].received("sources", 1);
-            sink.emit(SOURCES, &outcome.record)?;
+            sources.provenance().received("sources", 1);
+            sources.emit(&outcome.record)?;
         }
         let note = "response_sha256 is the SHA-256 over the files' own SHA-256 digests, in the \
                     order read; each file's digest is in its endpoint's parameters";
-        let complete = failures.is_empty();
-        for r in recs {
-            let mut r = r;
-            r.note(note);
-            sink.provenance(r.finish(complete))?;
+        for rec in [
+            jobs.provenance(),
+            restores.provenance(),
+            sources.provenance(),
+        ] {
+            rec.note(note);
         }
-        match failures.split_first() {
-            None => Ok(()),
-            Some(((name, (location, message)), rest)) => {
-                let mut message = format!("backup source {name:?}: {message}");
-                for (n, (l, m)) in rest {
-                    message.push_str(&format!("; backup source {n:?} also failed: {l}: {m}"));
-                }
-                message.push_str(&format!(
-                    " (at {location}); the other sources were read and judged, and the failed \
-                     source's checks report errors"
-                ));
-                Err(CollectError::PartlyFailed(message))
-            }
+        let Some(((name, (location, message)), rest)) = failures.split_first() else {
+            jobs.finish()?;
+            restores.finish()?;
+            sources.finish()?;
+            return Ok(());
+        };
+        let mut why = format!("backup source {name:?}: {message}");
+        for (n, (l, m)) in rest {
+            why.push_str(&format!("; backup source {n:?} also failed: {l}: {m}"));
         }
+        why.push_str(&format!(
+            " (at {location}); the other sources were read and judged, and the failed \
+             source's checks report errors"
+        ));
+        // Jobs and restores are whole files that lack the failed sources' records; the
+        // sources population still describes every source, the failed ones included.
+        jobs.finish_incomplete(&why)?;
+        restores.finish_incomplete(&why)?;
+        sources.finish()?;
+        Err(CollectError::PartlyFailed(why))
+    }
+}
+
+/// Records one source's files, counts and notes into each population's provenance.
+fn record_source(
+    recorders: [&mut ProvenanceRecorder; 3],
+    cfg: &SourceConfig,
+    outcome: &SourceOutcome,
+) {
+    let lines: u64 = outcome.record.files.iter().map(|f| f.lines).sum();
+    let skipped: u64 = outcome.record.files.iter().map(|f| f.skipped_lines).sum();
+    let summary = format!(
+        "{}: {} file(s), {lines} line(s) read, {skipped} non-JSON line(s) skipped, {} \
+         backup run(s) and {} restore(s) kept",
+        cfg.name,
+        outcome.record.files.len(),
+        outcome.jobs.len(),
+        outcome.restores.len()
+    );
+    for rec in recorders {
+        for f in &outcome.record.files {
+            let bytes = f.bytes.to_string();
+            let lines = f.lines.to_string();
+            let skipped = f.skipped_lines.to_string();
+            let params = [
+                ("source", cfg.name.as_str()),
+                ("format", cfg.format.as_str()),
+                ("sha256", f.sha256.as_str()),
+                ("bytes", bytes.as_str()),
+                ("lines", lines.as_str()),
+                ("skipped_non_json_lines", skipped.as_str()),
+            ];
+            // The digest of each file stands in for its body: the files themselves can be
+            // gigabytes, and their own SHA-256 is already in the parameters.
+            let digest = hex::decode(&f.sha256).unwrap_or_default();
+            rec.page("read", &f.path, &params, &digest);
+        }
+        rec.note(summary.clone());
+        for n in &outcome.notes {
+            rec.note(n.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    fn restore(status: JobStatus, validation: Option<&str>, origin: &str) -> RestoreJob {
+        RestoreJob {
+            source: Some("rds-prod".into()),
+            tool: "aws-backup".into(),
+            id: "r-1".into(),
+            started: t("2026-03-10T10:00:00Z"),
+            finished: None,
+            local_date: t("2026-03-10T10:00:00Z").date_naive(),
+            status,
+            tool_status: format!("{status:?}").to_uppercase(),
+            validation: validation.map(String::from),
+            validated: validation.map(|v| v == "SUCCESSFUL"),
+            target: None,
+            message: None,
+            origins: vec![origin.into()],
+        }
+    }
+
+    #[test]
+    fn one_restore_in_two_exports_is_merged_with_the_finished_validation() {
+        let (merged, n) = merge_same_runs(vec![
+            restore(JobStatus::Running, Some("VALIDATING"), "a.json:3"),
+            restore(JobStatus::Succeeded, Some("SUCCESSFUL"), "b.json:7"),
+        ]);
+        assert_eq!(n, 1);
+        assert_eq!(merged.len(), 1);
+        let r = &merged[0];
+        assert_eq!(r.status, JobStatus::Succeeded);
+        assert_eq!(r.validation.as_deref(), Some("SUCCESSFUL"));
+        assert_eq!(r.validated, Some(true));
+        assert_eq!(r.origins, ["a.json:3", "b.json:7"]);
+        assert!(r.proves_restore());
+    }
+
+    #[test]
+    fn a_logged_time_replaces_an_estimated_one_and_the_worse_status_wins() {
+        let job = |status, estimated, started: &str, origin: &str| BackupJob {
+            source: "db-01".into(),
+            tool: "restic".into(),
+            id: "4f2e".into(),
+            started: t(started),
+            finished: None,
+            local_date: t(started).date_naive(),
+            status,
+            tool_status: if estimated { "snapshot" } else { "summary" }.into(),
+            size: None,
+            target: None,
+            message: None,
+            origins: vec![origin.into()],
+            estimated_time: estimated,
+        };
+        let (merged, n) = merge_same_runs(vec![
+            job(
+                JobStatus::Succeeded,
+                true,
+                "2026-03-05T00:00:00+01:00",
+                "snapshots.json:1",
+            ),
+            job(
+                JobStatus::Partial,
+                false,
+                "2026-03-04T23:30:00+01:00",
+                "run.log:9",
+            ),
+        ]);
+        assert_eq!((merged.len(), n), (1, 1));
+        let j = &merged[0];
+        assert_eq!(j.status, JobStatus::Partial);
+        assert_eq!(j.tool_status, "snapshot + summary");
+        assert_eq!(j.local_date.to_string(), "2026-03-04");
+        assert!(!j.estimated_time);
+        assert_eq!(j.origins, ["snapshots.json:1", "run.log:9"]);
     }
 }

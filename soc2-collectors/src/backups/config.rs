@@ -1,7 +1,10 @@
 //! `[backups]` and its `[[backups.source]]` entries.
 
-use serde::Deserialize;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
 use soc2_evidence_core::config::ConfigError;
+use soc2_evidence_core::BuildContext;
 
 fn default_recovery_hours() -> u32 {
     24
@@ -11,7 +14,7 @@ fn default_timezone() -> String {
 }
 
 /// Log formats the collector reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// restic `backup --json` run logs and `snapshots --json`.
@@ -40,7 +43,7 @@ impl Format {
 }
 
 /// How often a source is expected to produce a backup.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Schedule {
     /// At least one restorable backup every calendar day.
@@ -71,7 +74,7 @@ impl Schedule {
 /// timezone = "Europe/Berlin"   # for timestamps without an offset (default UTC)
 /// require_restore_tests = true # this source needs its own restore test each quarter
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
     /// Source name, the subject prefix in findings (`db-01/2026-03-04`).
@@ -93,7 +96,8 @@ pub struct SourceConfig {
     pub require_restore_tests: bool,
 }
 
-/// `[backups]`.
+/// `[backups]`, or one `[[backups]]` entry (its `name` is the instance name, taken by the
+/// framework; its `[[backups.source]]` entries follow it).
 ///
 /// ```toml
 /// [backups]
@@ -104,7 +108,7 @@ pub struct SourceConfig {
 /// format = "restic"
 /// path = "logs/db-01/*"
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackupsConfig {
     /// The sources to read.
@@ -115,31 +119,36 @@ pub struct BackupsConfig {
     pub recovery_hours: u32,
 }
 
+impl SourceConfig {
+    /// The glob of this source's files: `path` resolved against the config file's directory,
+    /// with that directory escaped, so a `[`, `*` or `?` in it matches only itself.
+    pub fn pattern(&self, ctx: &BuildContext<'_>) -> String {
+        let resolved = ctx.resolve(&self.path);
+        match resolved.strip_prefix(ctx.base_dir()) {
+            Ok(rest) if !Path::new(&self.path).is_absolute() => {
+                let base = glob::Pattern::escape(&ctx.base_dir().display().to_string());
+                format!("{base}/{}", rest.display())
+            }
+            _ => resolved.display().to_string(),
+        }
+    }
+}
+
 impl BackupsConfig {
-    /// Checks what serde cannot: names, zones, globs and the recovery window.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |section: String, key: &str, message: String| ConfigError::Invalid {
-            section,
-            key: key.to_string(),
-            message,
-        };
+    /// Checks what serde cannot: names, zones, globs and the recovery window. Errors name
+    /// the instance's section and, for a source, the source.
+    pub fn validate(&self, ctx: &BuildContext<'_>) -> Result<(), ConfigError> {
         if self.source.is_empty() {
-            return Err(invalid(
-                "backups".into(),
-                "source",
-                "no [[backups.source]] entries: add at least one".into(),
-            ));
+            return Err(ctx.invalid("source", "no [[backups.source]] entries: add at least one"));
         }
         if self.recovery_hours == 0 {
-            return Err(invalid(
-                "backups".into(),
-                "recovery_hours",
-                "must be at least 1".into(),
-            ));
+            return Err(ctx.invalid("recovery_hours", "must be at least 1"));
         }
         let mut seen = std::collections::BTreeSet::new();
         for s in &self.source {
-            let section = format!("backups.source {:?}", s.name);
+            let invalid = |key: &str, message: String| {
+                ctx.invalid(&format!("source {:?} {key}", s.name), message)
+            };
             let name_ok = !s.name.is_empty()
                 && s.name.len() <= 64
                 && s.name
@@ -147,28 +156,25 @@ impl BackupsConfig {
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
             if !name_ok {
                 return Err(invalid(
-                    section,
                     "name",
                     "use letters, digits, `-`, `_` and `.` (it prefixes finding subjects)".into(),
                 ));
             }
             if s.name == super::records::ORGANIZATION {
                 return Err(invalid(
-                    section,
                     "name",
                     "\"organization\" is reserved for organisation-wide restore tests".into(),
                 ));
             }
             if !seen.insert(s.name.as_str()) {
-                return Err(invalid(section, "name", "is used by two sources".into()));
+                return Err(invalid("name", "is used by two sources".into()));
             }
-            super::time::parse_zone(&s.timezone)
-                .map_err(|m| invalid(section.clone(), "timezone", m))?;
+            super::time::parse_zone(&s.timezone).map_err(|m| invalid("timezone", m))?;
             if s.path.trim().is_empty() {
-                return Err(invalid(section, "path", "is empty".into()));
+                return Err(invalid("path", "is empty".into()));
             }
             glob::Pattern::new(&s.path)
-                .map_err(|e| invalid(section, "path", format!("not a valid glob: {e}")))?;
+                .map_err(|e| invalid("path", format!("not a valid glob: {e}")))?;
         }
         Ok(())
     }

@@ -21,16 +21,24 @@
 //! require_restore_tests = false  # this source needs its own restore test each quarter
 //! ```
 //!
+//! Several `[[backups]]` entries, each with a `name` and its own `[[backups.source]]`
+//! entries after it, are separate instances writing `<name>/`; the findings of a named
+//! instance carry its name (`eu:db-01/2026-03-04`).
+//!
 //! # Output
 //!
-//! - `backups/jobs.jsonl` — `backup.job`: one backup run or snapshot per line (source, tool,
-//!   id, started, finished, local date, status `succeeded | partial | failed | running`, the
-//!   tool's own status, size, message, and the `file:line`s it was read from). A snapshot list
-//!   and run logs describing the same run (same snapshot/archive/job id) are merged.
-//! - `backups/restores.jsonl` — `backup.restore`: restore jobs and tests with their validation.
-//! - `backups/sources.jsonl` — `backup.source`: each source's settings, the files read with
-//!   SHA-256, byte, line and skipped-line counts, and whether it failed.
-//! - `backups/provenance.json` — every file read (`read` endpoints, digest in the parameters),
+//! In the instance's directory (`backups/`, or `<name>/`):
+//!
+//! - `jobs.jsonl` ([`JOBS`], events) — `backup.job`: one backup run or snapshot per line
+//!   (source, tool, id, started, finished, local date, status `succeeded | partial | failed |
+//!   running`, the tool's own status, size, message, and the `file:line`s it was read from).
+//!   A snapshot list and run logs describing the same run (same snapshot/archive/job id) are
+//!   merged.
+//! - `restores.jsonl` ([`RESTORES`], events) — `backup.restore`: restore jobs and tests with
+//!   their validation.
+//! - `sources.jsonl` ([`SOURCES`], state) — `backup.source`: each source's settings, the
+//!   files read with SHA-256, byte, line and skipped-line counts, and whether it failed.
+//! - `provenance.json` — every file read (`read` endpoints, digest in the parameters),
 //!   lines read and skipped, merges and anything dropped.
 //!
 //! # Robustness
@@ -40,8 +48,9 @@
 //! tool) fails its *source* with the file and line; nothing of that source is written. The
 //! other sources are still read, written and judged; the collector then ends with
 //! `CollectError::PartlyFailed` naming the source, so `collect` exits non-zero and `run.json`
-//! says what failed, provenance says `"complete": false`, and every check reports an `error`
-//! finding for the failed source instead of judging it. Files are
+//! says what failed, the provenance of jobs and restores says `"complete": false` (the
+//! sources population is complete: it describes the failed source too), and every check
+//! reports an `error` finding for the failed source instead of judging it. Files are
 //! streamed line by line; only multi-line JSON documents (a snapshot list, an AWS export) are
 //! held whole, up to 256 MiB.
 //!
@@ -72,15 +81,20 @@ mod checks;
 mod collector;
 mod config;
 pub mod formats;
+mod module;
 mod records;
 pub mod time;
 
 pub use checks::{
-    checks, CheckSettings, CompletedCleanly, DailyCoverage, RecoveryAfterFailure, RestoreTested,
+    checks, CheckScope, CompletedCleanly, DailyCoverage, RecoveryAfterFailure, RestoreTested,
 };
-pub use collector::{merge_jobs, read_source, BackupsCollector, SourceOutcome};
+pub use collector::{merge_same_runs, read_source, BackupsCollector, SameRun, SourceOutcome};
 pub use config::{BackupsConfig, Format, Schedule, SourceConfig};
+pub use module::BackupsModule;
 pub use records::{
-    shorten, BackupJob, BackupSource, JobStatus, RestoreJob, SourceFile, COLLECTOR, JOBS,
-    ORGANIZATION, RESTORES, SOURCES,
+    shorten, BackupJob, BackupSource, JobStatus, RestoreJob, SourceFile, JOBS, ORGANIZATION,
+    RESTORES, SOURCE, SOURCES,
 };
+
+/// The module's type: the config section and the default instance name.
+pub const TYPE: &str = "backups";

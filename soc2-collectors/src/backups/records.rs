@@ -1,18 +1,21 @@
-//! The evidence kinds the backup collector writes: `backup.job` (`backups/jobs.jsonl`),
-//! `backup.restore` (`backups/restores.jsonl`) and `backup.source` (`backups/sources.jsonl`).
+//! The evidence kinds the backup collector writes — `backup.job`, `backup.restore` and
+//! `backup.source` — and the populations that hold them in the instance's directory
+//! (`backups/` for `[backups]`, `<name>/` for a named `[[backups]]`).
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
-use soc2_evidence_core::Evidence;
+use soc2_evidence_core::{Evidence, Population};
 
-/// The collector's name: its directory in the run output.
-pub const COLLECTOR: &str = "backups";
-/// Population of backup runs and snapshots.
-pub const JOBS: &str = "jobs";
-/// Population of restore jobs and restore tests.
-pub const RESTORES: &str = "restores";
-/// Population describing each configured source and the files read for it.
-pub const SOURCES: &str = "sources";
+/// Source system of every backup population: the files backup tools wrote.
+pub const SOURCE: &str = "backup tool logs and exports (files)";
+
+/// Backup runs and snapshots: events, each dated by its own start (`jobs.jsonl`).
+pub const JOBS: Population<BackupJob> = Population::events("jobs", SOURCE);
+/// Restore jobs and restore tests: events (`restores.jsonl`).
+pub const RESTORES: Population<RestoreJob> = Population::events("restores", SOURCE);
+/// Each configured source as collected — its settings, the files read, whether it failed:
+/// state (`sources.jsonl`). The checks read each source's schedule and outcome from here.
+pub const SOURCES: Population<BackupSource> = Population::state("sources", SOURCE);
 /// Subject prefix of restore tests not tied to one source.
 pub const ORGANIZATION: &str = "organization";
 

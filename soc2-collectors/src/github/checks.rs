@@ -3,19 +3,23 @@
 //! - `github.independent_approval`: every merged PR had an approval that counts.
 //! - `github.merged_under_bypass`: merges (and direct pushes) made under a ruleset bypass.
 //! - `github.review_required`: the branch requires an approving review, and since when.
+//!
+//! Each check is built for one instance and reads that instance's populations. Every
+//! repository in scope gets a verdict: one the collector could not read (an empty repository
+//! has no branch to read) and one with nothing merged in the period are `not_applicable`
+//! with the reason, and an organisation with no repository to collect is one
+//! `not_applicable` finding for the organisation, so no part of the scope passes in silence.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use soc2_evidence_core::{
-    AuditPeriod, Check, CheckError, EvidenceRef, EvidenceStore, Finding, FindingStatus,
-};
+use soc2_evidence_core::{AuditPeriod, Check, CheckError, EvidenceStore, Finding, FindingStatus};
 
+use super::config::GithubConfig;
 use super::records::{
     ActorType, ApprovalDecision, BranchRules, Protection, PullRequest, Review, RuleSuites,
+    BRANCH_RULES, PULL_REQUESTS,
 };
-use super::{BRANCH_RULES, COLLECTOR, PULL_REQUESTS};
-
 const CRITERIA: &[&str] = &["CC8.1"];
 
 fn short(sha: &str) -> &str {
@@ -122,18 +126,96 @@ pub fn evaluate_approval(pr: &PullRequest) -> ApprovalDecision {
     }
 }
 
-fn pr_file() -> String {
-    EvidenceStore::population_file(COLLECTOR, PULL_REQUESTS)
+/// The checks of one instance, with the thresholds from its config.
+pub fn checks(instance: &str, config: &GithubConfig) -> Vec<Box<dyn Check>> {
+    let scope = CheckScope::new(instance, config);
+    vec![
+        Box::new(IndependentApprovalCheck::new(scope.clone())),
+        Box::new(MergedUnderBypassCheck::new(scope.clone())),
+        Box::new(ReviewRequiredCheck::new(scope, config.min_approvals())),
+    ]
 }
 
-fn rules_file() -> String {
-    EvidenceStore::population_file(COLLECTOR, BRANCH_RULES)
+/// What an instance was asked to collect, so a check can give every part of that scope a
+/// verdict — including the parts that left no record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckScope {
+    instance: String,
+    /// The configured repositories (`repos` mode); empty in `org` mode.
+    repos: Vec<String>,
+    /// The organisation (`org` mode).
+    org: Option<String>,
+}
+
+impl CheckScope {
+    /// The scope of instance `instance` configured by `config`.
+    pub fn new(instance: &str, config: &GithubConfig) -> Self {
+        Self {
+            instance: instance.to_string(),
+            repos: config.repos.clone(),
+            org: config.org.as_ref().map(|o| o.trim().to_string()),
+        }
+    }
+
+    fn rules(&self, store: &EvidenceStore) -> Result<Vec<BranchRules>, CheckError> {
+        Ok(store.records_all(&BRANCH_RULES.at(&self.instance))?)
+    }
+
+    /// `not_applicable` findings for the parts of the scope that left no branch-rules record:
+    /// a configured repository the collector skipped (it does so only for a repository with
+    /// no default branch, i.e. an empty one, and notes it in provenance), or an organisation
+    /// with no repository to collect.
+    fn uncollected(&self, check: &dyn Check, rules: &[BranchRules]) -> Vec<Finding> {
+        let collected: BTreeSet<&str> = rules.iter().map(|r| r.repo.as_str()).collect();
+        let mut out: Vec<Finding> = self
+            .repos
+            .iter()
+            .filter(|r| !collected.contains(r.as_str()))
+            .map(|repo| {
+                Finding::new(
+                    check.id(),
+                    check.criteria(),
+                    FindingStatus::NotApplicable,
+                    repo.clone(),
+                    format!(
+                        "{repo}: no branch rules were collected for it, so there is nothing to judge (the collector skips a repository with no default branch, i.e. an empty one, and says so in the provenance notes)"
+                    ),
+                )
+                .with_evidence(PULL_REQUESTS.at(&self.instance).evidence_file())
+            })
+            .collect();
+        if let Some(org) = self.org.as_ref().filter(|_| rules.is_empty()) {
+            out.push(
+                Finding::new(
+                    check.id(),
+                    check.criteria(),
+                    FindingStatus::NotApplicable,
+                    org.clone(),
+                    format!(
+                        "organisation {org} has no non-archived repository to judge (see the provenance notes)"
+                    ),
+                )
+                .with_evidence(BRANCH_RULES.at(&self.instance).evidence_file()),
+            );
+        }
+        out
+    }
 }
 
 /// `github.independent_approval`: every PR merged in the period had an approval by a person
-/// other than its author, not dismissed, on the head commit at merge, before the merge.
-#[derive(Debug, Clone, Default)]
-pub struct IndependentApprovalCheck;
+/// other than its author, not dismissed, on the head commit at merge, before the merge. A
+/// repository with no PR merged in the period gets one `not_applicable` finding.
+#[derive(Debug, Clone)]
+pub struct IndependentApprovalCheck {
+    scope: CheckScope,
+}
+
+impl IndependentApprovalCheck {
+    /// The check over one instance's scope.
+    pub fn new(scope: CheckScope) -> Self {
+        Self { scope }
+    }
+}
 
 impl Check for IndependentApprovalCheck {
     fn id(&self) -> &str {
@@ -149,10 +231,14 @@ impl Check for IndependentApprovalCheck {
     }
 
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
-        let mut out = Vec::new();
-        for rec in store.read::<PullRequest>(COLLECTOR, PULL_REQUESTS)? {
+        let rules = self.scope.rules(store)?;
+        let prs = PULL_REQUESTS.at(&self.scope.instance);
+        let mut out = self.scope.uncollected(self, &rules);
+        let mut merged: BTreeMap<String, usize> = BTreeMap::new();
+        for rec in store.records(&prs)? {
             let rec = rec?;
             let pr = &rec.data;
+            *merged.entry(pr.repo.clone()).or_default() += 1;
             let d = evaluate_approval(pr);
             let (status, summary) = if d.approved {
                 (
@@ -180,7 +266,22 @@ impl Check for IndependentApprovalCheck {
             };
             out.push(
                 Finding::new(self.id(), CRITERIA, status, rec.subject_id.clone(), summary)
-                    .with_evidence(EvidenceRef::record(pr_file(), rec.subject_id)),
+                    .with_evidence(prs.evidence(rec.subject_id)),
+            );
+        }
+        for r in rules.iter().filter(|r| !merged.contains_key(&r.repo)) {
+            out.push(
+                Finding::new(
+                    self.id(),
+                    CRITERIA,
+                    FindingStatus::NotApplicable,
+                    r.repo.clone(),
+                    format!(
+                        "{}: no pull requests merged into {} in the period",
+                        r.repo, r.branch
+                    ),
+                )
+                .with_evidence(prs.evidence_file()),
             );
         }
         Ok(out)
@@ -190,8 +291,17 @@ impl Check for IndependentApprovalCheck {
 /// `github.merged_under_bypass`: a PR whose merge commit was pushed under a ruleset bypass is
 /// flagged, naming the actor; so is a push to the branch under bypass that no PR explains.
 /// Each repository also gets one finding saying what the rule-suite history covered.
-#[derive(Debug, Clone, Default)]
-pub struct MergedUnderBypassCheck;
+#[derive(Debug, Clone)]
+pub struct MergedUnderBypassCheck {
+    scope: CheckScope,
+}
+
+impl MergedUnderBypassCheck {
+    /// The check over one instance's scope.
+    pub fn new(scope: CheckScope) -> Self {
+        Self { scope }
+    }
+}
 
 impl Check for MergedUnderBypassCheck {
     fn id(&self) -> &str {
@@ -208,14 +318,13 @@ impl Check for MergedUnderBypassCheck {
 
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let period = *store.period();
-        let rules: Vec<BranchRules> = store
-            .read::<BranchRules>(COLLECTOR, BRANCH_RULES)?
-            .map(|r| r.map(|r| r.data))
-            .collect::<Result<_, _>>()?;
+        let rules = self.scope.rules(store)?;
+        let prs = PULL_REQUESTS.at(&self.scope.instance);
+        let rules_ref = BRANCH_RULES.at(&self.scope.instance);
         // merge commit -> PR subject, per repo; only the merge commits are kept in memory.
         let mut merges: HashMap<String, HashMap<String, String>> = HashMap::new();
         let mut pr_counts: HashMap<String, usize> = HashMap::new();
-        for rec in store.read::<PullRequest>(COLLECTOR, PULL_REQUESTS)? {
+        for rec in store.records(&prs)? {
             let rec = rec?;
             *pr_counts.entry(rec.data.repo.clone()).or_default() += 1;
             if let Some(m) = rec.data.merge_commit {
@@ -225,7 +334,7 @@ impl Check for MergedUnderBypassCheck {
                     .insert(m, rec.subject_id);
             }
         }
-        let mut out = Vec::new();
+        let mut out = self.scope.uncollected(self, &rules);
         for r in &rules {
             let repo_merges = merges.get(&r.repo);
             let (covers_from, bypasses) = match &r.rule_suites {
@@ -243,7 +352,7 @@ impl Check for MergedUnderBypassCheck {
                             r.repo.clone(),
                             format!("the rule-suite history could not be read: {error}"),
                         )
-                        .with_evidence(EvidenceRef::record(rules_file(), r.repo.clone())),
+                        .with_evidence(rules_ref.evidence(r.repo.clone())),
                     );
                     continue;
                 }
@@ -269,8 +378,8 @@ impl Check for MergedUnderBypassCheck {
                                 b.id
                             ),
                         )
-                        .with_evidence(EvidenceRef::record(pr_file(), subject.clone()))
-                        .with_evidence(EvidenceRef::record(rules_file(), r.repo.clone())),
+                        .with_evidence(prs.evidence(subject.clone()))
+                        .with_evidence(rules_ref.evidence(r.repo.clone())),
                     ),
                     None if b.pushed_at.is_none_or(|t| period.contains(t)) => {
                         unexplained.push(format!(
@@ -306,7 +415,7 @@ impl Check for MergedUnderBypassCheck {
             };
             out.push(
                 Finding::new(self.id(), CRITERIA, status, r.repo.clone(), summary)
-                    .with_evidence(EvidenceRef::record(rules_file(), r.repo.clone())),
+                    .with_evidence(rules_ref.evidence(r.repo.clone())),
             );
         }
         Ok(out)
@@ -324,31 +433,23 @@ fn coverage_note(period: &AuditPeriod, covers_from: DateTime<Utc>) -> String {
     }
 }
 
-/// Settings of [`ReviewRequiredCheck`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReviewRequiredSettings {
-    /// Approving reviews the branch must require (default 1).
-    pub min_approvals: u32,
-}
-
-impl Default for ReviewRequiredSettings {
-    fn default() -> Self {
-        Self { min_approvals: 1 }
-    }
-}
-
 /// `github.review_required`: the branch requires at least `min_approvals` approving reviews,
 /// by classic protection or an active ruleset, and since when — so the auditor sees any part
 /// of the period it was not enforced.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReviewRequiredCheck {
-    settings: ReviewRequiredSettings,
+    scope: CheckScope,
+    /// Approving reviews the branch must require (at least 1).
+    min_approvals: u32,
 }
 
 impl ReviewRequiredCheck {
-    /// A check with `settings`.
-    pub fn new(settings: ReviewRequiredSettings) -> Self {
-        Self { settings }
+    /// The check over one instance's scope, expecting `min_approvals` (at least 1).
+    pub fn new(scope: CheckScope, min_approvals: u32) -> Self {
+        Self {
+            scope,
+            min_approvals: min_approvals.max(1),
+        }
     }
 }
 
@@ -367,13 +468,14 @@ impl Check for ReviewRequiredCheck {
 
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let period = *store.period();
-        let mut out = Vec::new();
-        for rec in store.read::<BranchRules>(COLLECTOR, BRANCH_RULES)? {
-            let rec = rec?;
-            let (status, summary) = self.evaluate(&rec.data, &period);
+        let rules = self.scope.rules(store)?;
+        let rules_ref = BRANCH_RULES.at(&self.scope.instance);
+        let mut out = self.scope.uncollected(self, &rules);
+        for r in &rules {
+            let (status, summary) = self.evaluate(r, &period);
             out.push(
-                Finding::new(self.id(), CRITERIA, status, rec.subject_id.clone(), summary)
-                    .with_evidence(EvidenceRef::record(rules_file(), rec.subject_id)),
+                Finding::new(self.id(), CRITERIA, status, r.repo.clone(), summary)
+                    .with_evidence(rules_ref.evidence(r.repo.clone())),
             );
         }
         Ok(out)
@@ -382,7 +484,7 @@ impl Check for ReviewRequiredCheck {
 
 impl ReviewRequiredCheck {
     fn evaluate(&self, r: &BranchRules, period: &AuditPeriod) -> (FindingStatus, String) {
-        let min = self.settings.min_approvals;
+        let min = self.min_approvals;
         let mut sources: Vec<String> = Vec::new();
         let mut caveats: Vec<String> = Vec::new();
         // The earliest instant enforcement is known to start; `None` = not known to have a

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use soc2_evidence_core::config::ConfigError;
 use soc2_evidence_core::http::{CursorPager, HttpError, LinkPager};
 use soc2_evidence_core::{
-    AuditPeriod, CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt,
-    ProvenanceRecorder,
+    AuditPeriod, BuildContext, CollectContext, CollectError, Collector, EvidenceSink,
+    EvidenceSinkExt, PopulationWriter, ProvenanceRecorder,
 };
 
 use super::api::{
@@ -21,20 +21,18 @@ use super::checks::evaluate_approval;
 use super::config::{GithubSettings, RepoScope};
 use super::records::{
     Actor, ApprovalDecision, BranchRules, Dismissal, Protection, PullRequest, PullRequestRule,
-    Review, RuleSuite, RuleSuites, Ruleset,
+    Review, RuleSuite, RuleSuites, Ruleset, BRANCH_RULES, PULL_REQUESTS,
 };
-use super::{BRANCH_RULES, COLLECTOR, PULL_REQUESTS};
-
-const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// How far back `time_period=month` reaches (GitHub: 730 hours).
 const RULE_SUITE_WINDOW_HOURS: i64 = 730;
 
 /// Collects merged pull requests with their reviews (GraphQL) and the branch's protection,
-/// rulesets and rule-suite bypasses (REST) into `github/pull_requests.jsonl` and
-/// `github/branch_rules.jsonl`.
+/// rulesets and rule-suite bypasses (REST) into `<instance>/pull_requests.jsonl` and
+/// `<instance>/branch_rules.jsonl`.
 #[derive(Debug, Clone)]
 pub struct GithubCollector {
+    name: String,
     settings: GithubSettings,
     api: GithubApi,
 }
@@ -54,15 +52,16 @@ impl Target {
 }
 
 impl GithubCollector {
-    /// Builds the collector; fails on unusable settings.
-    pub fn new(settings: GithubSettings) -> Result<Self, ConfigError> {
-        settings.validate()?;
-        let api = GithubApi::new(&settings).map_err(|e| ConfigError::Invalid {
-            section: "github".into(),
-            key: "api_url".into(),
-            message: e.to_string(),
-        })?;
-        Ok(Self { settings, api })
+    /// Builds the collector for the instance `ctx` names; fails on unusable settings,
+    /// naming the instance's section.
+    pub fn new(settings: GithubSettings, ctx: &BuildContext<'_>) -> Result<Self, ConfigError> {
+        settings.validate(ctx)?;
+        let api = GithubApi::new(&settings).map_err(|e| ctx.invalid("api_url", e.to_string()))?;
+        Ok(Self {
+            name: ctx.instance().to_string(),
+            settings,
+            api,
+        })
     }
 
     /// The settings in use.
@@ -161,35 +160,10 @@ impl GithubCollector {
         Ok(out)
     }
 
-    async fn collect_into(
-        &self,
-        ctx: &CollectContext,
-        sink: &mut dyn EvidenceSink,
-        prs: &mut ProvenanceRecorder,
-        rules: &mut ProvenanceRecorder,
-    ) -> Result<(), CollectError> {
-        let targets = self.targets(ctx, prs).await?;
-        for t in &targets {
-            ctx.check_cancelled()?;
-            ctx.message(&format!(
-                "{}: merged pull requests into {}",
-                t.full(),
-                t.branch
-            ));
-            self.collect_pulls(ctx, sink, prs, t).await?;
-            ctx.check_cancelled()?;
-            ctx.message(&format!("{}: branch rules of {}", t.full(), t.branch));
-            let record = self.branch_rules(rules, t).await?;
-            sink.emit(BRANCH_RULES, &record)?;
-        }
-        Ok(())
-    }
-
     async fn collect_pulls(
         &self,
         ctx: &CollectContext,
-        sink: &mut dyn EvidenceSink,
-        rec: &mut ProvenanceRecorder,
+        out: &mut PopulationWriter<PullRequest>,
         t: &Target,
     ) -> Result<(), CollectError> {
         let period = ctx.period();
@@ -219,7 +193,13 @@ impl GithubCollector {
             });
             let data: MergedPrsData = self
                 .api
-                .graphql(rec, "MergedPullRequests", MERGED_PRS_QUERY, vars, &t.full())
+                .graphql(
+                    out.provenance(),
+                    "MergedPullRequests",
+                    MERGED_PRS_QUERY,
+                    vars,
+                    &t.full(),
+                )
                 .await?;
             let conn = data
                 .repository
@@ -250,8 +230,10 @@ impl GithubCollector {
                     outside += 1;
                     continue;
                 }
-                let pr = self.pull_request(rec, t, node, merged_at).await?;
-                sink.emit(PULL_REQUESTS, &pr)?;
+                let pr = self
+                    .pull_request(out.provenance(), t, node, merged_at)
+                    .await?;
+                out.emit(&pr)?;
                 emitted += 1;
             }
             let next = conn
@@ -260,6 +242,7 @@ impl GithubCollector {
                 .filter(|_| conn.page_info.has_next_page && !stopped_on_date);
             pager.set_next(next);
         }
+        let rec = out.provenance();
         rec.received(&endpoint, emitted);
         if let Some(n) = search_count {
             rec.reported(&endpoint, n);
@@ -668,7 +651,11 @@ fn describe_period(p: &AuditPeriod) -> String {
 #[async_trait]
 impl Collector for GithubCollector {
     fn name(&self) -> &str {
-        COLLECTOR
+        &self.name
+    }
+
+    fn collector_type(&self) -> &str {
+        super::TYPE
     }
 
     async fn collect(
@@ -676,35 +663,38 @@ impl Collector for GithubCollector {
         ctx: &CollectContext,
         sink: &mut dyn EvidenceSink,
     ) -> Result<(), CollectError> {
-        let mut prs = ProvenanceRecorder::new(
-            PULL_REQUESTS,
-            <PullRequest as soc2_evidence_core::Evidence>::KIND,
-            "GitHub GraphQL API",
-            COLLECTOR,
-            VERSION,
-        );
-        prs.base_url(self.api.graphql_endpoint())
-            .criteria(&["CC8.1"])
+        // Both writers are open for the whole run: a failure anywhere leaves both as
+        // `.partial`, with the error as the reason, without any bookkeeping here.
+        let mut prs = sink.open(&PULL_REQUESTS)?;
+        prs.provenance()
+            .base_url(self.api.graphql_endpoint())
             .note(format!(
                 "population: pull requests {} into the configured branch; merged means mergedAt is set",
                 describe_period(ctx.period())
             ))
             .note(format!("GraphQL query (variables per repository in the notes below):\n{MERGED_PRS_QUERY}"));
-        let mut rules = ProvenanceRecorder::new(
-            BRANCH_RULES,
-            <BranchRules as soc2_evidence_core::Evidence>::KIND,
-            "GitHub REST API (2022-11-28)",
-            COLLECTOR,
-            VERSION,
-        );
+        let mut rules = sink.open(&BRANCH_RULES)?;
         rules
+            .provenance()
             .base_url(self.settings.api_url.trim_end_matches('/'))
-            .criteria(&["CC8.1"])
             .note("rule-suite history: GET .../rulesets/rule-suites?time_period=month&rule_suite_result=bypass — GitHub keeps it only for a limited time, so bypasses older than a month before collection are not visible; collect at least monthly");
-        let result = self.collect_into(ctx, sink, &mut prs, &mut rules).await;
-        let ok = result.is_ok();
-        sink.provenance(prs.finish(ok))?;
-        sink.provenance(rules.finish(ok))?;
-        result
+
+        let targets = self.targets(ctx, prs.provenance()).await?;
+        for t in &targets {
+            ctx.check_cancelled()?;
+            ctx.message(&format!(
+                "{}: merged pull requests into {}",
+                t.full(),
+                t.branch
+            ));
+            self.collect_pulls(ctx, &mut prs, t).await?;
+            ctx.check_cancelled()?;
+            ctx.message(&format!("{}: branch rules of {}", t.full(), t.branch));
+            let record = self.branch_rules(rules.provenance(), t).await?;
+            rules.emit(&record)?;
+        }
+        prs.finish()?;
+        rules.finish()?;
+        Ok(())
     }
 }

@@ -2,12 +2,10 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-use soc2_evidence_core::config::{require_secret, ConfigError};
-use soc2_evidence_core::http::{RetryPolicy, Secret};
-
-use super::checks::ReviewRequiredSettings;
-use super::collector::GithubCollector;
+use serde::{Deserialize, Serialize};
+use soc2_evidence_core::config::ConfigError;
+use soc2_evidence_core::http::{RetryPolicy, Secret, DEFAULT_TIMEOUT};
+use soc2_evidence_core::BuildContext;
 
 fn default_api_url() -> String {
     "https://api.github.com".into()
@@ -21,7 +19,15 @@ fn default_required_approvals() -> u32 {
     1
 }
 
-/// The `[github]` section.
+fn default_timeout_secs() -> u64 {
+    DEFAULT_TIMEOUT.as_secs()
+}
+
+/// Shown in `api_url` errors.
+const API_URL_EXAMPLE: &str = "https://api.github.com or https://HOST/api/v3";
+
+/// The `[github]` section (or one `[[github]]` entry; `name` is the instance name, taken by
+/// the framework).
 ///
 /// ```toml
 /// [github]
@@ -30,8 +36,9 @@ fn default_required_approvals() -> u32 {
 /// branch = "main"                      # optional; default: each repository's default branch
 /// token_env = "GITHUB_TOKEN"           # env var holding the token (default GITHUB_TOKEN)
 /// required_approvals = 1               # github.review_required threshold (default 1)
+/// timeout_secs = 30                    # per-request timeout (default 30)
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GithubConfig {
     /// REST API base URL.
@@ -41,37 +48,33 @@ pub struct GithubConfig {
     #[serde(default)]
     pub repos: Vec<String>,
     /// An organisation whose non-archived repositories are all collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
     /// The branch PRs merge into; default: each repository's default branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
-    /// Environment variable holding the token.
+    /// Environment variable holding the token (the name only: the effective config is saved
+    /// in the run directory, so it must never hold the token itself).
     #[serde(default = "default_token_env")]
     pub token_env: String,
     /// Approvals `github.review_required` expects the branch to require.
     #[serde(default = "default_required_approvals")]
     pub required_approvals: u32,
+    /// Seconds each HTTP request may take before it is abandoned (and retried, within the
+    /// retry budget).
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
 }
 
 impl GithubConfig {
-    fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError::Invalid {
-            section: "github".into(),
-            key: key.into(),
-            message: message.into(),
-        }
-    }
-
     /// The repository scope, checked.
-    pub fn scope(&self) -> Result<RepoScope, ConfigError> {
+    pub fn scope(&self, ctx: &BuildContext<'_>) -> Result<RepoScope, ConfigError> {
         let scope = match (&self.org, self.repos.is_empty()) {
             (Some(_), false) => {
-                return Err(Self::invalid(
-                    "repos",
-                    "set either `repos` or `org`, not both",
-                ))
+                return Err(ctx.invalid("repos", "set either `repos` or `org`, not both"))
             }
             (None, true) => {
-                return Err(Self::invalid(
+                return Err(ctx.invalid(
                     "repos",
                     "set `repos = [\"owner/name\", ...]` or `org = \"name\"`",
                 ))
@@ -79,34 +82,39 @@ impl GithubConfig {
             (Some(org), true) => RepoScope::Org(org.trim().to_string()),
             (None, false) => RepoScope::Repos(self.repos.clone()),
         };
-        scope.validate().map_err(|(key, m)| Self::invalid(key, m))?;
+        scope.validate().map_err(|(key, m)| ctx.invalid(key, m))?;
         Ok(scope)
     }
 
-    /// Settings for the collector, reading the token from `token_env`.
-    pub fn settings(&self) -> Result<GithubSettings, ConfigError> {
-        let scope = self.scope()?;
+    /// Checks what serde cannot, before anything runs; reads no secret.
+    pub fn validate(&self, ctx: &BuildContext<'_>) -> Result<(), ConfigError> {
+        self.scope(ctx)?;
         if let Some(b) = &self.branch {
             if b.trim().is_empty() {
-                return Err(Self::invalid("branch", "is empty"));
+                return Err(ctx.invalid("branch", "is empty"));
             }
         }
-        let token = require_secret("github", &self.token_env, "GitHub token")?;
-        let mut settings = GithubSettings::new(&self.api_url, token, scope);
+        if self.timeout_secs == 0 {
+            return Err(ctx.invalid("timeout_secs", "must be at least 1"));
+        }
+        ctx.base_url("api_url", &self.api_url, API_URL_EXAMPLE)?;
+        Ok(())
+    }
+
+    /// Settings for the collector, reading the token from `token_env`.
+    pub fn settings(&self, ctx: &BuildContext<'_>) -> Result<GithubSettings, ConfigError> {
+        self.validate(ctx)?;
+        let token = ctx.require_secret(&self.token_env, "GitHub token")?;
+        let mut settings = GithubSettings::new(&self.api_url, token, self.scope(ctx)?);
         settings.branch = self.branch.clone();
+        settings.timeout = Duration::from_secs(self.timeout_secs);
         Ok(settings)
     }
 
-    /// Builds the collector (reads the token).
-    pub fn collector(&self) -> Result<GithubCollector, ConfigError> {
-        GithubCollector::new(self.settings()?)
-    }
-
-    /// Settings of the `github.review_required` check.
-    pub fn review_required(&self) -> ReviewRequiredSettings {
-        ReviewRequiredSettings {
-            min_approvals: self.required_approvals.max(1),
-        }
+    /// Approvals `github.review_required` expects: `required_approvals`, at least 1 (a
+    /// branch requiring no approval never satisfies the control).
+    pub fn min_approvals(&self) -> u32 {
+        self.required_approvals.max(1)
     }
 }
 
@@ -120,6 +128,7 @@ pub enum RepoScope {
 }
 
 impl RepoScope {
+    /// Checks the names; the error is the config key and why.
     fn validate(&self) -> Result<(), (&'static str, String)> {
         let ok_name = |s: &str| {
             !s.is_empty()
@@ -149,18 +158,19 @@ impl RepoScope {
     }
 }
 
-/// Everything the collector needs, for library use without environment variables.
+/// Everything the collector needs once the config is read: the token itself, and the knobs
+/// the config does not expose (page size, retries) for library use and benchmarks.
 ///
 /// ```
-/// use soc2_collectors::github::{GithubCollector, GithubSettings, RepoScope};
+/// use soc2_collectors::github::{GithubSettings, RepoScope};
 /// use soc2_evidence_core::http::Secret;
 /// let settings = GithubSettings::new(
 ///     "https://ghe.example.com/api/v3",
 ///     Secret::new("ghp_example"),
 ///     RepoScope::Repos(vec!["acme/api".into()]),
 /// );
-/// let collector = GithubCollector::new(settings).unwrap();
-/// assert!(!format!("{collector:?}").contains("ghp_example"));
+/// assert_eq!(settings.page_size, 50);
+/// assert!(!format!("{settings:?}").contains("ghp_example"));
 /// ```
 #[derive(Debug, Clone)]
 pub struct GithubSettings {
@@ -189,29 +199,26 @@ impl GithubSettings {
             scope,
             branch: None,
             page_size: 50,
-            timeout: Duration::from_secs(30),
+            timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
         }
     }
 
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks the settings; errors name the instance's section.
+    pub fn validate(&self, ctx: &BuildContext<'_>) -> Result<(), ConfigError> {
         self.scope
             .validate()
-            .map_err(|(key, m)| GithubConfig::invalid(key, m))?;
+            .map_err(|(key, m)| ctx.invalid(key, m))?;
         if !(1..=100).contains(&self.page_size) {
-            return Err(GithubConfig::invalid(
+            return Err(ctx.invalid(
                 "page_size",
                 format!("{} is outside 1..=100", self.page_size),
             ));
         }
-        let lower = self.api_url.to_ascii_lowercase();
-        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-            return Err(GithubConfig::invalid(
-                "api_url",
-                format!("{:?} is not an http(s) URL", self.api_url),
-            ));
+        if self.timeout.is_zero() {
+            return Err(ctx.invalid("timeout_secs", "must be at least 1"));
         }
+        ctx.base_url("api_url", &self.api_url, API_URL_EXAMPLE)?;
         Ok(())
     }
 }
@@ -219,45 +226,83 @@ impl GithubSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use soc2_evidence_core::{InstanceId, MapSecrets};
 
     fn parse(text: &str) -> GithubConfig {
         toml::from_str(text).unwrap()
     }
 
+    fn id(name: &str) -> InstanceId {
+        InstanceId {
+            type_name: "github".into(),
+            name: name.into(),
+        }
+    }
+
     #[test]
     fn defaults_and_scope() {
+        let id = id("github");
+        let secrets = MapSecrets::default();
+        let ctx = BuildContext::new(&id, ".".as_ref(), &secrets);
         let c = parse("repos = [\"acme/api\"]");
         assert_eq!(c.api_url, "https://api.github.com");
         assert_eq!(c.token_env, "GITHUB_TOKEN");
+        assert_eq!(c.timeout_secs, 30);
         assert_eq!(
-            c.scope().unwrap(),
+            c.scope(&ctx).unwrap(),
             RepoScope::Repos(vec!["acme/api".into()])
         );
-        assert_eq!(c.review_required().min_approvals, 1);
+        assert_eq!(c.min_approvals(), 1);
         let c = parse("org = \"acme\"");
-        assert_eq!(c.scope().unwrap(), RepoScope::Org("acme".into()));
+        assert_eq!(c.scope(&ctx).unwrap(), RepoScope::Org("acme".into()));
     }
 
     #[test]
     fn bad_scopes_are_named() {
+        let id = id("github");
+        let secrets = MapSecrets::default();
+        let ctx = BuildContext::new(&id, ".".as_ref(), &secrets);
         let e = parse("org = \"acme\"\nrepos = [\"acme/api\"]")
-            .scope()
+            .scope(&ctx)
             .unwrap_err();
         assert!(e.to_string().contains("not both"), "{e}");
-        let e = parse("").scope().unwrap_err();
+        let e = parse("").scope(&ctx).unwrap_err();
         assert!(e.to_string().contains("[github] repos"), "{e}");
-        let e = parse("repos = [\"acme\"]").scope().unwrap_err();
+        let e = parse("repos = [\"acme\"]").scope(&ctx).unwrap_err();
         assert!(e.to_string().contains("owner/name"), "{e}");
         assert!(toml::from_str::<GithubConfig>("repo = [\"a/b\"]").is_err());
+        let e = parse("repos = [\"a/b\"]\ntimeout_secs = 0")
+            .validate(&ctx)
+            .unwrap_err();
+        assert!(e.to_string().contains("timeout_secs"), "{e}");
+        let e = parse("repos = [\"a/b\"]\napi_url = \"api.github.com\"")
+            .validate(&ctx)
+            .unwrap_err();
+        assert!(e.to_string().contains("api_url"), "{e}");
     }
 
     #[test]
-    fn missing_token_names_the_variable() {
+    fn missing_token_names_the_variable_and_the_instance() {
+        let id = id("oss");
+        let secrets = MapSecrets::default();
+        let ctx = BuildContext::new(&id, ".".as_ref(), &secrets);
         let c = parse("repos = [\"acme/api\"]\ntoken_env = \"SOC2_TEST_GITHUB_TOKEN_UNSET\"");
-        let e = c.settings().unwrap_err();
+        let e = c.settings(&ctx).unwrap_err();
         assert!(
             e.to_string().contains("SOC2_TEST_GITHUB_TOKEN_UNSET"),
             "{e}"
         );
+        assert!(e.to_string().contains("github \"oss\""), "{e}");
+    }
+
+    #[test]
+    fn timeout_secs_sets_the_request_timeout() {
+        let id = id("github");
+        let secrets = MapSecrets::default().with("GITHUB_TOKEN", "ghp_x");
+        let ctx = BuildContext::new(&id, ".".as_ref(), &secrets);
+        let s = parse("repos = [\"acme/api\"]\ntimeout_secs = 7")
+            .settings(&ctx)
+            .unwrap();
+        assert_eq!(s.timeout, Duration::from_secs(7));
     }
 }

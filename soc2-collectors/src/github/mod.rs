@@ -2,21 +2,24 @@
 //! merged them, and the review rules of the branch they merged into — the change-management
 //! population auditors sample for CC8.1.
 //!
-//! Populations (collector `github`):
-//! - `github/pull_requests.jsonl` (kind `github.pull_request`, subject `owner/repo#number`):
-//!   each PR merged into the branch during the period, with author, merger, head commit at
-//!   merge, merge commit, every review (reviewer and type, state, time, commit reviewed),
-//!   every dismissal (who, when, original state) and the approval decision. Fetched over
-//!   GraphQL, 50 PRs per request, newest-updated first, stopping once PRs were last updated
-//!   before the period; nested reviews and dismissals are paged only where they overflow.
-//!   Provenance reconciles the count with GitHub search's count for the period.
-//! - `github/branch_rules.jsonl` (kind `github.branch_rules`, subject `owner/repo`): classic
-//!   branch protection (a 404 "Branch not protected" is recorded as a fact), the active
-//!   rulesets that apply to the branch (approvals required, stale-review dismissal, bypass
-//!   actors, enforcement, created/updated), and every `bypass` in the rule-suite history.
+//! Populations (in the instance's directory: `github/`, or `<name>/` for a named `[[github]]`):
+//! - `pull_requests.jsonl` ([`records::PULL_REQUESTS`], events; kind `github.pull_request`,
+//!   subject `owner/repo#number`): each PR merged into the branch during the period, with
+//!   author, merger, head commit at merge, merge commit, every review (reviewer and type,
+//!   state, time, commit reviewed), every dismissal (who, when, original state) and the
+//!   approval decision. Fetched over GraphQL, 50 PRs per request, newest-updated first,
+//!   stopping once PRs were last updated before the period; nested reviews and dismissals
+//!   are paged only where they overflow. Provenance reconciles the count with GitHub
+//!   search's count for the period.
+//! - `branch_rules.jsonl` ([`records::BRANCH_RULES`], state; kind `github.branch_rules`,
+//!   subject `owner/repo`): classic branch protection (a 404 "Branch not protected" is
+//!   recorded as a fact), the active rulesets that apply to the branch (approvals required,
+//!   stale-review dismissal, bypass actors, enforcement, created/updated), and every `bypass`
+//!   in the rule-suite history.
 //!
 //! Checks (criteria CC8.1): `github.independent_approval`, `github.merged_under_bypass`,
-//! `github.review_required` — see [`checks`](mod@checks).
+//! `github.review_required` — see [`checks`](mod@checks). Each instance has its own; the
+//! findings of a named instance carry its name (`oss:acme/web#52`).
 //!
 //! The token needs read access to pull requests and contents, and — for branch protection,
 //! rulesets' bypass lists and rule suites — administration read access (a classic PAT with
@@ -30,58 +33,43 @@
 //! # branch = "main"                    # default: each repository's default branch
 //! token_env = "GITHUB_TOKEN"
 //! required_approvals = 1
+//! timeout_secs = 30                    # per-request timeout
 //! ```
 //!
-//! Library use, without environment variables:
+//! Library use, with the token from a map instead of the environment:
 //!
 //! ```
-//! use soc2_collectors::github::{GithubCollector, GithubSettings, RepoScope};
-//! use soc2_evidence_core::http::Secret;
-//! let mut settings = GithubSettings::new(
-//!     "https://api.github.com",
-//!     Secret::new("github_pat_example"),
-//!     RepoScope::Org("acme".into()),
-//! );
-//! settings.branch = Some("main".into());
-//! let collector = GithubCollector::new(settings).unwrap();
-//! let checks = soc2_collectors::github::default_checks();
-//! assert_eq!(checks.len(), 3);
-//! # let _ = collector;
+//! use soc2_evidence_core::{MapSecrets, Runner};
+//! let config = soc2_collectors::registry()
+//!     .parse_config(
+//!         "[[github]]\nname = \"oss\"\norg = \"acme\"\nbranch = \"main\"\ntimeout_secs = 10\n",
+//!         "soc2.toml",
+//!         ".".as_ref(),
+//!     )
+//!     .unwrap();
+//! let secrets = MapSecrets::default().with("GITHUB_TOKEN", "github_pat_example");
+//! let runner = Runner::from_config(&config, &secrets).unwrap();
+//! assert_eq!(config.instances[0].name(), "oss");
+//! assert!(soc2_collectors::registry().parse_config("[github]\nrepos = [\"acme\"]\n", "soc2.toml", ".".as_ref()).is_err());
+//! # let _ = runner;
 //! ```
 
 mod api;
 pub mod checks;
 mod collector;
 mod config;
+mod module;
 pub mod records;
 
 pub use api::{graphql_url, API_VERSION, MERGED_PRS_QUERY};
 pub use checks::{
-    evaluate_approval, IndependentApprovalCheck, MergedUnderBypassCheck, ReviewRequiredCheck,
-    ReviewRequiredSettings,
+    evaluate_approval, CheckScope, IndependentApprovalCheck, MergedUnderBypassCheck,
+    ReviewRequiredCheck,
 };
 pub use collector::GithubCollector;
 pub use config::{GithubConfig, GithubSettings, RepoScope};
+pub use module::GithubModule;
+pub use records::{BRANCH_RULES, PULL_REQUESTS};
 
-use soc2_evidence_core::Check;
-
-/// The collector's name: its directory in the run output.
-pub const COLLECTOR: &str = "github";
-/// Population of merged pull requests.
-pub const PULL_REQUESTS: &str = "pull_requests";
-/// Population of branch rules.
-pub const BRANCH_RULES: &str = "branch_rules";
-
-/// The GitHub checks with `settings` for `github.review_required`.
-pub fn checks(settings: ReviewRequiredSettings) -> Vec<Box<dyn Check>> {
-    vec![
-        Box::new(IndependentApprovalCheck),
-        Box::new(MergedUnderBypassCheck),
-        Box::new(ReviewRequiredCheck::new(settings)),
-    ]
-}
-
-/// The GitHub checks with default settings.
-pub fn default_checks() -> Vec<Box<dyn Check>> {
-    checks(ReviewRequiredSettings::default())
-}
+/// The module's type: the config section and the default instance name.
+pub const TYPE: &str = "github";

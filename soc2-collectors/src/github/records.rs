@@ -1,8 +1,26 @@
-//! The evidence kinds the GitHub collector emits.
+//! The evidence kinds the GitHub collector emits, and the populations that hold them.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use soc2_evidence_core::Evidence;
+use soc2_evidence_core::{Evidence, Population};
+
+/// Source system of [`PULL_REQUESTS`]: pull requests, reviews and dismissals come over GraphQL
+/// (in `org` mode the repository list comes from REST `GET /orgs/{org}/repos`, recorded in
+/// the same provenance).
+pub const GRAPHQL_SOURCE: &str = "GitHub GraphQL API";
+/// Source system of [`BRANCH_RULES`]: protection, rulesets and rule suites come over REST,
+/// pinned to one API version.
+pub const REST_SOURCE: &str = "GitHub REST API (2022-11-28)";
+
+/// Pull requests merged into the branch during the period: events, each carrying its own
+/// merge time, at `<instance>/pull_requests.jsonl`.
+pub const PULL_REQUESTS: Population<PullRequest> =
+    Population::events("pull_requests", GRAPHQL_SOURCE);
+/// Each repository's branch rules as they stand at collection time: state, at
+/// `<instance>/branch_rules.jsonl`. The rule-suite bypasses GitHub still keeps (about a
+/// month) ride along in each record, with the window they cover, because the check needs to
+/// know per repository whether that history was readable at all.
+pub const BRANCH_RULES: Population<BranchRules> = Population::state("branch_rules", REST_SOURCE);
 
 /// What kind of account an actor is. REST and GraphQL disagree on how they show bots and
 /// deleted accounts; records always use this one form.
@@ -152,7 +170,7 @@ pub struct ApprovalDecision {
 }
 
 /// A pull request merged into the branch during the audit period: kind `github.pull_request`,
-/// population `github/pull_requests.jsonl`, subject `owner/repo#number`.
+/// population [`PULL_REQUESTS`], subject `owner/repo#number`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullRequest {
     /// `owner/repo`.
@@ -309,7 +327,7 @@ pub enum RuleSuites {
 }
 
 /// The review rules of one repository's branch: kind `github.branch_rules`, population
-/// `github/branch_rules.jsonl`, subject `owner/repo`.
+/// [`BRANCH_RULES`], subject `owner/repo`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BranchRules {
     /// `owner/repo`.
