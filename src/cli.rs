@@ -62,6 +62,16 @@ where
         }
     };
     init_logging(&cli);
+    // A malformed clock override is a usage error, never a silently real clock.
+    if let Err(e) = soc2_evidence_core::clock::override_from_env() {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
+    if let Some(t) = soc2_evidence_core::clock::overridden() {
+        if !cli.quiet {
+            eprintln!("note: the clock is overridden: now is {t} ({})", soc2_evidence_core::clock::NOW_ENV);
+        }
+    }
     match run(cli, &registry).await {
         Ok(code) => code,
         Err(e) => {

@@ -112,6 +112,15 @@ pub fn render(input: &PageInput<'_>) -> String {
             escape_html(&m.finished_at.map(|t| t.to_rfc3339()).unwrap_or_default())
         ),
     );
+    if let Some(t) = m.clock_override {
+        meta(
+            "Clock",
+            format!(
+                "<strong>overridden</strong>: SOC2_EVIDENCE_NOW set now to {} (a test or replay, not a live collection)",
+                escape_html(&t.to_rfc3339())
+            ),
+        );
+    }
     meta(
         "Run status",
         escape_html(&format!("{:?}", m.status).to_lowercase()),
