@@ -15,6 +15,8 @@ pub fn registry() -> Registry {
     let registry = Registry::new();
     #[cfg(feature = "command")]
     let registry = registry.with(crate::command::CommandModule);
+    #[cfg(feature = "okta")]
+    let registry = registry.with(crate::okta::OktaModule);
     // One line per module; adding a collector means adding its folder and its line here.
     registry
 }
