@@ -17,6 +17,8 @@ pub fn registry() -> Registry {
     let registry = registry.with(crate::command::CommandModule);
     #[cfg(feature = "okta")]
     let registry = registry.with(crate::okta::OktaModule);
+    #[cfg(feature = "jira")]
+    let registry = registry.with(crate::jira::JiraModule);
     // One line per module; adding a collector means adding its folder and its line here.
     registry
 }

@@ -6,8 +6,7 @@ use soc2_evidence_core::http::{
     redact_url, Auth, CursorPager, HttpClient, HttpError, HttpResponse,
 };
 use soc2_evidence_core::{
-    CollectContext, CollectError, Collector, Evidence, EvidenceSink, EvidenceSinkExt,
-    ProvenanceRecorder,
+    CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt, ProvenanceRecorder,
 };
 
 use super::adf::adf_to_text;
@@ -16,12 +15,7 @@ use super::api::{
     SearchPage, User, CHANGELOG_PATH, FIELDS, REMOTELINK_PATH, SEARCH_PATH,
 };
 use super::config::{validate_base_url, JiraAuth, JiraSettings, RemoteLinkMode};
-use super::records::{ChangeTicket, JiraUser, RemoteLink, StatusTransition};
-
-/// The population file stem: `jira/change_tickets.jsonl`.
-pub const POPULATION: &str = "change_tickets";
-const NAME: &str = "jira";
-const SOURCE: &str = "Jira Cloud REST API v3";
+use super::records::{ChangeTicket, JiraUser, RemoteLink, StatusTransition, CHANGE_TICKETS};
 /// Changelog page size (Jira's maximum).
 const CHANGELOG_PAGE: u64 = 100;
 /// A ticket with more changelog pages than this is surely a server looping.
@@ -62,6 +56,7 @@ impl JiraCollector {
         let client = HttpClient::builder(&settings.base_url)
             .auth(auth)
             .retry(settings.retry.clone())
+            .timeout(settings.timeout)
             .build()
             .map_err(|e| CollectError::Config(e.to_string()))?;
         Ok(Self { settings, client })
@@ -354,7 +349,11 @@ fn record_page(rec: &mut ProvenanceRecorder, endpoint: &str, resp: &HttpResponse
 #[async_trait]
 impl Collector for JiraCollector {
     fn name(&self) -> &str {
-        NAME
+        &self.settings.name
+    }
+
+    fn collector_type(&self) -> &str {
+        super::module::TYPE
     }
 
     async fn collect(
@@ -372,14 +371,9 @@ impl Collector for JiraCollector {
         let fields = fields.join(",");
         let page_size = self.settings.page_size.clamp(1, 100).to_string();
 
-        let mut rec = ProvenanceRecorder::new(
-            POPULATION,
-            ChangeTicket::KIND,
-            SOURCE,
-            NAME,
-            env!("CARGO_PKG_VERSION"),
-        );
-        rec.base_url(self.site()).criteria(ChangeTicket::CRITERIA);
+        let mut out = sink.open(&CHANGE_TICKETS)?;
+        let rec = out.provenance();
+        rec.base_url(self.site());
         rec.note(format!("JQL: {jql}"));
         rec.note(
             "JQL dates are compared in the time zone of the Jira account running the search; \
@@ -413,10 +407,11 @@ impl Collector for JiraCollector {
             ctx.check_cancelled()?;
             let resp = resp?;
             search_endpoint = resp.url().path().to_string();
-            record_page(&mut rec, &search_endpoint, &resp);
+            record_page(out.provenance(), &search_endpoint, &resp);
             let page: SearchPage = resp.json()?;
             drop(resp);
-            rec.received(&search_endpoint, page.issues.len() as u64);
+            out.provenance()
+                .received(&search_endpoint, page.issues.len() as u64);
 
             let next = match (page.is_last, page.next_page_token) {
                 (Some(true), _) => None,
@@ -463,7 +458,7 @@ impl Collector for JiraCollector {
                         .find(|(k, _)| k == "startAt")
                         .map(|(_, v)| v.into_owned())
                         .unwrap_or_default();
-                    rec.page(
+                    out.provenance().page(
                         "GET",
                         CHANGELOG_PATH,
                         &[
@@ -479,7 +474,7 @@ impl Collector for JiraCollector {
                     }
                 }
                 if let Some((resp, _)) = &extras.remote {
-                    rec.page(
+                    out.provenance().page(
                         "GET",
                         REMOTELINK_PATH,
                         &[("issueIdOrKey", &key)],
@@ -488,7 +483,7 @@ impl Collector for JiraCollector {
                     link_requests += 1;
                 }
                 let ticket = self.ticket(issue, &mut extras)?;
-                sink.emit(POPULATION, &ticket)?;
+                out.emit(&ticket)?;
                 tickets += 1;
             }
             ctx.message(&format!("{tickets} change tickets"));
@@ -507,13 +502,13 @@ impl Collector for JiraCollector {
             RemoteLinkMode::All => "for every ticket".into(),
             RemoteLinkMode::None => "for no ticket (remote_links = \"none\")".into(),
         };
-        rec.note(format!(
+        out.provenance().note(format!(
             "{tickets} tickets from {} search page(s); {completed} truncated embedded \
              changelog(s) completed from {CHANGELOG_PATH} in {changelog_requests} request(s); \
              remote links fetched {mode} in {link_requests} request(s)",
             pager.pages()
         ));
-        sink.provenance(rec.finish(true))?;
+        out.finish()?;
         Ok(())
     }
 }
