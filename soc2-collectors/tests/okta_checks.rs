@@ -644,7 +644,10 @@ async fn a_missing_population_is_an_error_finding_not_an_empty_pass() {
         "okta.admin_phishing_resistant_mfa",
     ] {
         assert_eq!(status(&r, id, "*"), "error", "{id}: {r:#?}");
-        assert!(summary(&r, id, "*").contains("factors.jsonl"), "{id}: {r:#?}");
+        assert!(
+            summary(&r, id, "*").contains("factors.jsonl"),
+            "{id}: {r:#?}"
+        );
         assert_eq!(status(&r, id, "alice"), "none", "{id}");
     }
     // The checks that do not read factors judge as usual.
