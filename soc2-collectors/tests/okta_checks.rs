@@ -584,25 +584,31 @@ async fn password_and_sign_on_policies() {
     assert!(summary(&r, so, "so-bad").contains("lax rule"));
     assert_eq!(status(&r, so, "so-deny"), "not_applicable");
 
-    // No policies at all is a failure, not silence.
-    let r = check(Fixture::default(), OktaCheckSettings::default()).await;
+    // No policies at all, while people can sign in, is a failure, not silence.
+    let fx = Fixture {
+        users: vec![user("alice", "ACTIVE")],
+        ..Fixture::default()
+    };
+    let r = check(fx, OktaCheckSettings::default()).await;
     assert_eq!(status(&r, pw, "*"), "fail");
     assert_eq!(status(&r, so, "*"), "fail");
+    assert!(summary(&r, pw, "*").contains("1 user(s) can sign in"));
 }
 
-/// The five checks whose scope is users or admins.
-const USER_CHECKS: [&str; 5] = [
+const ALL_CHECKS: [&str; 7] = [
     "okta.mfa_enrolled",
     "okta.mfa_strength",
     "okta.admin_phishing_resistant_mfa",
     "okta.timely_deprovisioning",
     "okta.dormant_accounts",
+    "okta.password_policy",
+    "okta.sign_on_mfa_required",
 ];
 
 #[tokio::test]
 async fn an_empty_org_gets_one_finding_per_check_never_silence() {
     let r = check(Fixture::default(), OktaCheckSettings::default()).await;
-    for id in USER_CHECKS {
+    for id in ALL_CHECKS {
         let of_check: Vec<_> = r.keys().filter(|(c, _)| c == id).collect();
         assert_eq!(of_check.len(), 1, "{id}: {r:#?}");
         assert_eq!(status(&r, id, "*"), "not_applicable", "{id}");
@@ -611,9 +617,8 @@ async fn an_empty_org_gets_one_finding_per_check_never_silence() {
     assert!(summary(&r, "okta.admin_phishing_resistant_mfa", "*").contains("admin role"));
     assert!(summary(&r, "okta.timely_deprovisioning", "*").contains("termination date"));
     assert!(summary(&r, "okta.dormant_accounts", "*").contains("no ACTIVE users"));
-    // No password or sign-on policy at all is a failure, not "nothing to judge".
-    assert_eq!(status(&r, "okta.password_policy", "*"), "fail");
-    assert_eq!(status(&r, "okta.sign_on_mfa_required", "*"), "fail");
+    // No policy and nobody who can sign in: nothing for the policy checks to protect.
+    assert!(summary(&r, "okta.password_policy", "*").contains("no users can sign in"));
     assert_eq!(r.len(), 7, "{r:#?}");
 
     // Users exist but none is in a check's scope: still one not_applicable, not silence.
@@ -622,7 +627,7 @@ async fn an_empty_org_gets_one_finding_per_check_never_silence() {
         ..Fixture::default()
     };
     let r = check(fx, OktaCheckSettings::default()).await;
-    for id in USER_CHECKS {
+    for id in ALL_CHECKS {
         assert_eq!(status(&r, id, "*"), "not_applicable", "{id}: {r:#?}");
     }
     assert_eq!(status(&r, "okta.mfa_enrolled", "parked"), "none");

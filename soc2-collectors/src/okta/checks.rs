@@ -820,6 +820,34 @@ impl Check for DormantAccounts {
     }
 }
 
+/// The one finding of a policy check that found no policy in scope: a failure while anyone
+/// can sign in (the accounts are not shown to be protected), `not_applicable` when nobody
+/// can. Reads the users, so a missing users population is an error here too.
+fn no_policy(
+    check: &dyn Check,
+    ev: &OrgEvidence<'_>,
+    store: &EvidenceStore,
+    what: &str,
+) -> Result<Finding, CheckError> {
+    let can_sign_in = ev.users(store)?.iter().filter(|u| u.can_sign_in()).count();
+    let (status, summary) = if can_sign_in > 0 {
+        (
+            FindingStatus::Fail,
+            format!("{what}, and {can_sign_in} user(s) can sign in"),
+        )
+    } else {
+        (
+            FindingStatus::NotApplicable,
+            format!("{what}, and no users can sign in"),
+        )
+    };
+    Ok(
+        Finding::new(check.id(), check.criteria(), status, ORG, summary)
+            .with_evidence(POLICIES.at(ev.instance).evidence_file())
+            .with_evidence(USERS.at(ev.instance).evidence_file()),
+    )
+}
+
 fn policy_finding(
     check: &dyn Check,
     instance: &str,
@@ -842,10 +870,12 @@ fn policy_finding(
 /// baseline.
 ///
 /// Scope: active PASSWORD policies. Passes a policy only when its settings show both a long
-/// enough minimum length and a lockout within the limit. An org with no active password
-/// policy **fails** (one finding for the org) rather than being `not_applicable`: Okta always
-/// has a default password policy, so none in evidence means no password rule is enforced, or
-/// the token could not see them — either way the control is not shown to operate.
+/// enough minimum length and a lockout within the limit. An org where users can sign in but
+/// no active password policy is in evidence **fails** (one finding for the org): Okta always
+/// has a default password policy, so none means no password rule is enforced, or the token
+/// could not see them — either way the control is not shown to operate. Only an org with
+/// neither an active password policy nor a user who can sign in is `not_applicable`: there
+/// is nothing for the control to protect.
 #[derive(Debug, Clone)]
 pub struct PasswordPolicy {
     instance: String,
@@ -932,16 +962,12 @@ impl Check for PasswordPolicy {
             });
         }
         if out.is_empty() {
-            out.push(
-                Finding::new(
-                    self.id(),
-                    self.criteria(),
-                    FindingStatus::Fail,
-                    ORG,
-                    "no active PASSWORD policy was found",
-                )
-                .with_evidence(POLICIES.at(&self.instance).evidence_file()),
-            );
+            out.push(no_policy(
+                self,
+                &ev,
+                store,
+                "no active PASSWORD policy was found",
+            )?);
         }
         Ok(out)
     }
@@ -952,8 +978,9 @@ impl Check for PasswordPolicy {
 ///
 /// Scope: active OKTA_SIGN_ON policies. Passes a policy only when every active rule that
 /// allows access requires a factor; a policy with no allowing rule is `not_applicable`. An
-/// org with no active sign-on policy **fails** (one finding for the org): Okta always has a
-/// default one, so none in evidence means nothing shows sign-in requires MFA.
+/// org where users can sign in but no active sign-on policy is in evidence **fails** (one
+/// finding for the org): Okta always has a default one, so none means nothing shows sign-in
+/// requires MFA. Only an org with neither is `not_applicable`.
 #[derive(Debug, Clone)]
 pub struct SignOnRequiresMfa {
     instance: String,
@@ -1031,16 +1058,12 @@ impl Check for SignOnRequiresMfa {
             out.push(policy_finding(self, &self.instance, status, p, summary));
         }
         if out.is_empty() {
-            out.push(
-                Finding::new(
-                    self.id(),
-                    self.criteria(),
-                    FindingStatus::Fail,
-                    ORG,
-                    "no active Okta sign-on policy was found",
-                )
-                .with_evidence(POLICIES.at(&self.instance).evidence_file()),
-            );
+            out.push(no_policy(
+                self,
+                &ev,
+                store,
+                "no active Okta sign-on policy was found",
+            )?);
         }
         Ok(out)
     }
