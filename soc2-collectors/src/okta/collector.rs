@@ -1,6 +1,7 @@
 //! The Okta collector: users, factors, admin roles, System Log and policies.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -12,6 +13,8 @@ use soc2_evidence_core::{
     CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt, PopulationWriter,
     ProvenanceRecorder,
 };
+
+use crate::concurrent::first_failure;
 
 use super::api::{
     Pages, WireAssignees, WireFactor, WireGroup, WireLogEvent, WireMember, WirePolicy, WireRole,
@@ -188,8 +191,17 @@ impl OktaCollector {
         let role_pacer = Pacer::new(concurrency);
         let client = &self.client;
         let (fp, rp) = (&factor_pacer, &role_pacer);
+        // Set at the first failure: jobs not yet started then send nothing, so the collector
+        // fails promptly and reports the requests in flight together (see `concurrent`).
+        let stop = AtomicBool::new(false);
+        let stop = &stop;
+        // Requests in the order they are sent (permits need not be granted in job order), so
+        // that of several failures the first sent is reported.
+        let sent = AtomicUsize::new(0);
+        let sent = &sent;
         // Jobs are indices (user = i / 2, even = factors, odd = roles): closures over plain
-        // integers keep the stream `Send` inside the object-safe `collect` future.
+        // integers keep the stream `Send` inside the object-safe `collect` future. The index
+        // is also the order requests are sent in.
         let mut results = futures::stream::iter(0..users.len() * 2)
             .map(move |i| {
                 let user = &users[i / 2];
@@ -199,13 +211,21 @@ impl OktaCollector {
                     (rp, format!("/api/v1/users/{}/roles", user.id))
                 };
                 async move {
+                    if stop.load(Ordering::Relaxed) {
+                        return (i, None);
+                    }
                     let permit = pacer.acquire().await;
+                    // Checked again: a failure may have come in while this job waited.
+                    if stop.load(Ordering::Relaxed) {
+                        return (i, None);
+                    }
+                    let order = sent.fetch_add(1, Ordering::Relaxed);
                     let result = client.get(&path, &[]).await;
                     drop(permit);
                     if let Ok(resp) = &result {
                         pacer.observe(&resp.rate_limit());
                     }
-                    (i, result)
+                    (i, Some((order, result)))
                 }
             })
             .buffer_unordered(concurrency);
@@ -217,13 +237,18 @@ impl OktaCollector {
             "reading factors and roles of {} users",
             users.len()
         ));
-        while let Some((i, result)) = results.next().await {
+        let mut failures: Vec<(usize, HttpError)> = Vec::new();
+        while let Some((i, job)) = results.next().await {
             ctx.check_cancelled()?;
             done += 1;
             if done % 2000 == 0 {
                 ctx.message(&format!("factors and roles: {done}/{total} requests"));
             }
             let (user, is_factors) = (&users[i / 2], i % 2 == 0);
+            // Not sent: an earlier request failed.
+            let Some((order, result)) = job else {
+                continue;
+            };
             let resp = match result {
                 Ok(r) => r,
                 // Deleted between listing and this call: nothing left to collect.
@@ -231,12 +256,27 @@ impl OktaCollector {
                     out.vanished.insert(user.id.clone());
                     continue;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    failures.push((order, e));
+                    continue;
+                }
             };
+            if !failures.is_empty() {
+                // The population is failing anyway; only the failures matter now.
+                continue;
+            }
             if is_factors {
                 let rec = factors_out.provenance();
                 rec.page("GET", FACTORS_EP, &[], resp.body());
-                let factors: Vec<WireFactor> = resp.json()?;
+                let factors: Vec<WireFactor> = match resp.json() {
+                    Ok(f) => f,
+                    Err(e) => {
+                        stop.store(true, Ordering::Relaxed);
+                        failures.push((order, e));
+                        continue;
+                    }
+                };
                 rec.received(FACTORS_EP, factors.len() as u64);
                 for f in factors {
                     factors_out.emit(&f.into_record(&user.id))?;
@@ -244,7 +284,14 @@ impl OktaCollector {
             } else {
                 let rec = roles_out.provenance();
                 rec.page("GET", ROLES_EP, &[], resp.body());
-                let roles: Vec<WireRole> = resp.json()?;
+                let roles: Vec<WireRole> = match resp.json() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        stop.store(true, Ordering::Relaxed);
+                        failures.push((order, e));
+                        continue;
+                    }
+                };
                 rec.received(ROLES_EP, roles.len() as u64);
                 for role in roles {
                     let group = role.assignee_group();
@@ -264,6 +311,9 @@ impl OktaCollector {
             }
         }
         drop(results);
+        if let Some(e) = first_failure(failures, |e| self.explain(e.into())) {
+            return Err(e);
+        }
         let (f, r) = (factor_pacer.stats(), role_pacer.stats());
         let pacing = |rec: &mut ProvenanceRecorder, what: &str, s: super::pacer::PacerStats| {
             if s.pauses > 0 || s.lowest_allowed < concurrency {
