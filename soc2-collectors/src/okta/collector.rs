@@ -200,8 +200,7 @@ impl OktaCollector {
         let sent = AtomicUsize::new(0);
         let sent = &sent;
         // Jobs are indices (user = i / 2, even = factors, odd = roles): closures over plain
-        // integers keep the stream `Send` inside the object-safe `collect` future. The index
-        // is also the order requests are sent in.
+        // integers keep the stream `Send` inside the object-safe `collect` future.
         let mut results = futures::stream::iter(0..users.len() * 2)
             .map(move |i| {
                 let user = &users[i / 2];
