@@ -67,7 +67,7 @@ async fn main() {
     let started = Instant::now();
     let manifest = Runner::new()
         .collector(Box::new(collector))
-        .checks(checks(&OktaCheckSettings::default()))
+        .checks(checks("okta", &OktaCheckSettings::default()))
         .run("2026-01-01..2026-06-30".parse().unwrap(), &run_dir)
         .await
         .unwrap();

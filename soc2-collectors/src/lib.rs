@@ -27,6 +27,8 @@
 pub mod backups;
 #[cfg(feature = "command")]
 pub mod command;
+#[cfg(any(feature = "okta", feature = "jira"))]
+mod concurrent;
 #[cfg(feature = "github")]
 pub mod github;
 #[cfg(feature = "jira")]

@@ -15,10 +15,14 @@ pub fn registry() -> Registry {
     let registry = Registry::new();
     #[cfg(feature = "command")]
     let registry = registry.with(crate::command::CommandModule);
-    #[cfg(feature = "github")]
-    let registry = registry.with(crate::github::GithubModule);
     #[cfg(feature = "backups")]
     let registry = registry.with(crate::backups::BackupsModule);
+    #[cfg(feature = "okta")]
+    let registry = registry.with(crate::okta::OktaModule);
+    #[cfg(feature = "github")]
+    let registry = registry.with(crate::github::GithubModule);
+    #[cfg(feature = "jira")]
+    let registry = registry.with(crate::jira::JiraModule);
     // One line per module; adding a collector means adding its folder and its line here.
     registry
 }

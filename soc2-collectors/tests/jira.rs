@@ -5,54 +5,54 @@
 use std::fs;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use serde_json::{json, Value};
-use soc2_collectors::jira::{
-    ApprovedBeforeImplementation, JiraAuth, JiraCollector, JiraSettings, LinkedToCode,
-    RemoteLinkMode,
+use soc2_collectors::jira::{JiraAuth, JiraCollector, JiraSettings};
+use soc2_evidence_core::http::Secret;
+use soc2_evidence_core::{
+    run_checks, CollectorStatus, ConfigError, EvidenceStore, MapSecrets, RunConfig, RunManifest,
+    Runner,
 };
-use soc2_collectors::Config;
-use soc2_evidence_core::http::{RetryPolicy, Secret};
-use soc2_evidence_core::{Check, CollectorStatus, RunManifest, Runner};
 use soc2_sample::jira as sample;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const PERIOD: &str = "2026-01-01..2026-06-30";
 
-fn settings(base: &str, token: &str) -> JiraSettings {
-    let mut s = JiraSettings::new(
-        base,
-        JiraAuth::Basic {
-            email: sample::EMAIL.into(),
-            token: Secret::new(token),
-        },
-        sample::JQL,
-    );
-    s.retry = RetryPolicy {
-        max_retries: 3,
-        initial_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(100),
-        ..RetryPolicy::default()
-    };
-    s
+/// A `[jira]` section for the site at `base` with the sample JQL; `extra` adds keys. The
+/// credentials come from the default variables, JIRA_EMAIL and JIRA_API_TOKEN.
+fn section(base: &str, extra: &str) -> String {
+    format!(
+        "[jira]\nbase_url = {base:?}\njql = {:?}\n{extra}\n",
+        sample::JQL
+    )
 }
 
-fn checks() -> Vec<Box<dyn Check>> {
-    vec![
-        Box::new(ApprovedBeforeImplementation::default()),
-        Box::new(LinkedToCode::default()),
-    ]
+fn parse(toml: &str) -> Result<RunConfig, ConfigError> {
+    soc2_collectors::registry().parse_config(toml, "soc2.toml", Path::new("."))
 }
 
-async fn run(s: JiraSettings, out: &Path) -> RunManifest {
-    Runner::new()
-        .collector(Box::new(JiraCollector::new(s).unwrap()))
-        .checks(checks())
+fn secrets(token: &str) -> MapSecrets {
+    MapSecrets::default()
+        .with("JIRA_EMAIL", sample::EMAIL)
+        .with("JIRA_API_TOKEN", token)
+}
+
+/// Collects and checks through the registry, as `soc2-evidence collect` does.
+async fn run_config(toml: &str, secrets: &MapSecrets, out: &Path) -> RunManifest {
+    Runner::from_config(&parse(toml).unwrap(), secrets)
+        .unwrap()
         .run(PERIOD.parse().unwrap(), out)
         .await
         .unwrap()
+}
+
+async fn run(base: &str, token: &str, out: &Path) -> RunManifest {
+    run_with(base, token, "", out).await
+}
+
+async fn run_with(base: &str, token: &str, extra: &str, out: &Path) -> RunManifest {
+    run_config(&section(base, extra), &secrets(token), out).await
 }
 
 fn jsonl(path: &Path) -> Vec<Value> {
@@ -87,10 +87,11 @@ async fn whole_sample_organisation() {
     let jira = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let m = run(settings(&jira.base_url(), jira.token()), &out).await;
+    let m = run(&jira.base_url(), jira.token(), &out).await;
     let c = &m.collectors[0];
     assert_eq!(c.status, CollectorStatus::Ok, "{:?}", c.error);
     assert_eq!(c.name, "jira");
+    assert_eq!(c.collector_type, "jira");
 
     // Requests: 4 search pages plus the one 429; CHG-110's changelog in two pages; remote
     // links for the 12 done tickets only.
@@ -220,6 +221,9 @@ async fn whole_sample_organisation() {
     let p = &prov["populations"][0];
     assert_eq!(p["population"], "change_tickets");
     assert_eq!(p["complete"], true);
+    assert_eq!(p["mode"], "events");
+    assert_eq!(p["kind"], "jira.change_ticket");
+    assert_eq!(p["source"], "Jira Cloud REST API v3");
     assert_eq!(p["records_received"], 14);
     assert_eq!(p["records_written"], 14);
     assert_eq!(p["pages"], 4 + 2 + 12);
@@ -256,17 +260,22 @@ async fn whole_sample_organisation() {
 
     // The token is nowhere in the output.
     assert!(!all_files_text(&out).contains(sample::API_TOKEN));
+
+    // `check DIR` rebuilds the checks from config.json and reproduces the findings exactly.
+    let saved = soc2_collectors::registry().load_effective(&out).unwrap();
+    let again = run_checks(&EvidenceStore::open(&out).unwrap(), &saved.checks());
+    let again: Vec<Value> = again
+        .iter()
+        .map(|f| serde_json::to_value(f).unwrap())
+        .collect();
+    assert_eq!(again, findings);
 }
 
 #[tokio::test]
 async fn wrong_token_names_the_site_not_the_token() {
     let jira = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
-    let m = run(
-        settings(&jira.base_url(), "wrong-token-123"),
-        &tmp.path().join("run"),
-    )
-    .await;
+    let m = run(&jira.base_url(), "wrong-token-123", &tmp.path().join("run")).await;
     let err = m.collectors[0].error.clone().unwrap();
     assert_eq!(m.collectors[0].status, CollectorStatus::Failed);
     assert!(
@@ -286,7 +295,7 @@ async fn forbidden_names_the_site() {
         .mount(&server)
         .await;
     let tmp = tempfile::tempdir().unwrap();
-    let m = run(settings(&server.uri(), "t0k3n"), &tmp.path().join("run")).await;
+    let m = run(&server.uri(), "t0k3n", &tmp.path().join("run")).await;
     let err = m.collectors[0].error.clone().unwrap();
     assert!(err.contains(&format!("Jira at {}", server.uri())), "{err}");
     assert!(err.contains("Browse projects"), "{err}");
@@ -304,14 +313,27 @@ async fn legacy_search_410_says_what_to_change() {
         .mount(&server)
         .await;
     let tmp = tempfile::tempdir().unwrap();
-    let m = run(settings(&server.uri(), "t"), &tmp.path().join("run")).await;
+    let m = run(&server.uri(), "t", &tmp.path().join("run")).await;
     let err = m.collectors[0].error.clone().unwrap();
     assert!(err.contains("410 Gone"), "{err}");
     assert!(err.contains("base_url"), "{err}");
     assert!(err.contains("/rest/api/3/search/jql"), "{err}");
 
-    // A base URL that already holds the legacy path is refused before any request.
-    let bad = settings(&format!("{}/rest/api/3/search", server.uri()), "t");
+    // A base URL that already holds the legacy path is refused before any request: when the
+    // config is parsed, and by the library constructor.
+    let legacy = format!("{}/rest/api/3/search", server.uri());
+    let err = parse(&section(&legacy, "")).unwrap_err().to_string();
+    assert!(err.contains("[jira] base_url"), "{err}");
+    assert!(err.contains("site root"), "{err}");
+    assert!(err.contains("410"), "{err}");
+    let bad = JiraSettings::new(
+        legacy,
+        JiraAuth::Basic {
+            email: sample::EMAIL.into(),
+            token: Secret::new("t"),
+        },
+        sample::JQL,
+    );
     let err = JiraCollector::new(bad).unwrap_err().to_string();
     assert!(err.contains("site root"), "{err}");
     assert!(err.contains("410"), "{err}");
@@ -373,14 +395,12 @@ async fn empty_429_backs_off_and_three_pages_end_at_is_last() {
         .await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let mut s = settings(&server.uri(), "t");
-    s.remote_links = RemoteLinkMode::All;
-    Mock::given(wiremock::matchers::path_regex("/remotelink$"))
+    Mock::given(path_regex("/remotelink$"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
         .expect(3)
         .mount(&server)
         .await;
-    let m = run(s, &out).await;
+    let m = run_with(&server.uri(), "t", "remote_links = \"all\"", &out).await;
     assert_eq!(
         m.collectors[0].status,
         CollectorStatus::Ok,
@@ -403,7 +423,7 @@ async fn repeated_cursor_fails_instead_of_looping() {
         .mount(&server)
         .await;
     let tmp = tempfile::tempdir().unwrap();
-    let m = run(settings(&server.uri(), "t"), &tmp.path().join("run")).await;
+    let m = run(&server.uri(), "t", &tmp.path().join("run")).await;
     let err = m.collectors[0].error.clone().unwrap();
     assert!(err.contains("same nextPageToken"), "{err}");
 }
@@ -413,9 +433,13 @@ async fn without_remote_links_the_code_check_reports_errors_not_passes() {
     let jira = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let mut s = settings(&jira.base_url(), jira.token());
-    s.remote_links = RemoteLinkMode::None;
-    let m = run(s, &out).await;
+    let m = run_with(
+        &jira.base_url(),
+        jira.token(),
+        "remote_links = \"none\"",
+        &out,
+    )
+    .await;
     assert_eq!(m.collectors[0].status, CollectorStatus::Ok);
     assert_eq!(jira.remotelink_requests(), 0);
     let findings = jsonl(&out.join("findings.jsonl"));
@@ -430,34 +454,31 @@ async fn without_remote_links_the_code_check_reports_errors_not_passes() {
 #[tokio::test]
 async fn config_file_builds_the_collector_and_checks() {
     let jira = sample::start().await;
-    std::env::set_var("SOC2_JIRA_IT_EMAIL", sample::EMAIL);
-    std::env::set_var("SOC2_JIRA_IT_TOKEN", sample::API_TOKEN);
     let text = format!(
         "[jira]\nbase_url = \"{}\"\njql = \"{}\"\nemail_env = \"SOC2_JIRA_IT_EMAIL\"\ntoken_env = \"SOC2_JIRA_IT_TOKEN\"\n",
         jira.base_url(),
         sample::JQL
     );
-    let config = Config::parse(&text, "soc2.toml").unwrap();
-    let collectors = config.collectors().unwrap();
+    let secrets = MapSecrets::default()
+        .with("SOC2_JIRA_IT_EMAIL", sample::EMAIL)
+        .with("SOC2_JIRA_IT_TOKEN", sample::API_TOKEN);
+    let config = parse(&text).unwrap();
+    let collectors = config.build(&secrets).unwrap();
     assert_eq!(collectors.len(), 1);
     assert!(!format!("{:?}", config).contains(sample::API_TOKEN));
+    let effective = String::from_utf8(config.effective_json().unwrap()).unwrap();
+    assert!(!effective.contains(sample::API_TOKEN), "{effective}");
+    assert!(effective.contains("SOC2_JIRA_IT_TOKEN"), "{effective}");
+    assert!(effective.contains("\"timeout_secs\": 30"), "{effective}");
     let checks = config.checks();
-    let ids: Vec<&str> = checks.iter().map(|c| c.id()).collect();
+    let ids: Vec<&str> = checks[0].checks.iter().map(|c| c.id()).collect();
     assert_eq!(
         ids,
         ["jira.approved_before_implementation", "jira.linked_to_code"]
     );
-    assert_eq!(soc2_collectors::default_checks_for("jira").len(), 2);
 
     let tmp = tempfile::tempdir().unwrap();
-    let mut runner = Runner::new().checks(checks);
-    for c in collectors {
-        runner = runner.collector(c);
-    }
-    let m = runner
-        .run(PERIOD.parse().unwrap(), &tmp.path().join("run"))
-        .await
-        .unwrap();
+    let m = run_config(&text, &secrets, &tmp.path().join("run")).await;
     assert_eq!(
         m.collectors[0].status,
         CollectorStatus::Ok,
@@ -466,14 +487,150 @@ async fn config_file_builds_the_collector_and_checks() {
     );
     assert_eq!(m.findings.fail, sample::PLANTED.len() as u64);
 
-    let err = Config::parse(
+    // Both kinds of auth at once is refused when the config is parsed, before any secret.
+    let err = parse(
         "[jira]\nbase_url = \"https://acme.atlassian.net\"\njql = \"project = CHG\"\nbearer_token_env = \"A\"\nemail_env = \"B\"\n",
-        "soc2.toml",
     )
-    .unwrap()
-    .collectors()
-    .err()
-    .unwrap()
+    .unwrap_err()
     .to_string();
     assert!(err.contains("not both"), "{err}");
+    // A missing credential names its variable and the section.
+    let err = Runner::from_config(&parse(&text).unwrap(), &MapSecrets::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("SOC2_JIRA_IT_EMAIL") && err.contains("[jira]"),
+        "{err}"
+    );
+    let err = parse(&section("https://acme.atlassian.net", "timeout_secs = 0"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("timeout_secs"), "{err}");
+}
+
+#[tokio::test]
+async fn a_period_without_completed_tickets_is_not_applicable_not_silent() {
+    let server = MockServer::start().await;
+    // No tickets at all, then tickets of which none is done: both leave nothing to judge.
+    for issues in [
+        json!([]),
+        json!([issue("X-1", "In Progress", json!([]), 0)]),
+    ] {
+        server.reset().await;
+        Mock::given(path("/rest/api/3/search/jql"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"issues": issues, "isLast": true})),
+            )
+            .mount(&server)
+            .await;
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("run");
+        let m = run(&server.uri(), "t", &out).await;
+        assert_eq!(
+            m.collectors[0].status,
+            CollectorStatus::Ok,
+            "{:?}",
+            m.collectors[0].error
+        );
+        let findings = jsonl(&out.join("findings.jsonl"));
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        for check in ["jira.approved_before_implementation", "jira.linked_to_code"] {
+            let f = finding(&findings, check, "*").unwrap();
+            assert_eq!(f["status"], "not_applicable", "{f}");
+            assert!(
+                f["summary"].as_str().unwrap().contains("no change tickets"),
+                "{f}"
+            );
+            assert_eq!(f["evidence"][0]["file"], "jira/change_tickets.jsonl");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_server_error_mid_collection_leaves_a_partial_file_naming_the_endpoint() {
+    let jira = sample::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/issue/CHG-103/remotelink"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({
+            "errorMessages": ["Internal server error"], "errors": {}})))
+        // Ahead of the sample's own routes (priority 2).
+        .with_priority(1)
+        .mount(jira.server())
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(&jira.base_url(), jira.token(), &out).await;
+    let c = &m.collectors[0];
+    assert_eq!(c.status, CollectorStatus::Failed);
+    let err = c.error.as_deref().unwrap();
+    assert!(
+        err.contains("/rest/api/3/issue/CHG-103/remotelink") && err.contains("500"),
+        "{err}"
+    );
+    let mut names: Vec<String> = fs::read_dir(out.join("jira"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["change_tickets.jsonl.partial", "provenance.json"]);
+    let prov: Value =
+        serde_json::from_slice(&fs::read(out.join("jira/provenance.json")).unwrap()).unwrap();
+    assert_eq!(prov["complete"], false);
+    let p = &prov["populations"][0];
+    assert_eq!(p["complete"], false);
+    assert!(
+        p["notes"]
+            .to_string()
+            .contains("/rest/api/3/issue/CHG-103/remotelink"),
+        "{p:#}"
+    );
+    let findings = jsonl(&out.join("findings.jsonl"));
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    assert!(
+        findings.iter().all(|f| f["status"] == "error"),
+        "{findings:#?}"
+    );
+}
+
+#[tokio::test]
+async fn two_sites_write_their_own_directories_and_prefix_their_findings() {
+    let jira = sample::start().await;
+    let other = MockServer::start().await;
+    Mock::given(path("/rest/api/3/search/jql"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"issues": [], "isLast": true})),
+        )
+        .mount(&other)
+        .await;
+    let toml = format!(
+        "[[jira]]\nname = \"jira\"\nbase_url = {:?}\njql = {:?}\n\
+         [[jira]]\nname = \"ops\"\nbase_url = {:?}\njql = \"project = OPS\"\n\
+         bearer_token_env = \"OPS_JIRA_TOKEN\"\n",
+        jira.base_url(),
+        sample::JQL,
+        other.uri()
+    );
+    let secrets = secrets(jira.token()).with("OPS_JIRA_TOKEN", "ops-token");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run_config(&toml, &secrets, &out).await;
+    for c in &m.collectors {
+        assert_eq!(c.status, CollectorStatus::Ok, "{}: {:?}", c.name, c.error);
+    }
+    assert!(out.join("jira/change_tickets.jsonl").is_file());
+    assert!(out.join("ops/change_tickets.jsonl").is_file());
+    let findings = jsonl(&out.join("findings.jsonl"));
+    let ops: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["subject_id"].as_str().unwrap().starts_with("ops:"))
+        .collect();
+    assert_eq!(ops.len(), 2, "{findings:#?}");
+    for f in &ops {
+        assert_eq!(f["subject_id"], "ops:*");
+        assert_eq!(f["status"], "not_applicable");
+        assert_eq!(f["evidence"][0]["file"], "ops/change_tickets.jsonl");
+    }
+    let fails = findings.iter().filter(|f| f["status"] == "fail").count();
+    assert_eq!(fails, sample::PLANTED.len());
 }

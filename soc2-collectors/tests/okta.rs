@@ -10,32 +10,49 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use soc2_collectors::okta::{self, OktaCheckSettings, OktaCollector, OktaSettings};
-use soc2_evidence_core::http::{RetryPolicy, Secret};
-use soc2_evidence_core::{CollectorStatus, RunManifest, Runner};
+use soc2_collectors::okta::{self, OktaCheckSettings, OktaConfig};
+use soc2_evidence_core::http::Secret;
+use soc2_evidence_core::{
+    run_checks, CollectorStatus, ConfigError, EnvSecrets, EvidenceStore, MapSecrets, RunConfig,
+    RunManifest, Runner,
+};
 use soc2_sample::okta as sample;
 use wiremock::matchers::{method, path, path_regex, query_param};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 const PERIOD: &str = "2026-01-01..2026-06-30";
+/// The token's environment variable in these tests' configs.
+const TOKEN_ENV: &str = "SOC2_TEST_OKTA_TOKEN";
 
-fn collector(base_url: &str, token: &str) -> OktaCollector {
-    let mut s = OktaSettings::new(base_url, Secret::new(token));
-    s.profile_attributes = vec!["title".into(), "employeeNumber".into()];
-    s.retry = RetryPolicy {
-        initial_backoff: Duration::from_millis(10),
-        ..RetryPolicy::default()
-    };
-    OktaCollector::new(s).unwrap()
+/// An `[okta]` section as a user writes it, for the org at `base_url`; `extra` adds keys.
+fn section(base_url: &str, extra: &str) -> String {
+    format!(
+        "[okta]\nbase_url = {base_url:?}\ntoken_env = {TOKEN_ENV:?}\n\
+         profile_attributes = [\"title\", \"employeeNumber\"]\n{extra}\n"
+    )
 }
 
-async fn run(c: OktaCollector, out: &Path) -> RunManifest {
-    Runner::new()
-        .collector(Box::new(c))
-        .checks(okta::checks(&OktaCheckSettings::default()))
+fn parse(toml: &str) -> Result<RunConfig, ConfigError> {
+    soc2_collectors::registry().parse_config(toml, "soc2.toml", Path::new("."))
+}
+
+/// Collects and checks through the registry, as `soc2-evidence collect` does, with the
+/// token handed over in a map instead of the environment.
+async fn run_config(toml: &str, secrets: &MapSecrets, out: &Path) -> RunManifest {
+    Runner::from_config(&parse(toml).unwrap(), secrets)
+        .unwrap()
         .run(PERIOD.parse().unwrap(), out)
         .await
         .unwrap()
+}
+
+async fn run(base_url: &str, token: &str, out: &Path) -> RunManifest {
+    run_with(base_url, token, "", out).await
+}
+
+async fn run_with(base_url: &str, token: &str, extra: &str, out: &Path) -> RunManifest {
+    let secrets = MapSecrets::default().with(TOKEN_ENV, token);
+    run_config(&section(base_url, extra), &secrets, out).await
 }
 
 fn lines(path: &Path) -> Vec<Value> {
@@ -90,10 +107,11 @@ async fn acme_sample_org_collects_everything_and_finds_exactly_the_planted_failu
     let okta = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let m = run(collector(&okta.base_url(), okta.token()), &out).await;
+    let m = run(&okta.base_url(), okta.token(), &out).await;
     let c = &m.collectors[0];
     assert_eq!(c.status, CollectorStatus::Ok, "{:?}", c.error);
     assert_eq!(c.collector_type, "okta");
+    assert_eq!(c.name, "okta");
 
     // Users: 10 listed unfiltered over 3 pages of 4, plus 2 only behind the filter.
     let users = population(&out, "users");
@@ -108,6 +126,10 @@ async fn acme_sample_org_collects_everything_and_finds_exactly_the_planted_failu
     assert_eq!(frank["data"]["profile"]["title"], "Sales team");
     let prov = provenance(&out, "users");
     assert_eq!(prov["complete"], true);
+    assert_eq!(prov["mode"], "state");
+    assert_eq!(prov["source"], "Okta Management API");
+    assert_eq!(prov["base_url"], format!("{}/", okta.base_url()));
+    assert_eq!(prov["collector"], "okta");
     assert_eq!(prov["records_received"], 12);
     assert_eq!(prov["records_written"], 12);
     let unfiltered = endpoint(&prov, "/api/v1/users");
@@ -207,6 +229,7 @@ async fn acme_sample_org_collects_everything_and_finds_exactly_the_planted_failu
     let events = population(&out, "system_log");
     assert_eq!(events.len(), 24);
     let prov = provenance(&out, "system_log");
+    assert_eq!(prov["mode"], "events");
     let logs = endpoint(&prov, "/api/v1/logs");
     assert_eq!(logs["pages"], 3);
     assert_eq!(logs["parameters"]["since"], "2026-01-01T00:00:00.000Z");
@@ -256,7 +279,7 @@ async fn acme_sample_org_collects_everything_and_finds_exactly_the_planted_failu
         .map(|f| (f.check_id.to_string(), f.subject_id.to_string()))
         .collect();
     assert_eq!(fails, planted, "{findings:#?}");
-    for check in okta::checks(&OktaCheckSettings::default()) {
+    for check in okta::checks("okta", &OktaCheckSettings::default()) {
         assert!(
             findings
                 .iter()
@@ -277,6 +300,16 @@ async fn acme_sample_org_collects_everything_and_finds_exactly_the_planted_failu
     assert!(summary.contains("deactivated 2026-03-16"), "{summary}");
     assert!(summary.contains("signed in after termination"), "{summary}");
     assert_eq!(m.findings.fail, 6);
+
+    // `check DIR` rebuilds the same checks from the saved effective config and reproduces
+    // the findings exactly.
+    let saved = soc2_collectors::registry().load_effective(&out).unwrap();
+    let again = run_checks(&EvidenceStore::open(&out).unwrap(), &saved.checks());
+    let again: Vec<Value> = again
+        .iter()
+        .map(|f| serde_json::to_value(f).unwrap())
+        .collect();
+    assert_eq!(again, findings);
 }
 
 #[tokio::test]
@@ -292,7 +325,7 @@ async fn pending_factor_secret_never_reaches_any_output_file() {
 
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let m = run(collector(&okta.base_url(), okta.token()), &out).await;
+    let m = run(&okta.base_url(), okta.token(), &out).await;
     assert_eq!(m.collectors[0].status, CollectorStatus::Ok);
     let files = all_output(&out);
     assert!(files.iter().any(|(p, _)| p.ends_with("okta/factors.jsonl")));
@@ -328,7 +361,7 @@ async fn rejected_token_names_the_org_never_the_token() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let wrong = "00WrongTokenValue-zzz-91kq";
-    let m = run(collector(&okta.base_url(), wrong), &out).await;
+    let m = run(&okta.base_url(), wrong, &out).await;
     let c = &m.collectors[0];
     assert_eq!(c.status, CollectorStatus::Failed);
     let err = c.error.as_deref().unwrap();
@@ -362,7 +395,7 @@ async fn malformed_page_fails_naming_the_endpoint_and_nothing_is_complete() {
         .await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let m = run(collector(&okta.base_url(), okta.token()), &out).await;
+    let m = run(&okta.base_url(), okta.token(), &out).await;
     let c = &m.collectors[0];
     assert_eq!(c.status, CollectorStatus::Failed);
     let err = c.error.as_deref().unwrap();
@@ -404,7 +437,7 @@ async fn an_empty_log_page_with_a_next_link_ends_paging() {
         .await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let m = run(collector(&okta.base_url(), okta.token()), &out).await;
+    let m = run(&okta.base_url(), okta.token(), &out).await;
     assert_eq!(
         m.collectors[0].status,
         CollectorStatus::Ok,
@@ -487,13 +520,7 @@ async fn per_user_calls_slow_down_before_the_rate_limit() {
         .await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let mut settings = OktaSettings::new(&okta.base_url(), Secret::new(okta.token()));
-    settings.concurrency = 8;
-    let m = Runner::new()
-        .collector(Box::new(OktaCollector::new(settings).unwrap()))
-        .run(PERIOD.parse().unwrap(), &out)
-        .await
-        .unwrap();
+    let m = run_with(&okta.base_url(), okta.token(), "concurrency = 8", &out).await;
     assert_eq!(
         m.collectors[0].status,
         CollectorStatus::Ok,
@@ -516,19 +543,14 @@ async fn per_user_calls_slow_down_before_the_rate_limit() {
 
 #[test]
 fn config_section_defaults_validation_and_secret_lookup() {
-    let config = soc2_collectors::Config::parse(
-        r#"
-        [okta]
-        base_url = "https://acme.okta.com"
-        token_env = "SOC2_TEST_OKTA_TOKEN_UNSET"
-        dormant_days = 60
-        "#,
-        "soc2.toml",
-    )
-    .unwrap();
-    let section = config.okta.as_ref().unwrap();
+    let text = "[okta]\nbase_url = \"https://acme.okta.com\"\n\
+                token_env = \"SOC2_TEST_OKTA_TOKEN_UNSET\"\ndormant_days = 60\n";
+    let config = parse(text).unwrap();
+    assert_eq!(config.instances[0].name(), "okta");
+    let section: OktaConfig = toml::from_str(text.trim_start_matches("[okta]\n")).unwrap();
     assert_eq!(section.termination_attribute, "terminationDate");
     assert_eq!(section.concurrency, okta::DEFAULT_CONCURRENCY);
+    assert_eq!(section.timeout_secs, 30);
     assert_eq!(
         section.check_settings(),
         OktaCheckSettings {
@@ -536,27 +558,217 @@ fn config_section_defaults_validation_and_secret_lookup() {
             ..OktaCheckSettings::default()
         }
     );
-    assert_eq!(config.checks().len(), 7);
-    let err = config.collectors().err().unwrap().to_string();
+    assert_eq!(config.checks()[0].checks.len(), 7);
+    let err = Runner::from_config(&config, &EnvSecrets)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("SOC2_TEST_OKTA_TOKEN_UNSET"), "{err}");
 
-    let err = soc2_collectors::Config::parse(
-        "[okta]\nbase_url = \"https://acme.okta.com\"\ndormant_dayz = 3\n",
-        "soc2.toml",
-    )
-    .unwrap_err()
-    .to_string();
+    // The effective config: every default filled in, the variable's name and never a token.
+    let effective: Value = serde_json::from_slice(&config.effective_json().unwrap()).unwrap();
+    let saved = &effective["instances"][0]["config"];
+    assert_eq!(saved["token_env"], "SOC2_TEST_OKTA_TOKEN_UNSET");
+    assert_eq!(saved["dormant_days"], 60);
+    assert_eq!(saved["deprovision_within_hours"], 24);
+    assert_eq!(saved["page_size"], 200);
+    assert_eq!(saved["timeout_secs"], 30);
+    assert!(saved.get("name").is_none(), "the framework owns `name`");
+
+    let err = parse("[okta]\nbase_url = \"https://acme.okta.com\"\ndormant_dayz = 3\n")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("dormant_dayz"), "{err}");
 
-    let mut bad = section.clone();
-    bad.concurrency = 0;
-    assert!(bad
-        .validate()
+    let bad = |extra: &str| {
+        parse(&format!(
+            "[okta]\nbase_url = \"https://acme.okta.com\"\n{extra}\n"
+        ))
         .unwrap_err()
         .to_string()
-        .contains("concurrency"));
-    bad = section.clone();
-    bad.base_url = "acme.okta.com".into();
-    assert!(bad.validate().unwrap_err().to_string().contains("base_url"));
-    assert_eq!(soc2_collectors::default_checks_for("okta").len(), 7);
+    };
+    assert!(bad("concurrency = 0").contains("concurrency"));
+    assert!(bad("timeout_secs = 0").contains("timeout_secs"));
+    assert!(bad("page_size = 500").contains("page_size"));
+    let err = parse("[okta]\nbase_url = \"acme.okta.com\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("base_url"), "{err}");
+    assert!(err.contains("[okta]"), "{err}");
+    assert_eq!(okta::checks("okta", &OktaCheckSettings::default()).len(), 7);
+}
+
+#[tokio::test]
+async fn two_orgs_write_their_own_directories_and_prefix_their_findings() {
+    let acme = sample::start().await;
+    let other = sample::serve(sample::synthetic(5), sample::ServerOptions::default()).await;
+    let toml = format!(
+        "[[okta]]\nname = \"okta\"\nbase_url = {:?}\n\
+         [[okta]]\nname = \"eu\"\nbase_url = {:?}\ntoken_env = \"EU_OKTA_TOKEN\"\ndormant_days = 30\n",
+        acme.base_url(),
+        other.base_url()
+    );
+    let secrets = MapSecrets::default()
+        .with("OKTA_API_TOKEN", acme.token())
+        .with("EU_OKTA_TOKEN", other.token());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run_config(&toml, &secrets, &out).await;
+    let names: Vec<&str> = m.collectors.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["okta", "eu"]);
+    for c in &m.collectors {
+        assert_eq!(c.status, CollectorStatus::Ok, "{}: {:?}", c.name, c.error);
+        assert_eq!(c.collector_type, "okta");
+    }
+    assert_eq!(lines(&out.join("okta/users.jsonl")).len(), 12);
+    assert_eq!(lines(&out.join("eu/users.jsonl")).len(), 5);
+    let eu_prov: Value =
+        serde_json::from_slice(&fs::read(out.join("eu/provenance.json")).unwrap()).unwrap();
+    assert_eq!(eu_prov["collector"], "eu");
+    assert_eq!(
+        eu_prov["populations"][0]["base_url"],
+        format!("{}/", other.base_url())
+    );
+
+    let findings = lines(&out.join("findings.jsonl"));
+    let (eu, ours): (Vec<&Value>, Vec<&Value>) = findings
+        .iter()
+        .partition(|f| f["subject_id"].as_str().unwrap().starts_with("eu:"));
+    assert!(!eu.is_empty() && !ours.is_empty());
+    // The eu org's findings point at its own files; the default-named one's are unprefixed.
+    for f in &eu {
+        for e in f["evidence"].as_array().unwrap() {
+            assert!(e["file"].as_str().unwrap().starts_with("eu/"), "{f}");
+        }
+    }
+    for f in &ours {
+        for e in f["evidence"].as_array().unwrap() {
+            assert!(e["file"].as_str().unwrap().starts_with("okta/"), "{f}");
+        }
+    }
+    let fails: BTreeSet<(String, String)> = ours
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .map(|f| {
+            (
+                f["check_id"].as_str().unwrap().to_string(),
+                f["subject_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let planted: BTreeSet<(String, String)> = acme
+        .failures()
+        .iter()
+        .map(|f| (f.check_id.to_string(), f.subject_id.to_string()))
+        .collect();
+    assert_eq!(fails, planted, "the acme org is judged alone");
+    for check in okta::checks("eu", &OktaCheckSettings::default()) {
+        assert!(
+            eu.iter().any(|f| f["check_id"] == check.id()),
+            "{} says nothing about the eu org",
+            check.id()
+        );
+    }
+
+    // Each instance's thresholds are its own, and `check DIR` reproduces both.
+    let saved = soc2_collectors::registry().load_effective(&out).unwrap();
+    let ids: Vec<&str> = saved.instances.iter().map(|i| i.name()).collect();
+    assert_eq!(ids, ["okta", "eu"]);
+    let again = run_checks(&EvidenceStore::open(&out).unwrap(), &saved.checks());
+    let again: Vec<Value> = again
+        .iter()
+        .map(|f| serde_json::to_value(f).unwrap())
+        .collect();
+    assert_eq!(again, findings);
+}
+
+#[tokio::test]
+async fn a_server_error_mid_collection_leaves_only_partial_files_naming_the_endpoint() {
+    let okta = sample::serve(sample::acme(), sample::ServerOptions::default()).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/logs"))
+        .respond_with(ResponseTemplate::new(500).set_body_raw(
+            r#"{"errorCode":"E0000009","errorSummary":"Internal Server Error"}"#,
+            "application/json",
+        ))
+        .mount(okta.server())
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(&okta.base_url(), okta.token(), &out).await;
+    let c = &m.collectors[0];
+    assert_eq!(c.status, CollectorStatus::Failed);
+    let err = c.error.as_deref().unwrap();
+    assert!(err.contains("/api/v1/logs") && err.contains("500"), "{err}");
+
+    // Nothing is presented as complete: every population written so far stays .partial,
+    // and the one never reached has no file at all.
+    let mut names: Vec<String> = fs::read_dir(out.join("okta"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "admin_roles.jsonl.partial",
+            "factors.jsonl.partial",
+            "provenance.json",
+            "system_log.jsonl.partial",
+            "users.jsonl.partial",
+        ]
+    );
+    assert_eq!(lines(&out.join("okta/users.jsonl.partial")).len(), 12);
+    let doc: Value =
+        serde_json::from_slice(&fs::read(out.join("okta/provenance.json")).unwrap()).unwrap();
+    assert_eq!(doc["complete"], false);
+    let pops = doc["populations"].as_array().unwrap();
+    assert_eq!(pops.len(), 5, "every declared population has an entry");
+    for p in pops {
+        assert_eq!(p["complete"], false, "{}", p["population"]);
+        let notes = p["notes"].to_string();
+        assert!(
+            notes.contains("/api/v1/logs"),
+            "{}: {notes}",
+            p["population"]
+        );
+    }
+    assert!(provenance(&out, "policies")["notes"]
+        .to_string()
+        .contains("never opened"));
+    assert_eq!(provenance(&out, "users")["records_written"], 12);
+    let findings = lines(&out.join("findings.jsonl"));
+    assert!(
+        findings.iter().all(|f| f["status"] == "error"),
+        "{findings:#?}"
+    );
+}
+
+#[tokio::test]
+async fn timeout_secs_bounds_each_request() {
+    let okta = sample::serve(sample::acme(), sample::ServerOptions::default()).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw("[]", "application/json")
+                .set_delay(Duration::from_secs(30)),
+        )
+        .mount(okta.server())
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let started = std::time::Instant::now();
+    let m = run_with(&okta.base_url(), okta.token(), "timeout_secs = 1", &out).await;
+    let c = &m.collectors[0];
+    assert_eq!(c.status, CollectorStatus::Failed);
+    let err = c.error.as_deref().unwrap();
+    assert!(err.contains("/api/v1/users"), "{err}");
+    assert!(err.contains("transport error"), "{err}");
+    // Six one-second attempts and the backoffs between them, far below the 30 s delay.
+    assert!(
+        started.elapsed() < Duration::from_secs(28),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -11,8 +11,8 @@ use soc2_collectors::okta::{
     OktaPolicyRule, OktaUser, ADMIN_ROLES, FACTORS, POLICIES, SYSTEM_LOG, USERS,
 };
 use soc2_evidence_core::{
-    async_trait, CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt,
-    ProvenanceRecorder, Runner,
+    async_trait, BuiltInstance, CollectContext, CollectError, Collector, Evidence, EvidenceSink,
+    EvidenceSinkExt, InstanceChecks, InstanceId, Population, Runner,
 };
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -26,6 +26,27 @@ struct Fixture {
     roles: Vec<OktaAdminRole>,
     events: Vec<OktaLogEvent>,
     policies: Vec<OktaPolicy>,
+    /// A population the fixture leaves unwritten, as a collector that lost it would.
+    skip: Option<&'static str>,
+}
+
+impl Fixture {
+    fn write<E: Evidence>(
+        &self,
+        sink: &mut dyn EvidenceSink,
+        population: &Population<E>,
+        records: &[E],
+    ) -> Result<(), CollectError> {
+        if self.skip == Some(population.name()) {
+            return Ok(());
+        }
+        let mut out = sink.open(population)?;
+        for r in records {
+            out.emit(r)?;
+        }
+        out.finish()?;
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -38,26 +59,11 @@ impl Collector for Fixture {
         _ctx: &CollectContext,
         sink: &mut dyn EvidenceSink,
     ) -> Result<(), CollectError> {
-        for u in &self.users {
-            sink.emit(USERS, u)?;
-        }
-        for f in &self.factors {
-            sink.emit(FACTORS, f)?;
-        }
-        for r in &self.roles {
-            sink.emit(ADMIN_ROLES, r)?;
-        }
-        for e in &self.events {
-            sink.emit(SYSTEM_LOG, e)?;
-        }
-        for p in &self.policies {
-            sink.emit(POLICIES, p)?;
-        }
-        for pop in [USERS, FACTORS, ADMIN_ROLES, SYSTEM_LOG, POLICIES] {
-            sink.provenance(
-                ProvenanceRecorder::new(pop, "k", "fixture", "okta", "1").finish(true),
-            )?;
-        }
+        self.write(sink, &USERS, &self.users)?;
+        self.write(sink, &FACTORS, &self.factors)?;
+        self.write(sink, &ADMIN_ROLES, &self.roles)?;
+        self.write(sink, &SYSTEM_LOG, &self.events)?;
+        self.write(sink, &POLICIES, &self.policies)?;
         Ok(())
     }
 }
@@ -66,12 +72,36 @@ impl Collector for Fixture {
 type Results = BTreeMap<(String, String), (String, String)>;
 
 async fn check(fixture: Fixture, settings: OktaCheckSettings) -> Results {
+    check_over(fixture, settings, "2026-01-01..2026-06-30").await
+}
+
+/// Runs the fixture as the `okta` instance (its populations declared, as the module declares
+/// them) and the instance's checks over it.
+async fn check_over(fixture: Fixture, settings: OktaCheckSettings, period: &str) -> Results {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
+    let id = InstanceId {
+        type_name: "okta".into(),
+        name: "okta".into(),
+    };
     Runner::new()
-        .collector(Box::new(fixture))
-        .checks(checks(&settings))
-        .run("2026-01-01..2026-06-30".parse().unwrap(), &out)
+        .instance(BuiltInstance {
+            id: id.clone(),
+            version: "test".into(),
+            populations: vec![
+                USERS.spec(),
+                FACTORS.spec(),
+                ADMIN_ROLES.spec(),
+                SYSTEM_LOG.spec(),
+                POLICIES.spec(),
+            ],
+            collector: Box::new(fixture),
+        })
+        .instance_checks(InstanceChecks {
+            id,
+            checks: checks("okta", &settings),
+        })
+        .run(period.parse().unwrap(), &out)
         .await
         .unwrap();
     std::fs::read_to_string(out.join("findings.jsonl"))
@@ -554,8 +584,116 @@ async fn password_and_sign_on_policies() {
     assert!(summary(&r, so, "so-bad").contains("lax rule"));
     assert_eq!(status(&r, so, "so-deny"), "not_applicable");
 
-    // No policies at all is a failure, not silence.
-    let r = check(Fixture::default(), OktaCheckSettings::default()).await;
+    // No policies at all, while people can sign in, is a failure, not silence.
+    let fx = Fixture {
+        users: vec![user("alice", "ACTIVE")],
+        ..Fixture::default()
+    };
+    let r = check(fx, OktaCheckSettings::default()).await;
     assert_eq!(status(&r, pw, "*"), "fail");
     assert_eq!(status(&r, so, "*"), "fail");
+    assert!(summary(&r, pw, "*").contains("1 user(s) can sign in"));
+}
+
+const ALL_CHECKS: [&str; 7] = [
+    "okta.mfa_enrolled",
+    "okta.mfa_strength",
+    "okta.admin_phishing_resistant_mfa",
+    "okta.timely_deprovisioning",
+    "okta.dormant_accounts",
+    "okta.password_policy",
+    "okta.sign_on_mfa_required",
+];
+
+#[tokio::test]
+async fn an_empty_org_gets_one_finding_per_check_never_silence() {
+    let r = check(Fixture::default(), OktaCheckSettings::default()).await;
+    for id in ALL_CHECKS {
+        let of_check: Vec<_> = r.keys().filter(|(c, _)| c == id).collect();
+        assert_eq!(of_check.len(), 1, "{id}: {r:#?}");
+        assert_eq!(status(&r, id, "*"), "not_applicable", "{id}");
+    }
+    assert!(summary(&r, "okta.mfa_enrolled", "*").contains("no users who can sign in"));
+    assert!(summary(&r, "okta.admin_phishing_resistant_mfa", "*").contains("admin role"));
+    assert!(summary(&r, "okta.timely_deprovisioning", "*").contains("termination date"));
+    assert!(summary(&r, "okta.dormant_accounts", "*").contains("no ACTIVE users"));
+    // No policy and nobody who can sign in: nothing for the policy checks to protect.
+    assert!(summary(&r, "okta.password_policy", "*").contains("no users can sign in"));
+    assert_eq!(r.len(), 7, "{r:#?}");
+
+    // Users exist but none is in a check's scope: still one not_applicable, not silence.
+    let fx = Fixture {
+        users: vec![user("parked", "SUSPENDED")],
+        ..Fixture::default()
+    };
+    let r = check(fx, OktaCheckSettings::default()).await;
+    for id in ALL_CHECKS {
+        assert_eq!(status(&r, id, "*"), "not_applicable", "{id}: {r:#?}");
+    }
+    assert_eq!(status(&r, "okta.mfa_enrolled", "parked"), "none");
+}
+
+#[tokio::test]
+async fn a_missing_population_is_an_error_finding_not_an_empty_pass() {
+    let mut fx = Fixture {
+        users: vec![user("alice", "ACTIVE")],
+        policies: vec![password("pw", "ACTIVE", 12, 10)],
+        skip: Some("factors"),
+        ..Fixture::default()
+    };
+    fx.roles = vec![admin("alice", None)];
+    let r = check(fx, OktaCheckSettings::default()).await;
+    for id in [
+        "okta.mfa_enrolled",
+        "okta.mfa_strength",
+        "okta.admin_phishing_resistant_mfa",
+    ] {
+        assert_eq!(status(&r, id, "*"), "error", "{id}: {r:#?}");
+        assert!(
+            summary(&r, id, "*").contains("factors.jsonl"),
+            "{id}: {r:#?}"
+        );
+        assert_eq!(status(&r, id, "alice"), "none", "{id}");
+    }
+    // The checks that do not read factors judge as usual.
+    assert_eq!(status(&r, "okta.dormant_accounts", "alice"), "pass");
+    assert_eq!(status(&r, "okta.password_policy", "pw"), "pass");
+}
+
+#[tokio::test]
+async fn now_is_the_collection_time_when_the_period_has_not_ended() {
+    // A period that runs well past today: "now" for the checks is when the run collected,
+    // not the period's end (which has not happened) and not the clock at check time.
+    let now = Utc::now();
+    let day = chrono::Duration::days(1);
+    let period = format!(
+        "{}..{}",
+        (now - day * 30).date_naive(),
+        (now + day * 200).date_naive()
+    );
+    let mut recent = user("recent", "ACTIVE");
+    recent.last_login = Some(now - day * 10);
+    let mut leaving = user("leaving", "ACTIVE");
+    leaving.last_login = Some(now - day * 2);
+    leaving.termination_date = Some((now - chrono::Duration::hours(1)).to_rfc3339());
+    let fx = Fixture {
+        users: vec![recent, leaving],
+        ..Fixture::default()
+    };
+    let r = check_over(fx, OktaCheckSettings::default(), &period).await;
+    let dormant = "okta.dormant_accounts";
+    assert_eq!(
+        status(&r, dormant, "recent"),
+        "pass",
+        "{}",
+        summary(&r, dormant, "recent")
+    );
+    let deprov = "okta.timely_deprovisioning";
+    assert_eq!(
+        status(&r, deprov, "leaving"),
+        "not_applicable",
+        "the deadline is after the collection: {}",
+        summary(&r, deprov, "leaving")
+    );
+    assert!(summary(&r, deprov, "leaving").contains("after collection"));
 }

@@ -1,18 +1,22 @@
-//! Control tests over `jira/change_tickets.jsonl` (CC8.1, CC3.4).
+//! Control tests over `<instance>/change_tickets.jsonl` (CC8.1, CC3.4).
 //!
 //! Both checks judge only tickets whose current status is one of the done statuses; rejected
 //! or unfinished tickets stay in the population but get no finding. Approval is judged from
 //! the status history, never from `resolutiondate` (which moves when a ticket is reopened).
+//!
+//! **The verdict rule.** A ticket passes only when its own evidence (status history, remote
+//! links) establishes the control; a ticket whose evidence was not collected is an `error`,
+//! never a pass. When the period holds no completed change ticket, each check emits one
+//! `not_applicable` finding for the project (subject `*`) saying so, never silence. A missing
+//! or `.partial` population makes the check return an error, which the runner records as an
+//! `error` finding. Checks are built per instance and read that instance's population.
 
-use soc2_evidence_core::{
-    Check, CheckError, EvidenceRef, EvidenceStore, Finding, FindingStatus, Record,
-};
+use soc2_evidence_core::{Check, CheckError, EvidenceRef, EvidenceStore, Finding, FindingStatus};
 
-use super::records::{ChangeTicket, StatusTransition};
+use super::records::{ChangeTicket, StatusTransition, CHANGE_TICKETS};
 
-/// The collector name and population the checks read.
-const COLLECTOR: &str = "jira";
-const POPULATION: &str = "change_tickets";
+/// The subject of a finding about the whole project rather than one ticket.
+const PROJECT: &str = "*";
 
 /// The change workflow's status names (compared case-insensitively).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,35 +59,67 @@ impl WorkflowSettings {
     }
 }
 
-fn evidence(key: &str) -> EvidenceRef {
-    EvidenceRef::record(EvidenceStore::population_file(COLLECTOR, POPULATION), key)
-}
-
+/// The completed tickets of one instance's population, streamed in file order. A missing or
+/// partial population is an error (the store never reads `.partial` files), never an empty
+/// stream.
 fn done_tickets<'a>(
     store: &EvidenceStore,
+    instance: &str,
     wf: &'a WorkflowSettings,
-) -> Result<impl Iterator<Item = Result<Record<ChangeTicket>, CheckError>> + 'a, CheckError> {
+) -> Result<impl Iterator<Item = Result<ChangeTicket, CheckError>> + 'a, CheckError> {
     Ok(store
-        .read::<ChangeTicket>(COLLECTOR, POPULATION)?
-        .map(|r| r.map_err(CheckError::from))
+        .records(&CHANGE_TICKETS.at(instance))?
+        .map(|r| r.map(|r| r.data).map_err(CheckError::from))
         .filter(move |r| match r {
-            Ok(r) => wf.is_done(r.data.status.as_deref()),
+            Ok(t) => wf.is_done(t.status.as_deref()),
             Err(_) => true,
         }))
+}
+
+/// The one finding of a check over a period without completed change tickets.
+fn no_done_tickets(check: &dyn Check, instance: &str, wf: &WorkflowSettings) -> Finding {
+    Finding::new(
+        check.id(),
+        check.criteria(),
+        FindingStatus::NotApplicable,
+        PROJECT,
+        format!(
+            "no change tickets in the period are in a done status ({})",
+            wf.done_statuses.join(", ")
+        ),
+    )
+    .with_evidence(CHANGE_TICKETS.at(instance).evidence_file())
+}
+
+fn evidence(instance: &str, key: &str) -> EvidenceRef {
+    CHANGE_TICKETS.at(instance).evidence(key)
 }
 
 /// `jira.approved_before_implementation`: a done ticket has a transition into the approved
 /// status, made by a person (`accountType: atlassian`) who is neither its reporter nor its
 /// assignee, earlier than its first transition into an implementation status.
-#[derive(Debug, Clone, Default)]
+///
+/// Scope: tickets in a done status. A period without any gets one `not_applicable` finding.
+#[derive(Debug, Clone)]
 pub struct ApprovedBeforeImplementation {
+    instance: String,
     workflow: WorkflowSettings,
 }
 
+impl Default for ApprovedBeforeImplementation {
+    /// Over the instance `jira`, with the default workflow.
+    fn default() -> Self {
+        Self::new(super::module::TYPE, WorkflowSettings::default())
+    }
+}
+
 impl ApprovedBeforeImplementation {
-    /// The check for a workflow.
-    pub fn new(workflow: WorkflowSettings) -> Self {
-        Self { workflow }
+    /// The check over the instance `instance`, for a workflow.
+    pub fn new(instance: &str, workflow: WorkflowSettings) -> Self {
+        Self {
+            instance: instance.to_string(),
+            workflow,
+        }
     }
 
     /// Judges one ticket: `Ok(summary)` when approved properly, `Err(reason)` otherwise.
@@ -201,31 +237,48 @@ impl Check for ApprovedBeforeImplementation {
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let mut out = Vec::new();
-        for r in done_tickets(store, &self.workflow)? {
-            let r = r?;
-            let (status, summary) = match self.judge(&r.data) {
+        for t in done_tickets(store, &self.instance, &self.workflow)? {
+            let t = t?;
+            let (status, summary) = match self.judge(&t) {
                 Ok(s) => (FindingStatus::Pass, s),
                 Err(s) => (FindingStatus::Fail, s),
             };
             out.push(
-                Finding::new(self.id(), self.criteria(), status, &r.data.key, summary)
-                    .with_evidence(evidence(&r.data.key)),
+                Finding::new(self.id(), self.criteria(), status, &t.key, summary)
+                    .with_evidence(evidence(&self.instance, &t.key)),
             );
+        }
+        if out.is_empty() {
+            out.push(no_done_tickets(self, &self.instance, &self.workflow));
         }
         Ok(out)
     }
 }
 
 /// `jira.linked_to_code`: a done ticket has at least one remote link to a pull request.
-#[derive(Debug, Clone, Default)]
+///
+/// Scope: tickets in a done status. A ticket whose remote links were not collected is an
+/// `error`, not a pass; a period without done tickets gets one `not_applicable` finding.
+#[derive(Debug, Clone)]
 pub struct LinkedToCode {
+    instance: String,
     workflow: WorkflowSettings,
 }
 
+impl Default for LinkedToCode {
+    /// Over the instance `jira`, with the default workflow.
+    fn default() -> Self {
+        Self::new(super::module::TYPE, WorkflowSettings::default())
+    }
+}
+
 impl LinkedToCode {
-    /// The check for a workflow.
-    pub fn new(workflow: WorkflowSettings) -> Self {
-        Self { workflow }
+    /// The check over the instance `instance`, for a workflow.
+    pub fn new(instance: &str, workflow: WorkflowSettings) -> Self {
+        Self {
+            instance: instance.to_string(),
+            workflow,
+        }
     }
 }
 
@@ -241,8 +294,8 @@ impl Check for LinkedToCode {
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let mut out = Vec::new();
-        for r in done_tickets(store, &self.workflow)? {
-            let t = r?.data;
+        for t in done_tickets(store, &self.instance, &self.workflow)? {
+            let t = t?;
             let (status, summary) = match &t.remote_links {
                 None => (
                     FindingStatus::Error,
@@ -288,8 +341,11 @@ impl Check for LinkedToCode {
             };
             out.push(
                 Finding::new(self.id(), self.criteria(), status, &t.key, summary)
-                    .with_evidence(evidence(&t.key)),
+                    .with_evidence(evidence(&self.instance, &t.key)),
             );
+        }
+        if out.is_empty() {
+            out.push(no_done_tickets(self, &self.instance, &self.workflow));
         }
         Ok(out)
     }
@@ -419,7 +475,7 @@ mod tests {
         };
         assert!(wf.is_done(Some("closed")));
         assert!(!wf.is_done(Some("Done")));
-        let c = ApprovedBeforeImplementation::new(wf);
+        let c = ApprovedBeforeImplementation::new("jira", wf);
         let t = ticket(vec![
             tr(T1, "New", "cab approved", Some(user("sec", "atlassian"))),
             tr(T2, "CAB Approved", "Implementing", None),

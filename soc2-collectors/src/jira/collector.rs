@@ -1,14 +1,17 @@
 //! The collector: search pages, changelog completion, remote links, records and provenance.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
 use soc2_evidence_core::http::{
     redact_url, Auth, CursorPager, HttpClient, HttpError, HttpResponse,
 };
 use soc2_evidence_core::{
-    CollectContext, CollectError, Collector, Evidence, EvidenceSink, EvidenceSinkExt,
-    ProvenanceRecorder,
+    CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt, ProvenanceRecorder,
 };
+
+use crate::concurrent::first_failure;
 
 use super::adf::adf_to_text;
 use super::api::{
@@ -16,12 +19,7 @@ use super::api::{
     SearchPage, User, CHANGELOG_PATH, FIELDS, REMOTELINK_PATH, SEARCH_PATH,
 };
 use super::config::{validate_base_url, JiraAuth, JiraSettings, RemoteLinkMode};
-use super::records::{ChangeTicket, JiraUser, RemoteLink, StatusTransition};
-
-/// The population file stem: `jira/change_tickets.jsonl`.
-pub const POPULATION: &str = "change_tickets";
-const NAME: &str = "jira";
-const SOURCE: &str = "Jira Cloud REST API v3";
+use super::records::{ChangeTicket, JiraUser, RemoteLink, StatusTransition, CHANGE_TICKETS};
 /// Changelog page size (Jira's maximum).
 const CHANGELOG_PAGE: u64 = 100;
 /// A ticket with more changelog pages than this is surely a server looping.
@@ -43,9 +41,24 @@ struct Extras {
     remote: Option<(HttpResponse, Vec<RemoteLinkWire>)>,
 }
 
+/// A failed request: the order it was sent in, and why it failed.
+type Failed = (usize, HttpError);
+
+/// One ticket's extras: `None` when it was not fetched because an earlier request failed.
 type ExtrasFuture<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = (usize, Result<Extras, CollectError>)> + Send + 'a>,
+    Box<dyn std::future::Future<Output = (usize, Result<Option<Extras>, Failed>)> + Send + 'a>,
 >;
+
+/// Numbers requests in the order they are sent, so that of several concurrent failures the
+/// first sent is reported (see `crate::concurrent`).
+#[derive(Default)]
+struct SendOrder(AtomicUsize);
+
+impl SendOrder {
+    fn next(&self) -> usize {
+        self.0.fetch_add(1, Ordering::Relaxed)
+    }
+}
 
 impl JiraCollector {
     /// Builds the collector; fails when the base URL is not a site root or the credentials
@@ -62,6 +75,7 @@ impl JiraCollector {
         let client = HttpClient::builder(&settings.base_url)
             .auth(auth)
             .retry(settings.retry.clone())
+            .timeout(settings.timeout)
             .build()
             .map_err(|e| CollectError::Config(e.to_string()))?;
         Ok(Self { settings, client })
@@ -133,7 +147,7 @@ impl JiraCollector {
 
     /// Fetches what the search page lacks for one ticket: the full changelog when the
     /// embedded one is truncated, and remote links when wanted.
-    async fn extras(&self, issue: &Issue) -> Result<Extras, CollectError> {
+    async fn extras(&self, issue: &Issue, order: &SendOrder) -> Result<Extras, Failed> {
         let mut out = Extras::default();
         let key = Self::issue_ref(issue);
         let truncated = issue.changelog.as_ref().is_none_or(|c| c.is_truncated());
@@ -143,12 +157,13 @@ impl JiraCollector {
             let mut start: u64 = 0;
             for _ in 0..MAX_CHANGELOG_PAGES {
                 let (s, m) = (start.to_string(), CHANGELOG_PAGE.to_string());
+                let sent = order.next();
                 let resp = self
                     .client
                     .get(&path, &[("startAt", &s), ("maxResults", &m)])
                     .await
-                    .map_err(|e| self.explain(e))?;
-                let page: ChangelogPage = resp.json()?;
+                    .map_err(|e| (sent, e))?;
+                let page: ChangelogPage = resp.json().map_err(|e| (sent, e))?;
                 out.changelog_pages.push(resp);
                 let n = page.values.len() as u64;
                 let next = page.start_at.max(start) + n;
@@ -165,12 +180,9 @@ impl JiraCollector {
         }
         if self.wants_remote_links(issue) {
             let path = format!("/rest/api/3/issue/{key}/remotelink");
-            let resp = self
-                .client
-                .get(&path, &[])
-                .await
-                .map_err(|e| self.explain(e))?;
-            let links: Vec<RemoteLinkWire> = resp.json()?;
+            let sent = order.next();
+            let resp = self.client.get(&path, &[]).await.map_err(|e| (sent, e))?;
+            let links: Vec<RemoteLinkWire> = resp.json().map_err(|e| (sent, e))?;
             out.remote = Some((resp, links));
         }
         Ok(out)
@@ -354,7 +366,11 @@ fn record_page(rec: &mut ProvenanceRecorder, endpoint: &str, resp: &HttpResponse
 #[async_trait]
 impl Collector for JiraCollector {
     fn name(&self) -> &str {
-        NAME
+        &self.settings.name
+    }
+
+    fn collector_type(&self) -> &str {
+        super::module::TYPE
     }
 
     async fn collect(
@@ -372,14 +388,9 @@ impl Collector for JiraCollector {
         let fields = fields.join(",");
         let page_size = self.settings.page_size.clamp(1, 100).to_string();
 
-        let mut rec = ProvenanceRecorder::new(
-            POPULATION,
-            ChangeTicket::KIND,
-            SOURCE,
-            NAME,
-            env!("CARGO_PKG_VERSION"),
-        );
-        rec.base_url(self.site()).criteria(ChangeTicket::CRITERIA);
+        let mut out = sink.open(&CHANGE_TICKETS)?;
+        let rec = out.provenance();
+        rec.base_url(self.site());
         rec.note(format!("JQL: {jql}"));
         rec.note(
             "JQL dates are compared in the time zone of the Jira account running the search; \
@@ -390,8 +401,12 @@ impl Collector for JiraCollector {
         let mut search_endpoint = SEARCH_PATH.to_string();
         let (mut tickets, mut completed, mut changelog_requests, mut link_requests) =
             (0u64, 0u64, 0u64, 0u64);
+        let order = SendOrder::default();
+        // Set at the first failed per-ticket request: tickets not yet started then send
+        // nothing, so a broken server fails the collector promptly.
+        let stop = AtomicBool::new(false);
         let search = |cursor: Option<String>| {
-            let (jql, page_size, fields) = (&jql, &page_size, &fields);
+            let (jql, page_size, fields, order) = (&jql, &page_size, &fields, &order);
             async move {
                 let mut query: Vec<(&str, &str)> = vec![
                     ("jql", jql.as_str()),
@@ -402,21 +417,23 @@ impl Collector for JiraCollector {
                 if let Some(token) = cursor.as_deref() {
                     query.push(("nextPageToken", token));
                 }
+                let sent = order.next();
                 self.client
                     .get(SEARCH_PATH, &query)
                     .await
-                    .map_err(|e| self.explain(e))
+                    .map_err(|e| (sent, e))
             }
         };
         let mut next_resp = Some(search(None).await);
         while let Some(resp) = next_resp.take() {
             ctx.check_cancelled()?;
-            let resp = resp?;
+            let resp = resp.map_err(|(_, e)| self.explain(e))?;
             search_endpoint = resp.url().path().to_string();
-            record_page(&mut rec, &search_endpoint, &resp);
+            record_page(out.provenance(), &search_endpoint, &resp);
             let page: SearchPage = resp.json()?;
             drop(resp);
-            rec.received(&search_endpoint, page.issues.len() as u64);
+            out.provenance()
+                .received(&search_endpoint, page.issues.len() as u64);
 
             let next = match (page.is_last, page.next_page_token) {
                 (Some(true), _) => None,
@@ -443,18 +460,52 @@ impl Collector for JiraCollector {
             // so provenance stays deterministic. Boxed futures sidestep a higher-ranked
             // lifetime limitation of async_trait with closure-mapped streams.
             let mut futures: Vec<ExtrasFuture<'_>> = Vec::with_capacity(page.issues.len());
+            let (order, stop) = (&order, &stop);
             for (i, issue) in page.issues.iter().enumerate() {
-                futures.push(Box::pin(async move { (i, self.extras(issue).await) }));
+                futures.push(Box::pin(async move {
+                    if stop.load(Ordering::Relaxed) {
+                        return (i, Ok(None));
+                    }
+                    let result = self.extras(issue, order).await;
+                    if result.is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    (i, result.map(Some))
+                }));
             }
             let per_ticket = stream::iter(futures)
                 .buffer_unordered(self.settings.concurrency.max(1))
-                .collect::<Vec<(usize, Result<Extras, CollectError>)>>();
+                .collect::<Vec<(usize, Result<Option<Extras>, Failed>)>>();
             let (mut extras, prefetched) = futures::join!(per_ticket, prefetch);
-            next_resp = prefetched;
             extras.sort_by_key(|(i, _)| *i);
-            let extras = extras.into_iter().map(|(_, e)| e);
-            for (issue, extras) in page.issues.into_iter().zip(extras) {
-                let mut extras = extras?;
+            let mut failures = Vec::new();
+            let mut fetched = Vec::with_capacity(extras.len());
+            for (_, r) in extras {
+                match r {
+                    Ok(x) => fetched.push(x),
+                    Err(f) => failures.push(f),
+                }
+            }
+            // A failed prefetch alone surfaces on the next turn, after this page is written;
+            // alongside per-ticket failures it is one of them.
+            next_resp = match prefetched {
+                Some(Err(f)) if !failures.is_empty() => {
+                    failures.push(f);
+                    None
+                }
+                other => other,
+            };
+            if let Some(e) = first_failure(failures, |e| self.explain(e)) {
+                return Err(e);
+            }
+            for (issue, extras) in page.issues.into_iter().zip(fetched) {
+                // Only skipped after a failure, and a failure returned above.
+                let mut extras = extras.ok_or_else(|| {
+                    CollectError::Source(format!(
+                        "internal: the extra requests of {} were skipped without a failure",
+                        issue.key
+                    ))
+                })?;
                 let key = Self::issue_ref(&issue).to_string();
                 for (i, p) in extras.changelog_pages.iter().enumerate() {
                     let start = p
@@ -463,7 +514,7 @@ impl Collector for JiraCollector {
                         .find(|(k, _)| k == "startAt")
                         .map(|(_, v)| v.into_owned())
                         .unwrap_or_default();
-                    rec.page(
+                    out.provenance().page(
                         "GET",
                         CHANGELOG_PATH,
                         &[
@@ -479,7 +530,7 @@ impl Collector for JiraCollector {
                     }
                 }
                 if let Some((resp, _)) = &extras.remote {
-                    rec.page(
+                    out.provenance().page(
                         "GET",
                         REMOTELINK_PATH,
                         &[("issueIdOrKey", &key)],
@@ -488,7 +539,7 @@ impl Collector for JiraCollector {
                     link_requests += 1;
                 }
                 let ticket = self.ticket(issue, &mut extras)?;
-                sink.emit(POPULATION, &ticket)?;
+                out.emit(&ticket)?;
                 tickets += 1;
             }
             ctx.message(&format!("{tickets} change tickets"));
@@ -507,13 +558,13 @@ impl Collector for JiraCollector {
             RemoteLinkMode::All => "for every ticket".into(),
             RemoteLinkMode::None => "for no ticket (remote_links = \"none\")".into(),
         };
-        rec.note(format!(
+        out.provenance().note(format!(
             "{tickets} tickets from {} search page(s); {completed} truncated embedded \
              changelog(s) completed from {CHANGELOG_PATH} in {changelog_requests} request(s); \
              remote links fetched {mode} in {link_requests} request(s)",
             pager.pages()
         ));
-        sink.provenance(rec.finish(true))?;
+        out.finish()?;
         Ok(())
     }
 }

@@ -1,16 +1,20 @@
 //! `[jira]`: the Jira site, the JQL, credentials and the change workflow's status names.
 
-use serde::Deserialize;
-use soc2_evidence_core::config::{require_secret, ConfigError};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use soc2_evidence_core::config::ConfigError;
 use soc2_evidence_core::http::{RetryPolicy, Secret};
+use soc2_evidence_core::BuildContext;
 
 use super::checks::{ApprovedBeforeImplementation, LinkedToCode, WorkflowSettings};
 use super::collector::JiraCollector;
 
-const SECTION: &str = "jira";
+/// Default seconds one request may take (the HTTP toolkit's default timeout).
+pub const DEFAULT_TIMEOUT_SECS: u64 = soc2_evidence_core::http::DEFAULT_TIMEOUT.as_secs();
 
 /// Which tickets get their remote links fetched (one extra request per ticket).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RemoteLinkMode {
     /// Only tickets in a done status: the ones the "linked to code" check judges.
@@ -51,6 +55,8 @@ pub enum JiraAuth {
 /// ```
 #[derive(Debug, Clone)]
 pub struct JiraSettings {
+    /// The instance name: the collector's directory in the run output (default `jira`).
+    pub name: String,
     /// Site root, e.g. `https://acme.atlassian.net` (or `https://api.atlassian.com/ex/jira/{cloudId}`).
     pub base_url: String,
     /// Credentials.
@@ -72,13 +78,16 @@ pub struct JiraSettings {
     pub concurrency: usize,
     /// Retry policy for every request.
     pub retry: RetryPolicy,
+    /// Per-request timeout.
+    pub timeout: Duration,
 }
 
 impl JiraSettings {
-    /// Settings with defaults: remote links for done tickets, page size 100, 8 concurrent
-    /// per-ticket requests, the default workflow and retry policy.
+    /// Settings with defaults: instance `jira`, remote links for done tickets, page size 100,
+    /// 8 concurrent per-ticket requests, the default workflow, retry policy and timeout.
     pub fn new(base_url: impl Into<String>, auth: JiraAuth, jql: impl Into<String>) -> Self {
         Self {
+            name: super::module::TYPE.to_string(),
             base_url: base_url.into(),
             auth,
             jql: jql.into(),
@@ -89,6 +98,7 @@ impl JiraSettings {
             page_size: 100,
             concurrency: 8,
             retry: RetryPolicy::default(),
+            timeout: soc2_evidence_core::http::DEFAULT_TIMEOUT,
         }
     }
 }
@@ -102,8 +112,11 @@ fn default_implementation_statuses() -> Vec<String> {
 fn default_done_statuses() -> Vec<String> {
     WorkflowSettings::default().done_statuses
 }
+fn default_timeout_secs() -> u64 {
+    DEFAULT_TIMEOUT_SECS
+}
 
-/// The `[jira]` section.
+/// One `[jira]` section (or one `[[jira]]` entry, each with a `name`).
 ///
 /// ```toml
 /// [jira]
@@ -118,8 +131,13 @@ fn default_done_statuses() -> Vec<String> {
 /// approvers_field = "customfield_10050"   # optional
 /// remote_links = "done"                   # done | all | none
 /// github_hosts = ["github.acme.example"]  # GitHub Enterprise Server hosts
+/// timeout_secs = 30                       # per request
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+///
+/// The section names environment variables, never credentials, so the effective config saved
+/// with every run holds no secret. Unset auth variables are left out of it (and mean the
+/// defaults `JIRA_EMAIL` / `JIRA_API_TOKEN` unless `bearer_token_env` is set).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JiraConfig {
     /// Site root URL.
@@ -127,13 +145,13 @@ pub struct JiraConfig {
     /// JQL selecting change tickets (without a date bound).
     pub jql: String,
     /// Environment variable holding the account e-mail (basic auth; default `JIRA_EMAIL`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_env: Option<String>,
     /// Environment variable holding the API token (basic auth; default `JIRA_API_TOKEN`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_env: Option<String>,
     /// Environment variable holding a bearer token (instead of basic auth).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearer_token_env: Option<String>,
     /// Status a ticket enters when approved.
     #[serde(default = "default_approved_status")]
@@ -145,7 +163,7 @@ pub struct JiraConfig {
     #[serde(default = "default_done_statuses")]
     pub done_statuses: Vec<String>,
     /// Custom field id listing the ticket's approvers.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approvers_field: Option<String>,
     /// Which tickets get their remote links fetched.
     #[serde(default)]
@@ -153,17 +171,14 @@ pub struct JiraConfig {
     /// GitHub Enterprise Server hosts.
     #[serde(default)]
     pub github_hosts: Vec<String>,
+    /// Seconds one request may take before it is abandoned (default 30). A timed-out request
+    /// is retried like any transport error (at most 5 retries, 5 minutes in all), then the
+    /// collector fails naming the endpoint.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
 }
 
 impl JiraConfig {
-    fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError::Invalid {
-            section: SECTION.into(),
-            key: key.into(),
-            message: message.into(),
-        }
-    }
-
     /// The workflow settings from this section.
     pub fn workflow(&self) -> WorkflowSettings {
         WorkflowSettings {
@@ -173,39 +188,50 @@ impl JiraConfig {
         }
     }
 
-    /// Checks values serde cannot and reads the credentials from the environment.
-    pub fn settings(&self) -> Result<JiraSettings, ConfigError> {
-        validate_base_url(&self.base_url).map_err(|m| Self::invalid("base_url", m))?;
+    /// Checks what serde cannot, naming the instance's section and the key. No secret is
+    /// read here.
+    pub fn validate(&self, ctx: &BuildContext<'_>) -> Result<(), ConfigError> {
+        let url = ctx.base_url("base_url", &self.base_url, "https://acme.atlassian.net")?;
+        site_root(&self.base_url, &url).map_err(|m| ctx.invalid("base_url", m))?;
         if self.jql.trim().is_empty() {
-            return Err(Self::invalid(
+            return Err(ctx.invalid(
                 "jql",
                 "is empty: name the change tickets, e.g. \"project = CHG\"",
             ));
         }
         if self.approved_status.trim().is_empty() {
-            return Err(Self::invalid("approved_status", "is empty"));
+            return Err(ctx.invalid("approved_status", "is empty"));
         }
         if self.implementation_statuses.is_empty() {
-            return Err(Self::invalid("implementation_statuses", "is empty"));
+            return Err(ctx.invalid("implementation_statuses", "is empty"));
         }
         if self.done_statuses.is_empty() {
-            return Err(Self::invalid("done_statuses", "is empty"));
+            return Err(ctx.invalid("done_statuses", "is empty"));
         }
-        let auth = match (&self.bearer_token_env, &self.email_env, &self.token_env) {
-            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                return Err(Self::invalid(
-                    "bearer_token_env",
-                    "configure either basic auth (email_env and token_env) or bearer_token_env, not both",
-                ))
-            }
-            (Some(var), None, None) => {
-                JiraAuth::Bearer(require_secret(SECTION, var, "Jira bearer token")?)
-            }
-            (None, email, token) => {
-                let email_var = email.as_deref().unwrap_or("JIRA_EMAIL");
-                let token_var = token.as_deref().unwrap_or("JIRA_API_TOKEN");
-                let email = require_secret(SECTION, email_var, "Jira account e-mail")?;
-                let token = require_secret(SECTION, token_var, "Jira API token")?;
+        if self.timeout_secs == 0 {
+            return Err(ctx.invalid("timeout_secs", "must be at least 1"));
+        }
+        if self.bearer_token_env.is_some() && (self.email_env.is_some() || self.token_env.is_some())
+        {
+            return Err(ctx.invalid(
+                "bearer_token_env",
+                "configure either basic auth (email_env and token_env) or bearer_token_env, not both",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Validates and reads the credentials through `ctx`: the collector's settings, named
+    /// after the instance.
+    pub fn settings(&self, ctx: &BuildContext<'_>) -> Result<JiraSettings, ConfigError> {
+        self.validate(ctx)?;
+        let auth = match &self.bearer_token_env {
+            Some(var) => JiraAuth::Bearer(ctx.require_secret(var, "Jira bearer token")?),
+            None => {
+                let email_var = self.email_env.as_deref().unwrap_or("JIRA_EMAIL");
+                let token_var = self.token_env.as_deref().unwrap_or("JIRA_API_TOKEN");
+                let email = ctx.require_secret(email_var, "Jira account e-mail")?;
+                let token = ctx.require_secret(token_var, "Jira API token")?;
                 JiraAuth::Basic {
                     email: email.expose().to_string(),
                     token,
@@ -213,24 +239,26 @@ impl JiraConfig {
             }
         };
         let mut s = JiraSettings::new(self.base_url.trim(), auth, self.jql.clone());
+        s.name = ctx.instance().to_string();
         s.approvers_field = self.approvers_field.clone();
         s.remote_links = self.remote_links;
         s.github_hosts = self.github_hosts.clone();
         s.workflow = self.workflow();
+        s.timeout = Duration::from_secs(self.timeout_secs);
         Ok(s)
     }
 
-    /// Builds the collector.
-    pub fn collector(&self) -> Result<JiraCollector, ConfigError> {
-        JiraCollector::new(self.settings()?).map_err(|e| Self::invalid("base_url", e.to_string()))
+    /// Builds the collector for the instance `ctx` describes.
+    pub fn collector(&self, ctx: &BuildContext<'_>) -> Result<JiraCollector, ConfigError> {
+        JiraCollector::new(self.settings(ctx)?).map_err(|e| ctx.invalid("base_url", e.to_string()))
     }
 
-    /// The checks, configured with this section's workflow.
-    pub fn checks(&self) -> Vec<Box<dyn soc2_evidence_core::Check>> {
+    /// The checks over the instance `instance`, configured with this section's workflow.
+    pub fn checks(&self, instance: &str) -> Vec<Box<dyn soc2_evidence_core::Check>> {
         let wf = self.workflow();
         vec![
-            Box::new(ApprovedBeforeImplementation::new(wf.clone())),
-            Box::new(LinkedToCode::new(wf)),
+            Box::new(ApprovedBeforeImplementation::new(instance, wf.clone())),
+            Box::new(LinkedToCode::new(instance, wf)),
         ]
     }
 }
@@ -238,13 +266,7 @@ impl JiraConfig {
 /// The base URL must be the site root (or the OAuth gateway's `/ex/jira/{cloudId}`): the
 /// collector appends `/rest/api/3/...` itself, and a URL already holding an API path ends up
 /// at the removed legacy search endpoint or a 404.
-pub(crate) fn validate_base_url(raw: &str) -> Result<(), String> {
-    let url = url::Url::parse(raw.trim()).map_err(|e| {
-        format!("{raw:?} is not a URL ({e}); use the site root, e.g. https://acme.atlassian.net")
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("{raw:?} must be an http(s) URL"));
-    }
+fn site_root(raw: &str, url: &url::Url) -> Result<(), String> {
     if url.path().contains("/rest/") {
         let root = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
         return Err(format!(
@@ -256,9 +278,33 @@ pub(crate) fn validate_base_url(raw: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// [`site_root`] for settings built without a config (library use), URL parsing included.
+pub(crate) fn validate_base_url(raw: &str) -> Result<(), String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| {
+        format!("{raw:?} is not a URL ({e}); use the site root, e.g. https://acme.atlassian.net")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{raw:?} must be an http(s) URL"));
+    }
+    site_root(raw, &url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use soc2_evidence_core::{EnvSecrets, InstanceId};
+
+    fn id() -> InstanceId {
+        InstanceId {
+            type_name: "jira".into(),
+            name: "jira".into(),
+        }
+    }
+
+    fn settings(c: &JiraConfig) -> Result<JiraSettings, ConfigError> {
+        let id = id();
+        c.settings(&BuildContext::new(&id, ".".as_ref(), &EnvSecrets))
+    }
 
     fn parse(extra: &str) -> JiraConfig {
         toml::from_str(&format!(
@@ -284,22 +330,32 @@ mod tests {
     #[test]
     fn auth_is_basic_or_bearer_never_both() {
         let c = parse("bearer_token_env = \"SOC2_JIRA_TEST_BEARER\"\ntoken_env = \"X\"");
-        let err = c.settings().unwrap_err().to_string();
+        let err = settings(&c).unwrap_err().to_string();
         assert!(err.contains("not both"), "{err}");
 
         let c = parse("bearer_token_env = \"SOC2_JIRA_TEST_UNSET_BEARER\"");
-        let err = c.settings().unwrap_err().to_string();
+        let err = settings(&c).unwrap_err().to_string();
         assert!(err.contains("SOC2_JIRA_TEST_UNSET_BEARER"), "{err}");
 
         let c = parse(
             "email_env = \"SOC2_JIRA_TEST_UNSET_EMAIL\"\ntoken_env = \"SOC2_JIRA_TEST_UNSET_TOKEN\"",
         );
-        let err = c.settings().unwrap_err().to_string();
+        let err = settings(&c).unwrap_err().to_string();
         assert!(err.contains("SOC2_JIRA_TEST_UNSET_EMAIL"), "{err}");
     }
 
     #[test]
     fn api_paths_in_base_url_are_rejected_with_the_fix() {
+        let id = id();
+        let ctx = BuildContext::new(&id, ".".as_ref(), &EnvSecrets);
+        let mut c = parse("");
+        c.base_url = "https://acme.atlassian.net/rest/api/2/search".into();
+        let err = c.validate(&ctx).unwrap_err().to_string();
+        assert!(err.contains("[jira] base_url"), "{err}");
+        assert!(
+            err.contains("site root (https://acme.atlassian.net)"),
+            "{err}"
+        );
         let err = validate_base_url("https://acme.atlassian.net/rest/api/3/search").unwrap_err();
         assert!(err.contains("https://acme.atlassian.net"), "{err}");
         assert!(err.contains("/rest/api/3/search/jql"), "{err}");

@@ -3,7 +3,8 @@
 //!
 //! # What it collects
 //!
-//! `jira/change_tickets.jsonl` ([`ChangeTicket`], kind `jira.change_ticket`): every ticket
+//! `jira/change_tickets.jsonl` ([`CHANGE_TICKETS`], an *events* population of [`ChangeTicket`],
+//! kind `jira.change_ticket`; `<name>/…` for an `[[jira]]` entry with a `name`): every ticket
 //! matched by the configured JQL that was created or resolved in the audit period. The
 //! collector adds the period bound itself:
 //! `(<jql>) AND ((created >= "START" AND created < "END+1") OR (resolutiondate >= "START" AND resolutiondate < "END+1"))`.
@@ -41,7 +42,8 @@
 //!
 //! # Checks
 //!
-//! Over tickets whose current status is a done status (others are kept but not judged):
+//! Over tickets whose current status is a done status (others are kept but not judged; a
+//! period without any gives each check one `not_applicable` finding):
 //! - [`ApprovedBeforeImplementation`] (`jira.approved_before_implementation`, CC8.1, CC3.4)
 //! - [`LinkedToCode`] (`jira.linked_to_code`, CC8.1)
 //!
@@ -60,21 +62,25 @@
 //! # approvers_field = "customfield_10050" # optional: recorded with each ticket
 //! remote_links = "done"                   # done | all | none
 //! github_hosts = []                       # GitHub Enterprise Server hosts
+//! timeout_secs = 30                       # per request
 //! ```
 //!
-//! Library users build [`JiraSettings`] directly and pass the token as a
-//! [`Secret`](soc2_evidence_core::http::Secret); see [`JiraSettings`].
+//! [`JiraModule`] is the module the registry holds. Library users who need more than the
+//! config offers (their own retry policy, say) build [`JiraSettings`] directly and pass the
+//! token as a [`Secret`](soc2_evidence_core::http::Secret); see [`JiraSettings`].
 
 mod adf;
 mod api;
 mod checks;
 mod collector;
 mod config;
+mod module;
 mod records;
 
 pub use adf::adf_to_text;
 pub use api::{parse_jira_time, period_jql, pull_request_ref};
 pub use checks::{ApprovedBeforeImplementation, LinkedToCode, WorkflowSettings};
-pub use collector::{JiraCollector, POPULATION};
-pub use config::{JiraAuth, JiraConfig, JiraSettings, RemoteLinkMode};
-pub use records::{ChangeTicket, JiraUser, RemoteLink, StatusTransition};
+pub use collector::JiraCollector;
+pub use config::{JiraAuth, JiraConfig, JiraSettings, RemoteLinkMode, DEFAULT_TIMEOUT_SECS};
+pub use module::JiraModule;
+pub use records::{ChangeTicket, JiraUser, RemoteLink, StatusTransition, CHANGE_TICKETS, SOURCE};

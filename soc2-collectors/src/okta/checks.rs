@@ -1,5 +1,18 @@
 //! Control tests over the Okta populations (CC6.1–CC6.3). Each finding's subject is an Okta
-//! user id, or a policy id for the policy checks.
+//! user id, or a policy id for the policy checks; a finding about the whole org (nothing in
+//! scope, or no policy at all) has the subject `*`.
+//!
+//! Every check is built for one instance and reads that instance's populations through their
+//! typed handles, so two `[[okta]]` orgs are judged separately (the runner prefixes the
+//! findings of an instance not named `okta` with `<name>:`).
+//!
+//! **The verdict rule.** A check passes a subject only when the evidence it read establishes
+//! the control for that subject. A check that evaluated its scope and found nothing in it
+//! emits one `not_applicable` finding for the org saying why ("no users who can sign in"),
+//! never silence and never a vacuous pass. A population that is missing or was left
+//! `.partial` by a failed collection makes the check return an error, which the runner
+//! records as an `error` finding. "Now" (dormancy, deadlines) is the end of the period or the
+//! run's recorded collection time, whichever is earlier — never the clock when `check` runs.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,7 +24,7 @@ use soc2_evidence_core::{
 use super::config::OktaCheckSettings;
 use super::records::{
     termination_instant, OktaAdminRole, OktaFactor, OktaLogEvent, OktaPolicy, OktaUser,
-    ADMIN_ROLES, COLLECTOR, FACTORS, POLICIES, SYSTEM_LOG, USERS,
+    ADMIN_ROLES, FACTORS, POLICIES, SYSTEM_LOG, USERS,
 };
 
 /// Factor types that are phishing-resistant: WebAuthn/FIDO2, U2F and Okta FastPass.
@@ -21,60 +34,109 @@ pub const PHISHING_RESISTANT_FACTORS: &[&str] = &["webauthn", "u2f", "signed_non
 /// question (a second thing the user knows is not a second factor).
 pub const WEAK_FACTORS: &[&str] = &["sms", "call", "email", "question"];
 
-/// Every Okta check, configured with `settings`.
+/// The subject of a finding about the whole org rather than one user or policy.
+const ORG: &str = "*";
+
+/// Every Okta check for the instance `instance`, configured with `settings`.
 ///
 /// ```
 /// use soc2_collectors::okta::{checks, OktaCheckSettings};
-/// let all = checks(&OktaCheckSettings::default());
+/// let all = checks("okta", &OktaCheckSettings::default());
 /// assert!(all.iter().any(|c| c.id() == "okta.mfa_enrolled"));
+/// assert_eq!(all.len(), 7);
 /// ```
-pub fn checks(settings: &OktaCheckSettings) -> Vec<Box<dyn Check>> {
+pub fn checks(instance: &str, settings: &OktaCheckSettings) -> Vec<Box<dyn Check>> {
     vec![
-        Box::new(MfaEnrolled),
-        Box::new(MfaStrength),
-        Box::new(AdminPhishingResistantMfa),
-        Box::new(TimelyDeprovisioning {
-            within_hours: settings.deprovision_within_hours,
-        }),
-        Box::new(DormantAccounts {
-            days: settings.dormant_days,
-        }),
-        Box::new(PasswordPolicy {
-            min_length: settings.password_min_length,
-            max_lockout_attempts: settings.password_max_lockout_attempts,
-        }),
-        Box::new(SignOnRequiresMfa),
+        Box::new(MfaEnrolled::new(instance)),
+        Box::new(MfaStrength::new(instance)),
+        Box::new(AdminPhishingResistantMfa::new(instance)),
+        Box::new(TimelyDeprovisioning::new(
+            instance,
+            settings.deprovision_within_hours,
+        )),
+        Box::new(DormantAccounts::new(instance, settings.dormant_days)),
+        Box::new(PasswordPolicy::new(
+            instance,
+            settings.password_min_length,
+            settings.password_max_lockout_attempts,
+        )),
+        Box::new(SignOnRequiresMfa::new(instance)),
     ]
 }
 
-fn file(population: &str) -> String {
-    EvidenceStore::population_file(COLLECTOR, population)
+/// One instance's populations, read through their typed handles. A missing or partial
+/// population is an error (the store never reads `.partial` files), never an empty list.
+struct OrgEvidence<'a> {
+    instance: &'a str,
 }
 
-fn users(store: &EvidenceStore) -> Result<Vec<OktaUser>, CheckError> {
-    store
-        .read::<OktaUser>(COLLECTOR, USERS)?
-        .map(|r| r.map(|r| r.data).map_err(CheckError::from))
-        .collect()
-}
-
-fn factors_by_user(store: &EvidenceStore) -> Result<HashMap<String, Vec<OktaFactor>>, CheckError> {
-    let mut map: HashMap<String, Vec<OktaFactor>> = HashMap::new();
-    for r in store.read::<OktaFactor>(COLLECTOR, FACTORS)? {
-        let f = r?.data;
-        map.entry(f.user_id.clone()).or_default().push(f);
+impl OrgEvidence<'_> {
+    fn users(&self, store: &EvidenceStore) -> Result<Vec<OktaUser>, CheckError> {
+        Ok(store.records_all(&USERS.at(self.instance))?)
     }
-    Ok(map)
+
+    fn factors_by_user(
+        &self,
+        store: &EvidenceStore,
+    ) -> Result<HashMap<String, Vec<OktaFactor>>, CheckError> {
+        let mut map: HashMap<String, Vec<OktaFactor>> = HashMap::new();
+        for r in store.records(&FACTORS.at(self.instance))? {
+            let f = r?.data;
+            map.entry(f.user_id.clone()).or_default().push(f);
+        }
+        Ok(map)
+    }
+
+    fn policies(&self, store: &EvidenceStore) -> Result<Vec<OktaPolicy>, CheckError> {
+        Ok(store.records_all(&POLICIES.at(self.instance))?)
+    }
+
+    fn user(&self, user_id: &str) -> EvidenceRef {
+        USERS.at(self.instance).evidence(user_id)
+    }
+
+    fn factors(&self, user_id: &str) -> EvidenceRef {
+        FACTORS.at(self.instance).evidence(user_id)
+    }
+
+    fn system_log(&self) -> EvidenceRef {
+        SYSTEM_LOG.at(self.instance).evidence_file()
+    }
 }
 
 fn user_finding(
     check: &dyn Check,
+    ev: &OrgEvidence<'_>,
     status: FindingStatus,
     user: &OktaUser,
     summary: String,
 ) -> Finding {
     Finding::new(check.id(), check.criteria(), status, &user.id, summary)
-        .with_evidence(EvidenceRef::record(file(USERS), &user.id))
+        .with_evidence(ev.user(&user.id))
+}
+
+/// The one finding of a check whose scope turned out empty: `not_applicable`, with why.
+fn nothing_in_scope(check: &dyn Check, why: &str, evidence: EvidenceRef) -> Finding {
+    Finding::new(
+        check.id(),
+        check.criteria(),
+        FindingStatus::NotApplicable,
+        ORG,
+        why,
+    )
+    .with_evidence(evidence)
+}
+
+/// The instant the checks judge "now" by: the end of the period, or the recorded collection
+/// time when the period had not ended then (nothing after collection can be in evidence).
+fn as_of(store: &EvidenceStore) -> (DateTime<Utc>, &'static str) {
+    let end = store.period().end_exclusive_utc();
+    let collected = store.collected_at();
+    if collected < end {
+        (collected, "collection")
+    } else {
+        (end, "the period end")
+    }
 }
 
 fn describe(factors: &[&OktaFactor]) -> String {
@@ -89,9 +151,23 @@ fn ts(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// Every user who can sign in has at least one ACTIVE factor.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MfaEnrolled;
+/// `okta.mfa_enrolled`: every user who can sign in has at least one ACTIVE factor.
+///
+/// Scope: users whose status lets them sign in. Passes a user only when an ACTIVE factor is
+/// recorded for them; an org with no such user gets one `not_applicable` finding.
+#[derive(Debug, Clone)]
+pub struct MfaEnrolled {
+    instance: String,
+}
+
+impl MfaEnrolled {
+    /// The check over the instance `instance`.
+    pub fn new(instance: &str) -> Self {
+        Self {
+            instance: instance.to_string(),
+        }
+    }
+}
 
 impl Check for MfaEnrolled {
     fn id(&self) -> &str {
@@ -106,10 +182,13 @@ impl Check for MfaEnrolled {
          not count."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
-        let factors = factors_by_user(store)?;
+        let ev = OrgEvidence {
+            instance: &self.instance,
+        };
+        let factors = ev.factors_by_user(store)?;
         let none = Vec::new();
         let mut out = Vec::new();
-        for user in users(store)?.iter().filter(|u| u.can_sign_in()) {
+        for user in ev.users(store)?.iter().filter(|u| u.can_sign_in()) {
             let all: Vec<&OktaFactor> = factors.get(&user.id).unwrap_or(&none).iter().collect();
             let active: Vec<&OktaFactor> = all.iter().copied().filter(|f| f.is_active()).collect();
             let finding = if active.is_empty() {
@@ -120,6 +199,7 @@ impl Check for MfaEnrolled {
                 };
                 user_finding(
                     self,
+                    &ev,
                     FindingStatus::Fail,
                     user,
                     format!(
@@ -131,21 +211,44 @@ impl Check for MfaEnrolled {
             } else {
                 user_finding(
                     self,
+                    &ev,
                     FindingStatus::Pass,
                     user,
                     format!("{} has ACTIVE factors: {}", user.label(), describe(&active)),
                 )
             };
-            out.push(finding.with_evidence(EvidenceRef::record(file(FACTORS), &user.id)));
+            out.push(finding.with_evidence(ev.factors(&user.id)));
+        }
+        if out.is_empty() {
+            out.push(nothing_in_scope(
+                self,
+                "no users who can sign in",
+                USERS.at(&self.instance).evidence_file(),
+            ));
         }
         Ok(out)
     }
 }
 
-/// A user who can sign in does not rely on SMS, voice, e-mail or security-question factors
-/// alone.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MfaStrength;
+/// `okta.mfa_strength`: a user who can sign in does not rely on SMS, voice, e-mail or
+/// security-question factors alone.
+///
+/// Scope: users who can sign in and have at least one ACTIVE factor (a user with none is
+/// `okta.mfa_enrolled`'s failure, not a strength question). Passes a user only when an ACTIVE
+/// factor outside [`WEAK_FACTORS`] is recorded; an empty scope gets one `not_applicable`.
+#[derive(Debug, Clone)]
+pub struct MfaStrength {
+    instance: String,
+}
+
+impl MfaStrength {
+    /// The check over the instance `instance`.
+    pub fn new(instance: &str) -> Self {
+        Self {
+            instance: instance.to_string(),
+        }
+    }
+}
 
 impl Check for MfaStrength {
     fn id(&self) -> &str {
@@ -159,9 +262,12 @@ impl Check for MfaStrength {
          e-mail or a security question."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
-        let factors = factors_by_user(store)?;
+        let ev = OrgEvidence {
+            instance: &self.instance,
+        };
+        let factors = ev.factors_by_user(store)?;
         let mut out = Vec::new();
-        for user in users(store)?.iter().filter(|u| u.can_sign_in()) {
+        for user in ev.users(store)?.iter().filter(|u| u.can_sign_in()) {
             let active: Vec<&OktaFactor> = factors
                 .get(&user.id)
                 .map(|fs| fs.iter().filter(|f| f.is_active()).collect())
@@ -178,6 +284,7 @@ impl Check for MfaStrength {
             let finding = if strong.is_empty() {
                 user_finding(
                     self,
+                    &ev,
                     FindingStatus::Fail,
                     user,
                     format!(
@@ -189,6 +296,7 @@ impl Check for MfaStrength {
             } else {
                 user_finding(
                     self,
+                    &ev,
                     FindingStatus::Pass,
                     user,
                     format!(
@@ -198,15 +306,39 @@ impl Check for MfaStrength {
                     ),
                 )
             };
-            out.push(finding.with_evidence(EvidenceRef::record(file(FACTORS), &user.id)));
+            out.push(finding.with_evidence(ev.factors(&user.id)));
+        }
+        if out.is_empty() {
+            out.push(nothing_in_scope(
+                self,
+                "no users who can sign in with an ACTIVE factor (users without one are \
+                 okta.mfa_enrolled findings)",
+                FACTORS.at(&self.instance).evidence_file(),
+            ));
         }
         Ok(out)
     }
 }
 
-/// Every current admin, direct or through a group, has an ACTIVE phishing-resistant factor.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AdminPhishingResistantMfa;
+/// `okta.admin_phishing_resistant_mfa`: every current admin, direct or through a group, has
+/// an ACTIVE phishing-resistant factor.
+///
+/// Scope: users holding an admin role. An admin who cannot sign in is `not_applicable`; an org
+/// where nobody holds a role gets one `not_applicable`. All three populations (roles, factors,
+/// users) are read before judging, so a missing one is an error even when there are no admins.
+#[derive(Debug, Clone)]
+pub struct AdminPhishingResistantMfa {
+    instance: String,
+}
+
+impl AdminPhishingResistantMfa {
+    /// The check over the instance `instance`.
+    pub fn new(instance: &str) -> Self {
+        Self {
+            instance: instance.to_string(),
+        }
+    }
+}
 
 impl Check for AdminPhishingResistantMfa {
     fn id(&self) -> &str {
@@ -220,19 +352,28 @@ impl Check for AdminPhishingResistantMfa {
          phishing-resistant factor: WebAuthn/FIDO2, U2F or Okta FastPass."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
+        let ev = OrgEvidence {
+            instance: &self.instance,
+        };
+        let roles_ref = ADMIN_ROLES.at(&self.instance);
         let mut admins: BTreeMap<String, Vec<OktaAdminRole>> = BTreeMap::new();
-        for r in store.read::<OktaAdminRole>(COLLECTOR, ADMIN_ROLES)? {
+        for r in store.records(&roles_ref)? {
             let role = r?.data;
             admins.entry(role.user_id.clone()).or_default().push(role);
         }
-        if admins.is_empty() {
-            return Ok(Vec::new());
-        }
-        let factors = factors_by_user(store)?;
-        let users: HashMap<String, OktaUser> = users(store)?
+        let factors = ev.factors_by_user(store)?;
+        let users: HashMap<String, OktaUser> = ev
+            .users(store)?
             .into_iter()
             .map(|u| (u.id.clone(), u))
             .collect();
+        if admins.is_empty() {
+            return Ok(vec![nothing_in_scope(
+                self,
+                "no user holds an admin role, directly or through a group",
+                roles_ref.evidence_file(),
+            )]);
+        }
         let mut out = Vec::new();
         for (uid, roles) in &admins {
             let held = roles
@@ -251,10 +392,10 @@ impl Check for AdminPhishingResistantMfa {
                 .unwrap_or_else(|| uid.clone());
             let mut f = |status, summary: String| {
                 let mut finding = Finding::new(self.id(), self.criteria(), status, uid, summary)
-                    .with_evidence(EvidenceRef::record(file(ADMIN_ROLES), uid))
-                    .with_evidence(EvidenceRef::record(file(FACTORS), uid));
+                    .with_evidence(roles_ref.evidence(uid))
+                    .with_evidence(ev.factors(uid));
                 if users.contains_key(uid) {
-                    finding = finding.with_evidence(EvidenceRef::record(file(USERS), uid));
+                    finding = finding.with_evidence(ev.user(uid));
                 }
                 out.push(finding);
             };
@@ -310,9 +451,9 @@ struct LogFacts {
     sign_ins: HashMap<String, Vec<(DateTime<Utc>, String)>>,
 }
 
-fn log_facts(store: &EvidenceStore) -> Result<LogFacts, CheckError> {
+fn log_facts(store: &EvidenceStore, instance: &str) -> Result<LogFacts, CheckError> {
     let mut facts = LogFacts::default();
-    for r in store.read::<OktaLogEvent>(COLLECTOR, SYSTEM_LOG)? {
+    for r in store.records::<OktaLogEvent>(&SYSTEM_LOG.at(instance))? {
         let e = r?.data;
         if !e.succeeded() {
             continue;
@@ -342,11 +483,29 @@ fn log_facts(store: &EvidenceStore) -> Result<LogFacts, CheckError> {
     Ok(facts)
 }
 
-/// Terminated people were deactivated within the window and did not sign in afterwards.
-#[derive(Debug, Clone, Copy)]
+/// `okta.timely_deprovisioning`: terminated people were deactivated within the window and
+/// did not sign in afterwards.
+///
+/// Scope: users with a termination date. Passes a user only when a deactivation within the
+/// window is in evidence (the System Log's event, or `statusChanged` of a DEPROVISIONED user)
+/// and no sign-in after the termination is; a termination after the period, or a deadline
+/// after the period end or the collection (whichever is earlier), is `not_applicable` for
+/// that user. An org where nobody has a termination date gets one `not_applicable`.
+#[derive(Debug, Clone)]
 pub struct TimelyDeprovisioning {
-    /// Hours after the termination date by which deactivation must happen.
-    pub within_hours: u32,
+    instance: String,
+    within_hours: u32,
+}
+
+impl TimelyDeprovisioning {
+    /// The check over the instance `instance`: deactivation due `within_hours` after the
+    /// termination.
+    pub fn new(instance: &str, within_hours: u32) -> Self {
+        Self {
+            instance: instance.to_string(),
+            within_hours,
+        }
+    }
 }
 
 impl Check for TimelyDeprovisioning {
@@ -361,11 +520,15 @@ impl Check for TimelyDeprovisioning {
          it, and did not sign in after it."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
+        let ev = OrgEvidence {
+            instance: &self.instance,
+        };
         let period = *store.period();
-        let facts = log_facts(store)?;
+        let now = as_of(store);
+        let facts = log_facts(store, &self.instance)?;
         let window = Duration::hours(i64::from(self.within_hours));
         let mut out = Vec::new();
-        for user in users(store)? {
+        for user in ev.users(store)? {
             let Some(raw) = user.termination_date.as_deref() else {
                 continue;
             };
@@ -373,6 +536,7 @@ impl Check for TimelyDeprovisioning {
             let Some(terminated) = termination_instant(raw) else {
                 out.push(user_finding(
                     self,
+                    &ev,
                     FindingStatus::Error,
                     &user,
                     format!(
@@ -383,27 +547,51 @@ impl Check for TimelyDeprovisioning {
                 ));
                 continue;
             };
-            out.push(self.evaluate(&period, &facts, &user, &label, terminated, window));
+            let judged = Judged {
+                period: &period,
+                now,
+                facts: &facts,
+                ev: &ev,
+            };
+            out.push(self.evaluate(&judged, &user, &label, terminated, window));
+        }
+        if out.is_empty() {
+            out.push(nothing_in_scope(
+                self,
+                "no user has a termination date",
+                USERS.at(&self.instance).evidence_file(),
+            ));
         }
         Ok(out)
     }
 }
 
+/// What one deprovisioning verdict is judged against.
+struct Judged<'a> {
+    period: &'a AuditPeriod,
+    /// "Now" and how to name it (see [`as_of`]).
+    now: (DateTime<Utc>, &'static str),
+    facts: &'a LogFacts,
+    ev: &'a OrgEvidence<'a>,
+}
+
 impl TimelyDeprovisioning {
     fn evaluate(
         &self,
-        period: &AuditPeriod,
-        facts: &LogFacts,
+        j: &Judged<'_>,
         user: &OktaUser,
         label: &str,
         terminated: DateTime<Utc>,
         window: Duration,
     ) -> Finding {
+        let (period, facts, ev) = (j.period, j.facts, j.ev);
+        let (now, now_name) = j.now;
         let deadline = terminated + window;
         let period_end = period.end_exclusive_utc();
         if terminated >= period_end {
             return user_finding(
                 self,
+                ev,
                 FindingStatus::NotApplicable,
                 user,
                 format!(
@@ -444,7 +632,9 @@ impl TimelyDeprovisioning {
         };
         let mut problems = Vec::new();
         match deactivated {
-            None if deadline < period_end => problems.push(format!(
+            // Judged against "now", not the period end: a deadline after the collection has
+            // not passed yet, whatever the period says.
+            None if deadline < now => problems.push(format!(
                 "still {} although the deactivation deadline {} has passed",
                 user.status,
                 ts(deadline)
@@ -452,10 +642,11 @@ impl TimelyDeprovisioning {
             None => {
                 return user_finding(
                     self,
+                    ev,
                     FindingStatus::NotApplicable,
                     user,
                     format!(
-                        "{label}: terminated {}, deactivation due {} after the period end",
+                        "{label}: terminated {}, deactivation due {} after {now_name}",
                         ts(terminated),
                         ts(deadline)
                     ),
@@ -464,6 +655,7 @@ impl TimelyDeprovisioning {
             Some(at) if at < period.start_utc() && terminated < period.start_utc() => {
                 return user_finding(
                     self,
+                    ev,
                     FindingStatus::NotApplicable,
                     user,
                     format!(
@@ -495,6 +687,7 @@ impl TimelyDeprovisioning {
             let at = deactivated.map(ts).unwrap_or_default();
             user_finding(
                 self,
+                ev,
                 FindingStatus::Pass,
                 user,
                 format!(
@@ -505,23 +698,39 @@ impl TimelyDeprovisioning {
         } else {
             user_finding(
                 self,
+                ev,
                 FindingStatus::Fail,
                 user,
                 format!("{label}: {}", problems.join("; ")),
             )
         };
         if facts.deactivations.contains_key(&user.id) || !sign_ins_after.is_empty() {
-            finding = finding.with_evidence(EvidenceRef::file(file(SYSTEM_LOG)));
+            finding = finding.with_evidence(ev.system_log());
         }
         finding
     }
 }
 
-/// ACTIVE users signed in within the last N days before the period end.
-#[derive(Debug, Clone, Copy)]
+/// `okta.dormant_accounts`: ACTIVE users signed in within the last N days.
+///
+/// Scope: ACTIVE users created before "now" — the period end, or the recorded collection
+/// time when the period had not ended then. Passes a user only when a sign-in (Okta's
+/// `lastLogin` or a System Log sign-in) within N days before "now" is in evidence, or the
+/// account is younger than N days; an org with no ACTIVE user gets one `not_applicable`.
+#[derive(Debug, Clone)]
 pub struct DormantAccounts {
-    /// Days without a sign-in that make an account dormant.
-    pub days: u32,
+    instance: String,
+    days: u32,
+}
+
+impl DormantAccounts {
+    /// The check over the instance `instance`: dormant after `days` without a sign-in.
+    pub fn new(instance: &str, days: u32) -> Self {
+        Self {
+            instance: instance.to_string(),
+            days,
+        }
+    }
 }
 
 impl Check for DormantAccounts {
@@ -533,21 +742,26 @@ impl Check for DormantAccounts {
     }
     fn description(&self) -> &str {
         "No ACTIVE user went without a sign-in for more than the configured number of days \
-         before the end of the period."
+         before the end of the period (or the collection, when the period had not ended)."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
+        let ev = OrgEvidence {
+            instance: &self.instance,
+        };
         let period = *store.period();
-        let end = period.end_exclusive_utc();
+        // Never the clock at `check` time: a re-run must give the same findings, and idle
+        // days after the collection are not in evidence.
+        let (end, end_name) = as_of(store);
         let limit = Duration::days(i64::from(self.days));
-        let facts = log_facts(store)?;
+        let facts = log_facts(store, &self.instance)?;
         let mut out = Vec::new();
-        for user in users(store)?.iter().filter(|u| u.status == "ACTIVE") {
+        for user in ev.users(store)?.iter().filter(|u| u.status == "ACTIVE") {
             let label = user.label();
             if user.created.is_some_and(|c| c >= end) {
                 continue;
             }
-            // The last sign-in before the period end: Okta's lastLogin when it is before the
-            // end, else the latest sign-in in the period's System Log.
+            // The last sign-in before "now": Okta's lastLogin when it is before it, else the
+            // latest sign-in in the period's System Log.
             let logged = facts
                 .sign_ins
                 .get(&user.id)
@@ -577,40 +791,66 @@ impl Check for DormantAccounts {
             };
             let verdict = if status == FindingStatus::Fail {
                 format!(
-                    "dormant: {} days without a sign-in before the period end",
+                    "dormant: {} days without a sign-in before {end_name}",
                     idle.num_days()
                 )
             } else {
                 format!("within {} days", self.days)
             };
-            let mut f = user_finding(self, status, user, format!("{label}: {what}; {verdict}"));
+            let mut f = user_finding(
+                self,
+                &ev,
+                status,
+                user,
+                format!("{label}: {what}; {verdict}"),
+            );
             if logged.is_some() {
-                f = f.with_evidence(EvidenceRef::file(file(SYSTEM_LOG)));
+                f = f.with_evidence(ev.system_log());
             }
             out.push(f);
+        }
+        if out.is_empty() {
+            out.push(nothing_in_scope(
+                self,
+                &format!("no ACTIVE users created before {end_name}"),
+                USERS.at(&self.instance).evidence_file(),
+            ));
         }
         Ok(out)
     }
 }
 
-/// Active password policies meet the configured length and lockout baseline.
-#[derive(Debug, Clone, Copy)]
-pub struct PasswordPolicy {
-    /// Smallest acceptable minimum length.
-    pub min_length: u32,
-    /// Largest acceptable failed attempts before lockout.
-    pub max_lockout_attempts: u32,
-}
-
-fn policies(store: &EvidenceStore) -> Result<Vec<OktaPolicy>, CheckError> {
-    store
-        .read::<OktaPolicy>(COLLECTOR, POLICIES)?
-        .map(|r| r.map(|r| r.data).map_err(CheckError::from))
-        .collect()
+/// The one finding of a policy check that found no policy in scope: a failure while anyone
+/// can sign in (the accounts are not shown to be protected), `not_applicable` when nobody
+/// can. Reads the users, so a missing users population is an error here too.
+fn no_policy(
+    check: &dyn Check,
+    ev: &OrgEvidence<'_>,
+    store: &EvidenceStore,
+    what: &str,
+) -> Result<Finding, CheckError> {
+    let can_sign_in = ev.users(store)?.iter().filter(|u| u.can_sign_in()).count();
+    let (status, summary) = if can_sign_in > 0 {
+        (
+            FindingStatus::Fail,
+            format!("{what}, and {can_sign_in} user(s) can sign in"),
+        )
+    } else {
+        (
+            FindingStatus::NotApplicable,
+            format!("{what}, and no users can sign in"),
+        )
+    };
+    Ok(
+        Finding::new(check.id(), check.criteria(), status, ORG, summary)
+            .with_evidence(POLICIES.at(ev.instance).evidence_file())
+            .with_evidence(USERS.at(ev.instance).evidence_file()),
+    )
 }
 
 fn policy_finding(
     check: &dyn Check,
+    instance: &str,
     status: FindingStatus,
     p: &OktaPolicy,
     summary: String,
@@ -623,7 +863,36 @@ fn policy_finding(
         &p.id,
         format!("{name}: {summary}"),
     )
-    .with_evidence(EvidenceRef::record(file(POLICIES), &p.id))
+    .with_evidence(POLICIES.at(instance).evidence(&p.id))
+}
+
+/// `okta.password_policy`: active password policies meet the configured length and lockout
+/// baseline.
+///
+/// Scope: active PASSWORD policies. Passes a policy only when its settings show both a long
+/// enough minimum length and a lockout within the limit. An org where users can sign in but
+/// no active password policy is in evidence **fails** (one finding for the org): Okta always
+/// has a default password policy, so none means no password rule is enforced, or the token
+/// could not see them — either way the control is not shown to operate. Only an org with
+/// neither an active password policy nor a user who can sign in is `not_applicable`: there
+/// is nothing for the control to protect.
+#[derive(Debug, Clone)]
+pub struct PasswordPolicy {
+    instance: String,
+    min_length: u32,
+    max_lockout_attempts: u32,
+}
+
+impl PasswordPolicy {
+    /// The check over the instance `instance`: at least `min_length` characters, lockout
+    /// after at most `max_lockout_attempts` failures.
+    pub fn new(instance: &str, min_length: u32, max_lockout_attempts: u32) -> Self {
+        Self {
+            instance: instance.to_string(),
+            min_length,
+            max_lockout_attempts,
+        }
+    }
 }
 
 impl Check for PasswordPolicy {
@@ -638,8 +907,12 @@ impl Check for PasswordPolicy {
          account after at most the configured number of failed attempts."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
+        let ev = OrgEvidence {
+            instance: &self.instance,
+        };
         let mut out = Vec::new();
-        for p in policies(store)?
+        for p in ev
+            .policies(store)?
             .iter()
             .filter(|p| p.policy_type == "PASSWORD" && p.is_active())
         {
@@ -669,6 +942,7 @@ impl Check for PasswordPolicy {
             out.push(if problems.is_empty() {
                 policy_finding(
                     self,
+                    &self.instance,
                     FindingStatus::Pass,
                     p,
                     format!(
@@ -678,28 +952,48 @@ impl Check for PasswordPolicy {
                     ),
                 )
             } else {
-                policy_finding(self, FindingStatus::Fail, p, problems.join("; "))
+                policy_finding(
+                    self,
+                    &self.instance,
+                    FindingStatus::Fail,
+                    p,
+                    problems.join("; "),
+                )
             });
         }
         if out.is_empty() {
-            out.push(
-                Finding::new(
-                    self.id(),
-                    self.criteria(),
-                    FindingStatus::Fail,
-                    "*",
-                    "no active PASSWORD policy was found",
-                )
-                .with_evidence(EvidenceRef::file(file(POLICIES))),
-            );
+            out.push(no_policy(
+                self,
+                &ev,
+                store,
+                "no active PASSWORD policy was found",
+            )?);
         }
         Ok(out)
     }
 }
 
-/// Active sign-on policies require MFA in every rule that allows access.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SignOnRequiresMfa;
+/// `okta.sign_on_mfa_required`: active sign-on policies require MFA in every rule that
+/// allows access.
+///
+/// Scope: active OKTA_SIGN_ON policies. Passes a policy only when every active rule that
+/// allows access requires a factor; a policy with no allowing rule is `not_applicable`. An
+/// org where users can sign in but no active sign-on policy is in evidence **fails** (one
+/// finding for the org): Okta always has a default one, so none means nothing shows sign-in
+/// requires MFA. Only an org with neither is `not_applicable`.
+#[derive(Debug, Clone)]
+pub struct SignOnRequiresMfa {
+    instance: String,
+}
+
+impl SignOnRequiresMfa {
+    /// The check over the instance `instance`.
+    pub fn new(instance: &str) -> Self {
+        Self {
+            instance: instance.to_string(),
+        }
+    }
+}
 
 impl Check for SignOnRequiresMfa {
     fn id(&self) -> &str {
@@ -713,8 +1007,12 @@ impl Check for SignOnRequiresMfa {
          a second factor."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
+        let ev = OrgEvidence {
+            instance: &self.instance,
+        };
         let mut out = Vec::new();
-        for p in policies(store)?
+        for p in ev
+            .policies(store)?
             .iter()
             .filter(|p| p.policy_type == "OKTA_SIGN_ON" && p.is_active())
         {
@@ -741,40 +1039,31 @@ impl Check for SignOnRequiresMfa {
                 })
                 .map(|r| r.name.as_deref().unwrap_or(&r.id))
                 .collect();
-            out.push(if allowing.is_empty() {
-                policy_finding(
-                    self,
+            let (status, summary) = if allowing.is_empty() {
+                (
                     FindingStatus::NotApplicable,
-                    p,
-                    "no active rule allows access".into(),
+                    "no active rule allows access".to_string(),
                 )
             } else if without.is_empty() {
-                policy_finding(
-                    self,
+                (
                     FindingStatus::Pass,
-                    p,
                     format!("all {} allowing rule(s) require MFA", allowing.len()),
                 )
             } else {
-                policy_finding(
-                    self,
+                (
                     FindingStatus::Fail,
-                    p,
                     format!("rule(s) allow sign-in without MFA: {}", without.join(", ")),
                 )
-            });
+            };
+            out.push(policy_finding(self, &self.instance, status, p, summary));
         }
         if out.is_empty() {
-            out.push(
-                Finding::new(
-                    self.id(),
-                    self.criteria(),
-                    FindingStatus::Fail,
-                    "*",
-                    "no active Okta sign-on policy was found",
-                )
-                .with_evidence(EvidenceRef::file(file(POLICIES))),
-            );
+            out.push(no_policy(
+                self,
+                &ev,
+                store,
+                "no active Okta sign-on policy was found",
+            )?);
         }
         Ok(out)
     }

@@ -1,6 +1,7 @@
 //! The Okta collector: users, factors, admin roles, System Log and policies.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -9,8 +10,11 @@ use futures::StreamExt;
 use soc2_evidence_core::config::ConfigError;
 use soc2_evidence_core::http::{redact_url, Auth, CursorPager, HttpClient, HttpError};
 use soc2_evidence_core::{
-    CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt, ProvenanceRecorder,
+    CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt, PopulationWriter,
+    ProvenanceRecorder,
 };
+
+use crate::concurrent::first_failure;
 
 use super::api::{
     Pages, WireAssignees, WireFactor, WireGroup, WireLogEvent, WireMember, WirePolicy, WireRole,
@@ -19,13 +23,9 @@ use super::api::{
 use super::config::OktaSettings;
 use super::pacer::Pacer;
 use super::records::{
-    OktaAdminRole, OktaFactor, OktaLogEvent, OktaPolicy, OktaUser, ADMIN_ROLES, COLLECTOR, FACTORS,
-    POLICIES, SYSTEM_LOG, USERS,
+    OktaAdminRole, OktaFactor, OktaLogEvent, OktaPolicy, OktaUser, ADMIN_ROLES, FACTORS, POLICIES,
+    SYSTEM_LOG, USERS,
 };
-use soc2_evidence_core::Evidence;
-
-/// Source system name recorded in provenance.
-const SOURCE: &str = "Okta Management API";
 
 /// System Log event types collected: lifecycle, MFA, privilege, group membership, sign-in and
 /// policy changes.
@@ -78,68 +78,12 @@ struct UserRef {
     login: Option<String>,
 }
 
-/// One provenance recorder per population; whatever is not finished when collection fails is
-/// written as incomplete.
-struct Recorders {
-    open: BTreeMap<&'static str, ProvenanceRecorder>,
-}
-
-impl Recorders {
-    fn new(base_url: &str) -> Self {
-        let mut open = BTreeMap::new();
-        let mut add = |population: &'static str, kind: &str, criteria: &[&str]| {
-            let mut rec = ProvenanceRecorder::new(
-                population,
-                kind,
-                SOURCE,
-                COLLECTOR,
-                env!("CARGO_PKG_VERSION"),
-            );
-            rec.base_url(base_url).criteria(criteria);
-            open.insert(population, rec);
-        };
-        add(USERS, OktaUser::KIND, OktaUser::CRITERIA);
-        add(FACTORS, OktaFactor::KIND, OktaFactor::CRITERIA);
-        add(ADMIN_ROLES, OktaAdminRole::KIND, OktaAdminRole::CRITERIA);
-        add(SYSTEM_LOG, OktaLogEvent::KIND, OktaLogEvent::CRITERIA);
-        add(POLICIES, OktaPolicy::KIND, OktaPolicy::CRITERIA);
-        Self { open }
-    }
-
-    fn get(&mut self, population: &str) -> Result<&mut ProvenanceRecorder, CollectError> {
-        self.open.get_mut(population).ok_or_else(|| {
-            CollectError::Source(format!(
-                "internal: provenance for {population} already closed"
-            ))
-        })
-    }
-
-    fn finish(
-        &mut self,
-        sink: &mut dyn EvidenceSink,
-        population: &str,
-        complete: bool,
-    ) -> Result<(), CollectError> {
-        if let Some(rec) = self.open.remove(population) {
-            sink.provenance(rec.finish(complete))?;
-        }
-        Ok(())
-    }
-
-    fn abandon(&mut self, sink: &mut dyn EvidenceSink) {
-        for (_, rec) in std::mem::take(&mut self.open) {
-            // The collector already failed; a provenance write error must not hide that error.
-            let _ = sink.provenance(rec.finish(false));
-        }
-    }
-}
-
 impl OktaCollector {
     /// Builds a collector from settings (the token is passed directly, not read from the
     /// environment).
     pub fn new(settings: OktaSettings) -> Result<Self, ConfigError> {
         let invalid = |key: &str, message: String| ConfigError::Invalid {
-            section: "okta".into(),
+            section: settings.name.clone(),
             key: key.into(),
             message,
         };
@@ -181,8 +125,7 @@ impl OktaCollector {
     async fn users(
         &self,
         ctx: &CollectContext,
-        sink: &mut dyn EvidenceSink,
-        rec: &mut ProvenanceRecorder,
+        out: &mut PopulationWriter<OktaUser>,
     ) -> Result<Vec<UserRef>, CollectError> {
         ctx.message("listing users");
         let limit = self.settings.page_size.to_string();
@@ -199,10 +142,10 @@ impl OktaCollector {
         let mut users = Vec::new();
         let mut duplicates = 0u64;
         for mut pages in listings {
-            while let Some(page) = pages.next(&self.client, rec).await? {
+            while let Some(page) = pages.next(&self.client, out.provenance()).await? {
                 ctx.check_cancelled()?;
                 let batch: Vec<WireUser> = page.json()?;
-                rec.received(pages.label(), batch.len() as u64);
+                out.provenance().received(pages.label(), batch.len() as u64);
                 for u in batch {
                     if !seen.insert(u.id.clone()) {
                         duplicates += 1;
@@ -212,7 +155,7 @@ impl OktaCollector {
                         &self.settings.termination_attribute,
                         &self.settings.profile_attributes,
                     );
-                    sink.emit(USERS, &record)?;
+                    out.emit(&record)?;
                     users.push(UserRef {
                         id: record.id,
                         login: record.login,
@@ -220,6 +163,7 @@ impl OktaCollector {
                 }
             }
         }
+        let rec = out.provenance();
         rec.note(
             "Okta leaves DEPROVISIONED users out of an unfiltered user list, so they were \
              listed separately with filter=status eq \"DEPROVISIONED\" and merged by id.",
@@ -238,8 +182,8 @@ impl OktaCollector {
     async fn per_user(
         &self,
         ctx: &CollectContext,
-        sink: &mut dyn EvidenceSink,
-        recs: &mut Recorders,
+        factors_out: &mut PopulationWriter<OktaFactor>,
+        roles_out: &mut PopulationWriter<OktaAdminRole>,
         users: &[UserRef],
     ) -> Result<PerUser, CollectError> {
         let concurrency = self.settings.concurrency;
@@ -247,6 +191,14 @@ impl OktaCollector {
         let role_pacer = Pacer::new(concurrency);
         let client = &self.client;
         let (fp, rp) = (&factor_pacer, &role_pacer);
+        // Set at the first failure: jobs not yet started then send nothing, so the collector
+        // fails promptly and reports the requests in flight together (see `concurrent`).
+        let stop = AtomicBool::new(false);
+        let stop = &stop;
+        // Requests in the order they are sent (permits need not be granted in job order), so
+        // that of several failures the first sent is reported.
+        let sent = AtomicUsize::new(0);
+        let sent = &sent;
         // Jobs are indices (user = i / 2, even = factors, odd = roles): closures over plain
         // integers keep the stream `Send` inside the object-safe `collect` future.
         let mut results = futures::stream::iter(0..users.len() * 2)
@@ -258,13 +210,21 @@ impl OktaCollector {
                     (rp, format!("/api/v1/users/{}/roles", user.id))
                 };
                 async move {
+                    if stop.load(Ordering::Relaxed) {
+                        return (i, None);
+                    }
                     let permit = pacer.acquire().await;
+                    // Checked again: a failure may have come in while this job waited.
+                    if stop.load(Ordering::Relaxed) {
+                        return (i, None);
+                    }
+                    let order = sent.fetch_add(1, Ordering::Relaxed);
                     let result = client.get(&path, &[]).await;
                     drop(permit);
                     if let Ok(resp) = &result {
                         pacer.observe(&resp.rate_limit());
                     }
-                    (i, result)
+                    (i, Some((order, result)))
                 }
             })
             .buffer_unordered(concurrency);
@@ -276,13 +236,18 @@ impl OktaCollector {
             "reading factors and roles of {} users",
             users.len()
         ));
-        while let Some((i, result)) = results.next().await {
+        let mut failures: Vec<(usize, HttpError)> = Vec::new();
+        while let Some((i, job)) = results.next().await {
             ctx.check_cancelled()?;
             done += 1;
             if done % 2000 == 0 {
                 ctx.message(&format!("factors and roles: {done}/{total} requests"));
             }
             let (user, is_factors) = (&users[i / 2], i % 2 == 0);
+            // Not sent: an earlier request failed.
+            let Some((order, result)) = job else {
+                continue;
+            };
             let resp = match result {
                 Ok(r) => r,
                 // Deleted between listing and this call: nothing left to collect.
@@ -290,20 +255,42 @@ impl OktaCollector {
                     out.vanished.insert(user.id.clone());
                     continue;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    failures.push((order, e));
+                    continue;
+                }
             };
+            if !failures.is_empty() {
+                // The population is failing anyway; only the failures matter now.
+                continue;
+            }
             if is_factors {
-                let rec = recs.get(FACTORS)?;
+                let rec = factors_out.provenance();
                 rec.page("GET", FACTORS_EP, &[], resp.body());
-                let factors: Vec<WireFactor> = resp.json()?;
+                let factors: Vec<WireFactor> = match resp.json() {
+                    Ok(f) => f,
+                    Err(e) => {
+                        stop.store(true, Ordering::Relaxed);
+                        failures.push((order, e));
+                        continue;
+                    }
+                };
                 rec.received(FACTORS_EP, factors.len() as u64);
                 for f in factors {
-                    sink.emit(FACTORS, &f.into_record(&user.id))?;
+                    factors_out.emit(&f.into_record(&user.id))?;
                 }
             } else {
-                let rec = recs.get(ADMIN_ROLES)?;
+                let rec = roles_out.provenance();
                 rec.page("GET", ROLES_EP, &[], resp.body());
-                let roles: Vec<WireRole> = resp.json()?;
+                let roles: Vec<WireRole> = match resp.json() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        stop.store(true, Ordering::Relaxed);
+                        failures.push((order, e));
+                        continue;
+                    }
+                };
                 rec.received(ROLES_EP, roles.len() as u64);
                 for role in roles {
                     let group = role.assignee_group();
@@ -323,6 +310,9 @@ impl OktaCollector {
             }
         }
         drop(results);
+        if let Some(e) = first_failure(failures, |e| self.explain(e.into())) {
+            return Err(e);
+        }
         let (f, r) = (factor_pacer.stats(), role_pacer.stats());
         let pacing = |rec: &mut ProvenanceRecorder, what: &str, s: super::pacer::PacerStats| {
             if s.pauses > 0 || s.lowest_allowed < concurrency {
@@ -333,18 +323,18 @@ impl OktaCollector {
                 ));
             }
         };
-        pacing(recs.get(FACTORS)?, "Factor", f);
-        pacing(recs.get(ADMIN_ROLES)?, "Role", r);
+        pacing(factors_out.provenance(), "Factor", f);
+        pacing(roles_out.provenance(), "Role", r);
         if !out.vanished.is_empty() {
             let note = format!(
                 "{} user(s) were deleted during collection (404 on their factors or roles): {}",
                 out.vanished.len(),
                 out.vanished.iter().cloned().collect::<Vec<_>>().join(", ")
             );
-            recs.get(FACTORS)?.note(note.clone());
-            recs.get(ADMIN_ROLES)?.note(note);
+            factors_out.provenance().note(note.clone());
+            roles_out.provenance().note(note);
         }
-        recs.get(FACTORS)?.note(
+        factors_out.provenance().note(
             "Factor records keep only id, type, provider, vendor, status and dates: factor \
              profiles and enrolment activation data (shared secrets, QR codes, links) are \
              never stored.",
@@ -454,16 +444,17 @@ impl OktaCollector {
     async fn admin_roles(
         &self,
         ctx: &CollectContext,
-        sink: &mut dyn EvidenceSink,
-        rec: &mut ProvenanceRecorder,
+        out: &mut PopulationWriter<OktaAdminRole>,
         mut found: PerUser,
     ) -> Result<(), CollectError> {
         ctx.message("resolving admin role assignments");
-        let (assignees, stalled) = self.assignees(ctx, rec).await?;
+        let (assignees, stalled) = self.assignees(ctx, out.provenance()).await?;
         let groups: Vec<String> = found.groups.iter().cloned().collect();
         for gid in &groups {
-            self.group_admins(ctx, rec, gid, &mut found).await?;
+            self.group_admins(ctx, out.provenance(), gid, &mut found)
+                .await?;
         }
+        let rec = out.provenance();
         let holders: BTreeSet<&str> = found.roles.values().map(|r| r.user_id.as_str()).collect();
         let unexplained: Vec<&str> = assignees
             .iter()
@@ -488,7 +479,7 @@ impl OktaCollector {
             rec.note("The assignee list repeated a next link; paging stopped there.");
         }
         for role in found.roles.into_values() {
-            sink.emit(ADMIN_ROLES, &role)?;
+            out.emit(&role)?;
         }
         Ok(())
     }
@@ -496,8 +487,7 @@ impl OktaCollector {
     async fn system_log(
         &self,
         ctx: &CollectContext,
-        sink: &mut dyn EvidenceSink,
-        rec: &mut ProvenanceRecorder,
+        out: &mut PopulationWriter<OktaLogEvent>,
     ) -> Result<(), CollectError> {
         ctx.message("reading the System Log");
         let period = ctx.period();
@@ -525,10 +515,11 @@ impl OktaCollector {
         );
         let mut earliest = None;
         let mut count = 0u64;
-        while let Some(page) = pages.next(&self.client, rec).await? {
+        while let Some(page) = pages.next(&self.client, out.provenance()).await? {
             ctx.check_cancelled()?;
             let events: Vec<WireLogEvent> = page.json()?;
-            rec.received("/api/v1/logs", events.len() as u64);
+            out.provenance()
+                .received("/api/v1/logs", events.len() as u64);
             if events.is_empty() {
                 // Bounded queries end without a next link, but a page with no events and a
                 // next link would otherwise be followed forever.
@@ -543,10 +534,11 @@ impl OktaCollector {
                     }),
                 );
                 count += 1;
-                sink.emit(SYSTEM_LOG, &event)?;
+                out.emit(&event)?;
             }
             ctx.message(&format!("System Log: {count} events"));
         }
+        let rec = out.provenance();
         rec.note(format!(
             "Bounded query since {since} until {until} (exclusive) over the event types in the \
              filter parameter; {} page(s).",
@@ -568,8 +560,7 @@ impl OktaCollector {
     async fn policies(
         &self,
         ctx: &CollectContext,
-        sink: &mut dyn EvidenceSink,
-        rec: &mut ProvenanceRecorder,
+        out: &mut PopulationWriter<OktaPolicy>,
     ) -> Result<(), CollectError> {
         ctx.message("reading policies");
         for policy_type in POLICY_TYPES {
@@ -577,58 +568,76 @@ impl OktaCollector {
             let mut pages = Pages::new(&label, "/api/v1/policies", &[("type", policy_type)]);
             loop {
                 ctx.check_cancelled()?;
-                let page = match pages.next(&self.client, rec).await {
+                let page = match pages.next(&self.client, out.provenance()).await {
                     Ok(Some(p)) => p,
                     Ok(None) => break,
                     // Classic Engine orgs have no ACCESS_POLICY type and answer 400.
                     Err(HttpError::Status { status: 400, .. })
                         if *policy_type == "ACCESS_POLICY" =>
                     {
-                        rec.note("ACCESS_POLICY policies are not available in this org (400); Classic Engine?");
+                        out.provenance().note(
+                            "ACCESS_POLICY policies are not available in this org (400); Classic Engine?",
+                        );
                         break;
                     }
                     Err(e) => return Err(e.into()),
                 };
                 let policies: Vec<WirePolicy> = page.json()?;
-                rec.received(&label, policies.len() as u64);
+                out.provenance().received(&label, policies.len() as u64);
                 for p in policies {
                     let resp = self
                         .client
                         .get(&format!("/api/v1/policies/{}/rules", p.id), &[])
                         .await?;
+                    let rec = out.provenance();
                     rec.page("GET", RULES_EP, &[], resp.body());
                     let rules: Vec<WireRule> = resp.json()?;
                     rec.received(RULES_EP, rules.len() as u64);
                     let record = p.into_record(rules.into_iter().map(Into::into).collect());
-                    sink.emit(POLICIES, &record)?;
+                    out.emit(&record)?;
                 }
             }
         }
         Ok(())
     }
 
+    /// Collects every population in turn. Each writer is finished as soon as its population
+    /// is whole; on an error the open and unopened ones are recorded as incomplete by the
+    /// framework, with the error as the reason.
     async fn collect_all(
         &self,
         ctx: &CollectContext,
         sink: &mut dyn EvidenceSink,
-        recs: &mut Recorders,
     ) -> Result<(), CollectError> {
-        let users = self.users(ctx, sink, recs.get(USERS)?).await?;
-        recs.finish(sink, USERS, true)?;
+        let org = self.org_url();
 
-        let found = self.per_user(ctx, sink, recs, &users).await?;
-        drop(users);
-        recs.finish(sink, FACTORS, true)?;
+        let mut users_out = sink.open(&USERS)?;
+        users_out.provenance().base_url(&org);
+        let users = self.users(ctx, &mut users_out).await?;
+        users_out.finish()?;
 
-        self.admin_roles(ctx, sink, recs.get(ADMIN_ROLES)?, found)
+        // Factors and roles come from the same per-user pass, so both are open at once.
+        let mut factors_out = sink.open(&FACTORS)?;
+        factors_out.provenance().base_url(&org);
+        let mut roles_out = sink.open(&ADMIN_ROLES)?;
+        roles_out.provenance().base_url(&org);
+        let found = self
+            .per_user(ctx, &mut factors_out, &mut roles_out, &users)
             .await?;
-        recs.finish(sink, ADMIN_ROLES, true)?;
+        drop(users);
+        factors_out.finish()?;
+        self.admin_roles(ctx, &mut roles_out, found).await?;
+        roles_out.finish()?;
 
-        self.system_log(ctx, sink, recs.get(SYSTEM_LOG)?).await?;
-        recs.finish(sink, SYSTEM_LOG, true)?;
+        let mut log_out = sink.open(&SYSTEM_LOG)?;
+        log_out.provenance().base_url(&org);
+        self.system_log(ctx, &mut log_out).await?;
+        log_out.finish()?;
 
-        self.policies(ctx, sink, recs.get(POLICIES)?).await?;
-        recs.finish(sink, POLICIES, true)?;
+        let mut policies_out = sink.open(&POLICIES)?;
+        policies_out.provenance().base_url(&org);
+        self.policies(ctx, &mut policies_out).await?;
+        policies_out.finish()?;
         Ok(())
     }
 }
@@ -657,11 +666,11 @@ impl PerUser {
 #[async_trait]
 impl Collector for OktaCollector {
     fn name(&self) -> &str {
-        COLLECTOR
+        &self.settings.name
     }
 
     fn collector_type(&self) -> &str {
-        COLLECTOR
+        super::module::TYPE
     }
 
     async fn collect(
@@ -669,12 +678,9 @@ impl Collector for OktaCollector {
         ctx: &CollectContext,
         sink: &mut dyn EvidenceSink,
     ) -> Result<(), CollectError> {
-        let mut recs = Recorders::new(&self.org_url());
-        let result = self.collect_all(ctx, sink, &mut recs).await;
-        if result.is_err() {
-            recs.abandon(sink);
-        }
-        result.map_err(|e| self.explain(e))
+        self.collect_all(ctx, sink)
+            .await
+            .map_err(|e| self.explain(e))
     }
 }
 

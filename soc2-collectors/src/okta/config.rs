@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-use soc2_evidence_core::config::{require_secret, ConfigError};
+use serde::{Deserialize, Serialize};
+use soc2_evidence_core::config::ConfigError;
 use soc2_evidence_core::http::{RetryPolicy, Secret};
+use soc2_evidence_core::BuildContext;
 
 use super::collector::OktaCollector;
 
@@ -16,6 +17,8 @@ pub const DEFAULT_TERMINATION_ATTRIBUTE: &str = "terminationDate";
 pub const DEFAULT_CONCURRENCY: usize = 16;
 /// Default (and Okta's largest) page size for user and group-member lists.
 pub const DEFAULT_PAGE_SIZE: u32 = 200;
+/// Default seconds one request may take (the HTTP toolkit's default timeout).
+pub const DEFAULT_TIMEOUT_SECS: u64 = soc2_evidence_core::http::DEFAULT_TIMEOUT.as_secs();
 
 fn default_token_env() -> String {
     DEFAULT_TOKEN_ENV.into()
@@ -28,6 +31,9 @@ fn default_concurrency() -> usize {
 }
 fn default_page_size() -> u32 {
     DEFAULT_PAGE_SIZE
+}
+fn default_timeout_secs() -> u64 {
+    DEFAULT_TIMEOUT_SECS
 }
 fn default_deprovision_hours() -> u32 {
     OktaCheckSettings::default().deprovision_within_hours
@@ -42,7 +48,7 @@ fn default_max_lockout() -> u32 {
     OktaCheckSettings::default().password_max_lockout_attempts
 }
 
-/// The `[okta]` section of `soc2.toml`.
+/// One `[okta]` section (or one `[[okta]]` entry) of `soc2.toml`.
 ///
 /// ```toml
 /// [okta]
@@ -51,12 +57,19 @@ fn default_max_lockout() -> u32 {
 /// termination_attribute = "terminationDate"
 /// profile_attributes = ["title", "employeeNumber"]
 /// concurrency = 16                         # per-user requests in flight, at most
+/// page_size = 200
+/// timeout_secs = 30                        # per request
 /// deprovision_within_hours = 24
 /// dormant_days = 90
 /// password_min_length = 12
 /// password_max_lockout_attempts = 10
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+///
+/// Several orgs are several `[[okta]]` entries, each with a `name` (its directory in the run
+/// output); the framework takes `name`, so it is not a field here. The section names the
+/// token's environment variable, never the token, so the effective config saved with every
+/// run holds no secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OktaConfig {
     /// The org URL, e.g. `https://acme.okta.com`.
@@ -77,6 +90,11 @@ pub struct OktaConfig {
     /// Page size for user and group-member lists (1–200, default 200).
     #[serde(default = "default_page_size")]
     pub page_size: u32,
+    /// Seconds one request may take before it is abandoned (default 30). A timed-out request
+    /// is retried like any transport error (at most 5 retries, 5 minutes in all), then the
+    /// collector fails naming the endpoint.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
     /// Hours after the termination date by which the account must be deactivated.
     #[serde(default = "default_deprovision_hours")]
     pub deprovision_within_hours: u32,
@@ -92,50 +110,39 @@ pub struct OktaConfig {
 }
 
 impl OktaConfig {
-    fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError::Invalid {
-            section: "okta".into(),
-            key: key.into(),
-            message: message.into(),
-        }
-    }
-
-    /// Checks what serde cannot.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let url = url::Url::parse(self.base_url.trim())
-            .map_err(|e| Self::invalid("base_url", format!("{:?}: {e}", self.base_url)))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(Self::invalid(
-                "base_url",
-                "must be the org URL, e.g. https://acme.okta.com",
-            ));
-        }
+    /// Checks what serde cannot, naming the instance's section and the key.
+    pub fn validate(&self, ctx: &BuildContext<'_>) -> Result<(), ConfigError> {
+        ctx.base_url("base_url", &self.base_url, "https://acme.okta.com")?;
         if self.token_env.trim().is_empty() {
-            return Err(Self::invalid("token_env", "is empty"));
+            return Err(ctx.invalid("token_env", "is empty"));
         }
         if self.termination_attribute.trim().is_empty() {
-            return Err(Self::invalid("termination_attribute", "is empty"));
+            return Err(ctx.invalid("termination_attribute", "is empty"));
         }
         if !(1..=64).contains(&self.concurrency) {
-            return Err(Self::invalid("concurrency", "must be between 1 and 64"));
+            return Err(ctx.invalid("concurrency", "must be between 1 and 64"));
         }
         if !(1..=200).contains(&self.page_size) {
-            return Err(Self::invalid(
+            return Err(ctx.invalid(
                 "page_size",
                 "must be between 1 and 200 (Okta's largest page)",
             ));
         }
         for (key, v) in [
-            ("deprovision_within_hours", self.deprovision_within_hours),
-            ("dormant_days", self.dormant_days),
-            ("password_min_length", self.password_min_length),
+            ("timeout_secs", self.timeout_secs),
+            (
+                "deprovision_within_hours",
+                u64::from(self.deprovision_within_hours),
+            ),
+            ("dormant_days", u64::from(self.dormant_days)),
+            ("password_min_length", u64::from(self.password_min_length)),
             (
                 "password_max_lockout_attempts",
-                self.password_max_lockout_attempts,
+                u64::from(self.password_max_lockout_attempts),
             ),
         ] {
             if v == 0 {
-                return Err(Self::invalid(key, "must be at least 1"));
+                return Err(ctx.invalid(key, "must be at least 1"));
             }
         }
         Ok(())
@@ -151,16 +158,24 @@ impl OktaConfig {
         }
     }
 
-    /// Builds the collector, reading the token from `token_env`.
-    pub fn build(&self) -> Result<OktaCollector, ConfigError> {
-        self.validate()?;
-        let token = require_secret("okta", &self.token_env, "Okta API token (SSWS)")?;
+    /// The collector's settings: this section's values and the token read through `ctx`
+    /// from `token_env`, named after the instance.
+    pub fn settings(&self, ctx: &BuildContext<'_>) -> Result<OktaSettings, ConfigError> {
+        self.validate(ctx)?;
+        let token = ctx.require_secret(&self.token_env, "Okta API token (SSWS)")?;
         let mut settings = OktaSettings::new(self.base_url.trim(), token);
+        settings.name = ctx.instance().to_string();
         settings.termination_attribute = self.termination_attribute.clone();
         settings.profile_attributes = self.profile_attributes.clone();
         settings.concurrency = self.concurrency;
         settings.page_size = self.page_size;
-        OktaCollector::new(settings)
+        settings.timeout = Duration::from_secs(self.timeout_secs);
+        Ok(settings)
+    }
+
+    /// Builds the collector for the instance `ctx` describes.
+    pub fn build(&self, ctx: &BuildContext<'_>) -> Result<OktaCollector, ConfigError> {
+        OktaCollector::new(self.settings(ctx)?)
     }
 }
 
@@ -176,6 +191,8 @@ impl OktaConfig {
 /// ```
 #[derive(Debug, Clone)]
 pub struct OktaSettings {
+    /// The instance name: the collector's directory in the run output (default `okta`).
+    pub name: String,
     /// The org URL.
     pub base_url: String,
     /// The SSWS API token.
@@ -198,6 +215,7 @@ impl OktaSettings {
     /// Settings with the defaults for everything but the org URL and token.
     pub fn new(base_url: &str, token: Secret) -> Self {
         Self {
+            name: super::module::TYPE.to_string(),
             base_url: base_url.to_string(),
             token,
             termination_attribute: DEFAULT_TERMINATION_ATTRIBUTE.into(),
@@ -210,7 +228,7 @@ impl OktaSettings {
     }
 }
 
-/// Thresholds of the Okta checks.
+/// Thresholds of the Okta checks (set by the `[okta]` keys of the same names).
 ///
 /// ```
 /// use soc2_collectors::okta::OktaCheckSettings;

@@ -8,21 +8,28 @@
 //! termination_attribute = "terminationDate" # profile attribute fed by HR
 //! profile_attributes = ["title", "employeeNumber"]
 //! concurrency = 16                          # per-user requests in flight, at most
+//! page_size = 200                           # users and group members per page
+//! timeout_secs = 30                         # per request
 //! deprovision_within_hours = 24
 //! dormant_days = 90
 //! password_min_length = 12
 //! password_max_lockout_attempts = 10
 //! ```
 //!
-//! Populations, each with provenance (endpoints, pages, records, body digest):
+//! Several orgs are several `[[okta]]` entries, each with a `name`: each instance writes
+//! `<name>/…` and its findings' subjects are prefixed `<name>:` (an instance named `okta`,
+//! the default for a single `[okta]`, keeps plain subjects).
 //!
-//! | file | kind | what |
-//! |---|---|---|
-//! | `okta/users.jsonl` | `okta.user` | every user, DEPROVISIONED ones included (Okta leaves them out of an unfiltered list, so they are fetched with `filter=status eq "DEPROVISIONED"`) |
-//! | `okta/factors.jsonl` | `okta.factor` | each user's factors: type, provider, status, dates — never secrets |
-//! | `okta/admin_roles.jsonl` | `okta.admin_role` | current admin roles, direct and through groups (resolved to members) |
-//! | `okta/system_log.jsonl` | `okta.log_event` | the period's lifecycle, MFA, privilege, membership, sign-in and policy events |
-//! | `okta/policies.jsonl` | `okta.policy` | password, MFA enrolment, sign-on and access policies with their rules |
+//! Populations ([`USERS`], [`FACTORS`], [`ADMIN_ROLES`], [`SYSTEM_LOG`], [`POLICIES`]), each
+//! with provenance (endpoints, pages, records, body digest) written by the sink:
+//!
+//! | file | kind | mode | what |
+//! |---|---|---|---|
+//! | `okta/users.jsonl` | `okta.user` | state | every user, DEPROVISIONED ones included (Okta leaves them out of an unfiltered list, so they are fetched with `filter=status eq "DEPROVISIONED"`) |
+//! | `okta/factors.jsonl` | `okta.factor` | state | each user's factors: type, provider, status, dates — never secrets |
+//! | `okta/admin_roles.jsonl` | `okta.admin_role` | state | current admin roles, direct and through groups (resolved to members) |
+//! | `okta/system_log.jsonl` | `okta.log_event` | events | the period's lifecycle, MFA, privilege, membership, sign-in and policy events |
+//! | `okta/policies.jsonl` | `okta.policy` | state | password, MFA enrolment, sign-on and access policies with their rules |
 //!
 //! Checks ([`checks`]): `okta.mfa_enrolled`, `okta.mfa_strength`,
 //! `okta.admin_phishing_resistant_mfa` (CC6.1, CC6.3), `okta.timely_deprovisioning`
@@ -34,25 +41,33 @@
 //! window is used up; a 429 that happens anyway is retried after `X-Rate-Limit-Reset` by the
 //! HTTP toolkit. A 401 fails the collector with a message naming the org, never the token.
 //!
-//! Used as a library, without a config file or environment variables:
+//! Used as a library, without a config file: the registry parses the section and the
+//! secret comes from a map instead of the environment.
 //!
 //! ```no_run
-//! use soc2_collectors::okta::{checks, OktaCheckSettings, OktaCollector, OktaSettings};
-//! use soc2_evidence_core::{http::Secret, Runner};
+//! use soc2_evidence_core::{MapSecrets, Runner};
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let okta = OktaCollector::new(OktaSettings::new("https://acme.okta.com", Secret::new("00…")))?;
-//! let manifest = Runner::new()
-//!     .collector(Box::new(okta))
-//!     .checks(checks(&OktaCheckSettings::default()))
+//! let config = soc2_collectors::registry().parse_config(
+//!     "[okta]\nbase_url = \"https://acme.okta.com\"\n",
+//!     "soc2.toml",
+//!     ".".as_ref(),
+//! )?;
+//! let secrets = MapSecrets::default().with("OKTA_API_TOKEN", "00…");
+//! let manifest = Runner::from_config(&config, &secrets)?
 //!     .run("2026-01-01..2026-06-30".parse()?, "evidence".as_ref())
 //!     .await?;
 //! # let _ = manifest; Ok(()) }
 //! ```
+//!
+//! [`OktaSettings`] and [`OktaCollector::new`] remain for programs that need what the config
+//! does not offer (a retry policy of their own, say); [`checks`] builds the checks for an
+//! instance name.
 
 mod api;
 mod checks;
 mod collector;
 mod config;
+mod module;
 mod pacer;
 mod records;
 
@@ -63,10 +78,11 @@ pub use checks::{
 pub use collector::{OktaCollector, LOG_EVENT_TYPES, POLICY_TYPES};
 pub use config::{
     OktaCheckSettings, OktaConfig, OktaSettings, DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE,
-    DEFAULT_TERMINATION_ATTRIBUTE, DEFAULT_TOKEN_ENV,
+    DEFAULT_TERMINATION_ATTRIBUTE, DEFAULT_TIMEOUT_SECS, DEFAULT_TOKEN_ENV,
 };
+pub use module::OktaModule;
 pub use records::{
     termination_instant, LogParty, OktaAdminRole, OktaFactor, OktaLogEvent, OktaPolicy,
-    OktaPolicyRule, OktaUser, ADMIN_ROLES, COLLECTOR, FACTORS, POLICIES, SIGN_IN_STATUSES,
-    SYSTEM_LOG, USERS,
+    OktaPolicyRule, OktaUser, ADMIN_ROLES, FACTORS, POLICIES, SIGN_IN_STATUSES, SOURCE, SYSTEM_LOG,
+    USERS,
 };

@@ -8,21 +8,23 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use soc2_evidence_core::Evidence;
+use soc2_evidence_core::{Evidence, Population};
 
-/// The collector's name: its directory in the run output.
-pub const COLLECTOR: &str = "okta";
+/// Source system recorded in every Okta population's provenance.
+pub const SOURCE: &str = "Okta Management API";
 
-/// Population (file stem) of [`OktaUser`] records: `okta/users.jsonl`.
-pub const USERS: &str = "users";
-/// Population of [`OktaFactor`] records: `okta/factors.jsonl`.
-pub const FACTORS: &str = "factors";
-/// Population of [`OktaAdminRole`] records: `okta/admin_roles.jsonl`.
-pub const ADMIN_ROLES: &str = "admin_roles";
-/// Population of [`OktaLogEvent`] records: `okta/system_log.jsonl`.
-pub const SYSTEM_LOG: &str = "system_log";
-/// Population of [`OktaPolicy`] records: `okta/policies.jsonl`.
-pub const POLICIES: &str = "policies";
+/// Every user, DEPROVISIONED ones included, as they stand at collection time:
+/// `<instance>/users.jsonl`.
+pub const USERS: Population<OktaUser> = Population::state("users", SOURCE);
+/// Each user's MFA factors at collection time: `<instance>/factors.jsonl`.
+pub const FACTORS: Population<OktaFactor> = Population::state("factors", SOURCE);
+/// Current admin role holdings, direct and through groups: `<instance>/admin_roles.jsonl`.
+pub const ADMIN_ROLES: Population<OktaAdminRole> = Population::state("admin_roles", SOURCE);
+/// The period's access-control events from the System Log: `<instance>/system_log.jsonl`.
+pub const SYSTEM_LOG: Population<OktaLogEvent> = Population::events("system_log", SOURCE);
+/// Password, MFA enrolment, sign-on and access policies with their rules, as configured at
+/// collection time: `<instance>/policies.jsonl`.
+pub const POLICIES: Population<OktaPolicy> = Population::state("policies", SOURCE);
 
 /// User statuses in which a person can sign in, and so must have MFA.
 pub const SIGN_IN_STATUSES: &[&str] = &["ACTIVE", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT"];
