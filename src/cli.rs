@@ -18,6 +18,13 @@ use soc2_evidence_core::Registry;
 
 pub use error::CliError;
 
+/// Exit status when everything worked.
+pub const EXIT_OK: u8 = 0;
+/// Exit status when a collector failed or verification found problems.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status for bad usage, an invalid config or unreadable input.
+pub const EXIT_USAGE: u8 = 2;
+
 /// Runs the whole command-line tool with the collector modules in `registry`: parses the
 /// command line, sets up logging, runs the command and maps the outcome to an exit status.
 ///

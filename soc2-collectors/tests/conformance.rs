@@ -49,3 +49,42 @@ async fn the_backups_module_passes_the_conformance_suite() {
         .await
         .assert_ok();
 }
+
+#[cfg(feature = "okta")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_okta_module_passes_the_conformance_suite() {
+    let server = soc2_sample::okta::start().await;
+    Conformance::new(soc2_collectors::registry(), "okta", "2026-01-01..2026-06-30")
+        .http_upstream(&server.base_url())
+        .secret("OKTA_API_TOKEN", server.token())
+        .config(|env| {
+            format!(
+                "[okta]\nbase_url = {:?}\ntoken_env = \"OKTA_API_TOKEN\"\ntimeout_secs = {}\n",
+                env.base_url, env.timeout_secs
+            )
+        })
+        .run()
+        .await
+        .assert_ok();
+}
+
+#[cfg(feature = "jira")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jira_module_passes_the_conformance_suite() {
+    let server = soc2_sample::jira::start().await;
+    Conformance::new(soc2_collectors::registry(), "jira", "2026-01-01..2026-06-30")
+        .http_upstream(&server.base_url())
+        .secret("JIRA_EMAIL", server.email())
+        .secret("JIRA_API_TOKEN", server.token())
+        .config(|env| {
+            format!(
+                "[jira]\nbase_url = {:?}\njql = {:?}\nemail_env = \"JIRA_EMAIL\"\ntoken_env = \"JIRA_API_TOKEN\"\ntimeout_secs = {}\n",
+                env.base_url,
+                soc2_sample::jira::JQL,
+                env.timeout_secs
+            )
+        })
+        .run()
+        .await
+        .assert_ok();
+}

@@ -6,7 +6,7 @@ use soc2_bundle::{
     allowed_signers_line, build_bundle, sha256_file, verify_bundle, BundleMetadata, BundleOptions,
     BundleSummary, SigningKey, TrustedKey, VerifyOptions, VerifyReport,
 };
-use soc2_evidence::report::{write_report, ReportOptions};
+use crate::report::{write_report, ReportOptions};
 use soc2_evidence_core::{EvidenceStore, RunStatus};
 
 use super::keys::load_signing_key;
