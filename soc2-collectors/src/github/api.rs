@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use soc2_evidence_core::http::{Auth, HttpClient, HttpError, HttpResponse, RetryPolicy};
@@ -549,15 +550,28 @@ fn graphql_rate_limit_wait(resp: &HttpResponse) -> Duration {
         .unwrap_or(Duration::from_secs(60))
 }
 
+/// Bytes a branch name keeps in a URL path: RFC 3986 unreserved characters and `/`.
+const BRANCH_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
 /// A branch name for a URL path, percent-encoded except `/`: GitHub routes
 /// `/branches/release/1.x/protection` with the slash as written.
 pub fn encode_branch(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(s, BRANCH_KEEP).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode_branch;
+
+    #[test]
+    fn branch_names_keep_slashes_and_encode_the_rest() {
+        assert_eq!(encode_branch("release/1.x"), "release/1.x");
+        assert_eq!(encode_branch("feat/a b#c?d%"), "feat/a%20b%23c%3Fd%25");
+        assert_eq!(encode_branch("naïve~_-"), "na%C3%AFve~_-");
+    }
 }

@@ -104,20 +104,25 @@ impl HttpClient {
     /// assert_eq!(c.url("https://other.example/x?a=1").unwrap().as_str(), "https://other.example/x?a=1");
     /// ```
     pub fn url(&self, path_or_url: &str) -> Result<Url, HttpError> {
-        let invalid = |message: String| HttpError::InvalidUrl {
+        let invalid = |e: url::ParseError| HttpError::InvalidUrl {
             url: strip_query(path_or_url),
-            message,
+            message: e.to_string(),
         };
-        let lower = path_or_url
-            .get(..8)
-            .unwrap_or(path_or_url)
-            .to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Url::parse(path_or_url).map_err(|e| invalid(e.to_string()));
+        match Url::parse(path_or_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => return Ok(url),
+            // Anything else — a path, or `name:value` that merely looks like a scheme — is
+            // relative to the base URL.
+            Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => {}
+            Err(e) => return Err(invalid(e)),
         }
-        let base = self.inner.base.as_str().trim_end_matches('/');
-        let path = path_or_url.trim_start_matches('/');
-        Url::parse(&format!("{base}/{path}")).map_err(|e| invalid(e.to_string()))
+        // Joining onto a base that ends in `/` appends instead of replacing its last segment;
+        // the `./` keeps a first segment with a colon from being read as a scheme.
+        let mut base = self.inner.base.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        base.join(&format!("./{}", path_or_url.trim_start_matches('/')))
+            .map_err(invalid)
     }
 
     fn url_with_query(&self, path_or_url: &str, query: &[(&str, &str)]) -> Result<Url, HttpError> {
@@ -450,6 +455,29 @@ mod tests {
         );
         assert_eq!(strip_query("/a b"), "/a b");
         assert_eq!(strip_query("me@example.com"), "me@example.com");
+    }
+
+    #[test]
+    fn paths_are_joined_below_the_base_path() {
+        let c = |base: &str| HttpClient::builder(base).build().unwrap();
+        let ghe = c("https://ghe.example.com/api/v3");
+        assert_eq!(
+            ghe.url("/repos/o/r?per_page=100").unwrap().as_str(),
+            "https://ghe.example.com/api/v3/repos/o/r?per_page=100"
+        );
+        assert_eq!(
+            ghe.url("rest:thing/x").unwrap().as_str(),
+            "https://ghe.example.com/api/v3/rest:thing/x",
+            "a colon in the first segment is not a scheme"
+        );
+        assert_eq!(
+            c("http://127.0.0.1:8080").url("x").unwrap().as_str(),
+            "http://127.0.0.1:8080/x"
+        );
+        assert_eq!(
+            ghe.url("HTTPS://Other.example/n").unwrap().as_str(),
+            "https://other.example/n"
+        );
     }
 
     #[test]
