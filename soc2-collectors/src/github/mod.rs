@@ -54,6 +54,7 @@ pub mod checks;
 mod collector;
 mod config;
 pub mod records;
+mod retry;
 
 pub use api::{graphql_url, API_VERSION, MERGED_PRS_QUERY};
 pub use checks::{
@@ -62,6 +63,7 @@ pub use checks::{
 };
 pub use collector::GithubCollector;
 pub use config::{GithubConfig, GithubSettings, RepoScope};
+pub use retry::{GithubRetry, SECONDARY_LIMIT_MIN_WAIT};
 
 use soc2_evidence_core::Check;
 

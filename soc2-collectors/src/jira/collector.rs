@@ -62,6 +62,7 @@ impl JiraCollector {
         let client = HttpClient::builder(&settings.base_url)
             .auth(auth)
             .retry(settings.retry.clone())
+            .retry_classifier(super::JiraRetry)
             .build()
             .map_err(|e| CollectError::Config(e.to_string()))?;
         Ok(Self { settings, client })

@@ -71,6 +71,7 @@ mod checks;
 mod collector;
 mod config;
 mod records;
+mod retry;
 
 pub use adf::adf_to_text;
 pub use api::{parse_jira_time, period_jql, pull_request_ref};
@@ -78,3 +79,4 @@ pub use checks::{ApprovedBeforeImplementation, LinkedToCode, WorkflowSettings};
 pub use collector::{JiraCollector, POPULATION};
 pub use config::{JiraAuth, JiraConfig, JiraSettings, RemoteLinkMode};
 pub use records::{ChangeTicket, JiraUser, RemoteLink, StatusTransition};
+pub use retry::JiraRetry;

@@ -152,6 +152,7 @@ impl OktaCollector {
         let client = HttpClient::builder(settings.base_url.trim())
             .auth(Auth::Ssws(settings.token.clone()))
             .retry(settings.retry.clone())
+            .retry_classifier(super::OktaRetry)
             .timeout(settings.timeout)
             .build()
             .map_err(|e| invalid("base_url", e.to_string()))?;

@@ -55,6 +55,7 @@ mod collector;
 mod config;
 mod pacer;
 mod records;
+mod retry;
 
 pub use checks::{
     checks, AdminPhishingResistantMfa, DormantAccounts, MfaEnrolled, MfaStrength, PasswordPolicy,
@@ -70,3 +71,4 @@ pub use records::{
     OktaPolicyRule, OktaUser, ADMIN_ROLES, COLLECTOR, FACTORS, POLICIES, SIGN_IN_STATUSES,
     SYSTEM_LOG, USERS,
 };
+pub use retry::OktaRetry;

@@ -7,7 +7,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
 use url::Url;
 
 use super::client::{HttpClient, Inner};
-use super::{Auth, HttpError, RetryPolicy};
+use super::{Auth, HttpError, RetryClassifier, RetryPolicy};
 
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -42,6 +42,7 @@ pub struct HttpClientBuilder {
     retry: RetryPolicy,
     user_agent: String,
     headers: Vec<(String, String)>,
+    classifiers: Vec<Box<dyn RetryClassifier>>,
 }
 
 impl std::fmt::Debug for HttpClientBuilder {
@@ -51,6 +52,7 @@ impl std::fmt::Debug for HttpClientBuilder {
             .field("auth", &self.auth)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("retry_classifiers", &self.classifiers.len())
             .finish_non_exhaustive()
     }
 }
@@ -64,6 +66,7 @@ impl HttpClientBuilder {
             retry: RetryPolicy::default(),
             user_agent: DEFAULT_USER_AGENT.to_string(),
             headers: Vec::new(),
+            classifiers: Vec::new(),
         }
     }
 
@@ -82,6 +85,28 @@ impl HttpClientBuilder {
     /// Retry policy.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// Adds a [`RetryClassifier`]: a vendor's rules for which responses to retry and when.
+    /// Classifiers are asked in the order they were added; the first with an opinion wins,
+    /// and the generic HTTP rules apply when none has one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use soc2_evidence_core::http::{HttpClient, HttpResponse, RetryDecision};
+    /// // A service that answers 409 while an export is still being prepared.
+    /// let client = HttpClient::builder("https://export.example.com")
+    ///     .retry_classifier(|r: &HttpResponse| match r.status() {
+    ///         409 => RetryDecision::RetryAfter(Duration::from_secs(5)),
+    ///         _ => RetryDecision::Default,
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn retry_classifier(mut self, classifier: impl RetryClassifier + 'static) -> Self {
+        self.classifiers.push(Box::new(classifier));
         self
     }
 
@@ -133,6 +158,7 @@ impl HttpClientBuilder {
                 auth_header,
                 timeout: self.timeout,
                 retry: self.retry,
+                classifiers: self.classifiers.into(),
             }),
         })
     }

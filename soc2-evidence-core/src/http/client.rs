@@ -8,11 +8,10 @@ use reqwest::Method;
 use url::Url;
 
 use super::builder::HttpClientBuilder;
-use super::rate_limit::RateLimitInfo;
+use super::rate_limit::parse_retry_after;
 use super::redact::{excerpt, redact_url};
 use super::response::{endpoint_label, HttpResponse};
-use super::retry::SECONDARY_LIMIT_MIN_WAIT;
-use super::{Auth, HttpError, RetryPolicy};
+use super::{Auth, HttpError, RetryClassifier, RetryDecision, RetryPolicy};
 
 /// An HTTP client for one source system: a base URL, authentication, a timeout and a retry
 /// policy. Cheap to clone (the state is shared), `Send` and `Sync`.
@@ -21,8 +20,10 @@ use super::{Auth, HttpError, RetryPolicy};
 /// URL on another host, such as a foreign pagination link, is requested without them.
 ///
 /// Every request is retried per its [`RetryPolicy`] on 429, 502, 503, 504, transport errors
-/// and rate-limited 403s, honouring `Retry-After` and the vendors' reset headers; 400, 401,
-/// 404 and a plain 403 fail at once with a typed [`HttpError`] naming the endpoint.
+/// and a 403 that carries `Retry-After`, honouring `Retry-After` (seconds or an HTTP date);
+/// 400, 401, 404 and a plain 403 fail at once with a typed [`HttpError`] naming the endpoint.
+/// Vendors' own signals (GitHub's `x-ratelimit-*`, Okta's `X-Rate-Limit-Reset`, errors inside
+/// a 200 body) are taught to a client with [`RetryClassifier`]s.
 ///
 /// ```no_run
 /// use soc2_evidence_core::http::{Auth, HttpClient, Secret};
@@ -49,6 +50,7 @@ pub(crate) struct Inner {
     pub(crate) auth_header: Option<HeaderValue>,
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
+    pub(crate) classifiers: Arc<[Box<dyn RetryClassifier>]>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -58,6 +60,7 @@ impl std::fmt::Debug for HttpClient {
             .field("auth", &self.inner.auth)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
+            .field("retry_classifiers", &self.inner.classifiers.len())
             .finish_non_exhaustive()
     }
 }
@@ -308,95 +311,104 @@ impl HttpClient {
             Ok(b) => b,
             Err(e) => return transport(e),
         };
-        let info = RateLimitInfo::from_headers(&headers);
-        classify(
+        let resp = HttpResponse {
             status,
-            info,
-            HttpResponse {
-                status,
-                headers,
-                url: final_url,
-                body: bytes,
-                method: method_str,
-                endpoint: endpoint.to_string(),
-            },
-            attempt,
-        )
+            headers,
+            url: final_url,
+            body: bytes,
+            method: method_str,
+            endpoint: endpoint.to_string(),
+        };
+        let decision = inner
+            .classifiers
+            .iter()
+            .map(|c| c.classify(&resp))
+            .find(|d| *d != RetryDecision::Default)
+            .unwrap_or(RetryDecision::Default);
+        classify(resp, decision, attempt)
     }
 }
 
-/// Decides what a response means: success, a final error, or a retry with an optional
-/// server-asked wait.
-fn classify(status: u16, info: RateLimitInfo, resp: HttpResponse, attempts: u32) -> Outcome {
-    let endpoint = resp.endpoint.clone();
-    let ex = || excerpt(&resp.body);
-    match status {
-        200..=299 => Outcome::Done(resp),
-        401 => Outcome::Fail(HttpError::Unauthenticated {
-            endpoint,
-            excerpt: ex(),
-        }),
-        404 => Outcome::Fail(HttpError::NotFound {
-            endpoint,
-            excerpt: ex(),
-        }),
-        403 | 429 => {
-            let secondary = is_secondary_limit(&resp.body);
-            let signed = info.exhausted() || info.retry_after.is_some() || secondary;
-            if status == 403 && !signed {
-                return Outcome::Fail(HttpError::PermissionDenied {
-                    endpoint,
-                    excerpt: ex(),
-                });
-            }
-            let server_wait = rate_limit_wait(&info, secondary, status);
-            Outcome::Retry {
-                why: format!("rate limited ({status})"),
-                error: HttpError::RateLimited {
-                    endpoint,
-                    attempts,
-                    retry_after: server_wait,
-                },
-                server_wait,
+/// Decides what a response means — success, a final error, or a retry with an optional
+/// server-asked wait — from a classifier's decision, else from generic HTTP.
+fn classify(resp: HttpResponse, decision: RetryDecision, attempts: u32) -> Outcome {
+    let status = resp.status;
+    match decision {
+        RetryDecision::DoNotRetry => finish(resp, attempts),
+        RetryDecision::RetryAfter(wait) => retry(resp, attempts, Some(wait)),
+        RetryDecision::Backoff => retry(resp, attempts, None),
+        RetryDecision::Default => {
+            let retry_after = resp.header("retry-after").and_then(parse_retry_after);
+            match status {
+                429 | 502..=504 => retry(resp, attempts, retry_after),
+                // A 403 asking to come back later is throttling (GitHub's secondary limit
+                // says so this way), not a missing permission.
+                403 if retry_after.is_some() => retry(resp, attempts, retry_after),
+                _ => finish(resp, attempts),
             }
         }
-        502..=504 => Outcome::Retry {
-            why: format!("server error {status}"),
-            error: HttpError::Server {
-                endpoint,
-                status,
+    }
+}
+
+/// A retry, carrying the error to return if the budget runs out.
+fn retry(resp: HttpResponse, attempts: u32, server_wait: Option<Duration>) -> Outcome {
+    let status = resp.status;
+    let (why, error) = match status {
+        200..=299 | 403 | 429 => (
+            format!("rate limited ({status})"),
+            HttpError::RateLimited {
+                endpoint: resp.endpoint,
                 attempts,
-                excerpt: ex(),
+                retry_after: server_wait,
             },
-            server_wait: info.retry_after,
+        ),
+        500..=599 => (
+            format!("server error {status}"),
+            status_error(&resp, attempts),
+        ),
+        _ => (format!("status {status}"), status_error(&resp, attempts)),
+    };
+    Outcome::Retry {
+        error,
+        server_wait,
+        why,
+    }
+}
+
+/// The response as it stands: a 2xx is done, anything else is its status's error.
+fn finish(resp: HttpResponse, attempts: u32) -> Outcome {
+    if (200..=299).contains(&resp.status) {
+        Outcome::Done(resp)
+    } else {
+        Outcome::Fail(status_error(&resp, attempts))
+    }
+}
+
+/// The error a non-2xx status stands for.
+fn status_error(resp: &HttpResponse, attempts: u32) -> HttpError {
+    let endpoint = resp.endpoint.clone();
+    let excerpt = excerpt(&resp.body);
+    match resp.status {
+        401 => HttpError::Unauthenticated { endpoint, excerpt },
+        403 => HttpError::PermissionDenied { endpoint, excerpt },
+        404 => HttpError::NotFound { endpoint, excerpt },
+        429 => HttpError::RateLimited {
+            endpoint,
+            attempts,
+            retry_after: resp.header("retry-after").and_then(parse_retry_after),
         },
-        500..=599 => Outcome::Fail(HttpError::Server {
+        status @ 500..=599 => HttpError::Server {
             endpoint,
             status,
             attempts,
-            excerpt: ex(),
-        }),
-        _ => Outcome::Fail(HttpError::Status {
+            excerpt,
+        },
+        status => HttpError::Status {
             endpoint,
             status,
-            excerpt: ex(),
-        }),
+            excerpt,
+        },
     }
-}
-
-/// The wait a rate-limited response asks for: `Retry-After`; else the time until the reset
-/// when the window is exhausted (or on a 429 with a reset, as Okta and Jira send); else at
-/// least a minute for a GitHub secondary limit; else `None` (exponential backoff).
-fn rate_limit_wait(info: &RateLimitInfo, secondary: bool, status: u16) -> Option<Duration> {
-    if let Some(d) = info.retry_after {
-        return Some(d);
-    }
-    if info.exhausted() || (status == 429 && !secondary) {
-        if let Some(d) = info.until_reset() {
-            return Some(d);
-        }
-    }
-    secondary.then_some(SECONDARY_LIMIT_MIN_WAIT)
 }
 
 /// A URL-ish string safe to show when it could not be parsed: user info and query dropped.
@@ -413,14 +425,6 @@ pub(crate) fn strip_query(raw: &str) -> String {
         }
     }
     out
-}
-
-/// GitHub's secondary-limit message ("You have exceeded a secondary rate limit").
-fn is_secondary_limit(body: &[u8]) -> bool {
-    let head = &body[..body.len().min(4096)];
-    String::from_utf8_lossy(head)
-        .to_ascii_lowercase()
-        .contains("secondary rate limit")
 }
 
 /// A transport error's message and causes, without the URL (which may hold a secret).
@@ -478,38 +482,6 @@ mod tests {
             ghe.url("HTTPS://Other.example/n").unwrap().as_str(),
             "https://other.example/n"
         );
-    }
-
-    #[test]
-    fn rate_limit_wait_precedence() {
-        let in_10s = Some(chrono::Utc::now() + chrono::Duration::seconds(10));
-        let info = |remaining, reset, retry_after| RateLimitInfo {
-            limit: None,
-            remaining,
-            reset,
-            retry_after,
-        };
-        let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64().round() as u64);
-        // Retry-After wins over everything.
-        let i = info(Some(0), in_10s, Some(Duration::from_secs(3)));
-        assert_eq!(secs(rate_limit_wait(&i, true, 403)), Some(3));
-        // Exhausted window: until reset (GitHub primary, Okta).
-        assert_eq!(
-            secs(rate_limit_wait(&info(Some(0), in_10s, None), false, 403)),
-            Some(10)
-        );
-        // A 429 with a reset but no remaining count (Jira ISO reset).
-        assert_eq!(
-            secs(rate_limit_wait(&info(None, in_10s, None), false, 429)),
-            Some(10)
-        );
-        // Secondary limit with quota left: at least a minute.
-        assert_eq!(
-            secs(rate_limit_wait(&info(Some(5), in_10s, None), true, 403)),
-            Some(60)
-        );
-        // No hint at all: exponential backoff.
-        assert_eq!(rate_limit_wait(&info(None, None, None), false, 429), None);
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //!
 //! It gives every collector the same mechanics, so each one only has to know its API's
 //! shapes: base-URL override, authentication, timeouts, bounded retries with jittered backoff
-//! that honour `Retry-After` and vendor reset headers, `Link` and cursor pagination, raw-body
-//! digests for provenance, secrets that never print, and typed errors naming the endpoint.
+//! that honour `Retry-After` (and, through classifiers, vendor reset headers), `Link` and
+//! cursor pagination, raw-body digests for provenance, secrets that never print, and typed
+//! errors naming the endpoint.
 //!
-//! - [`HttpClient`] / [`HttpClientBuilder`]: base URL, [`Auth`], timeout, [`RetryPolicy`].
+//! - [`HttpClient`] / [`HttpClientBuilder`]: base URL, [`Auth`], timeout, [`RetryPolicy`],
+//!   and [`RetryClassifier`]s that teach it a vendor's rate-limit signals.
 //! - [`HttpResponse`]: status, headers, raw body, [`HttpResponse::json`],
 //!   [`HttpResponse::links`], [`HttpResponse::rate_limit`].
 //! - [`LinkPager`] and [`CursorPager`]: pagination, recording each page into a
@@ -17,6 +19,7 @@
 
 mod auth;
 mod builder;
+mod classify;
 mod client;
 mod error;
 mod link;
@@ -29,12 +32,16 @@ mod secret;
 
 pub use auth::Auth;
 pub use builder::{HttpClientBuilder, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT};
+pub use classify::{RetryClassifier, RetryDecision};
 pub use client::HttpClient;
 pub use error::HttpError;
 pub use link::{parse_link_header, Link};
 pub use pager::{CursorPager, LinkPager};
-pub use rate_limit::RateLimitInfo;
+pub use rate_limit::{RateLimitHeaders, RateLimitInfo};
 pub use redact::redact_url;
+/// Header types of the HTTP stack, as [`HttpResponse::headers`] and
+/// [`HttpResponse::from_parts`] use them.
+pub use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 pub use response::HttpResponse;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
