@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use chrono::{SecondsFormat, Utc};
 use futures::StreamExt;
 use soc2_evidence_core::config::ConfigError;
-use soc2_evidence_core::http::{redact_url, Auth, CursorPager, HttpClient, HttpError};
+use soc2_evidence_core::http::{
+    redact_url, Auth, CursorPager, HttpClient, HttpError, Pacer, PacerStats, RateLimitHeaders,
+};
 use soc2_evidence_core::{
     CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt, ProvenanceRecorder,
 };
@@ -17,7 +19,6 @@ use super::api::{
     WireRule, WireUser,
 };
 use super::config::OktaSettings;
-use super::pacer::Pacer;
 use super::records::{
     OktaAdminRole, OktaFactor, OktaLogEvent, OktaPolicy, OktaUser, ADMIN_ROLES, COLLECTOR, FACTORS,
     POLICIES, SYSTEM_LOG, USERS,
@@ -244,29 +245,23 @@ impl OktaCollector {
         users: &[UserRef],
     ) -> Result<PerUser, CollectError> {
         let concurrency = self.settings.concurrency;
-        let factor_pacer = Pacer::new(concurrency);
-        let role_pacer = Pacer::new(concurrency);
-        let client = &self.client;
-        let (fp, rp) = (&factor_pacer, &role_pacer);
+        // Okta limits each endpoint family separately: one pacer per family.
+        let factor_pacer = Pacer::new(concurrency, RateLimitHeaders::OKTA);
+        let role_pacer = Pacer::new(concurrency, RateLimitHeaders::OKTA);
+        let factors_client = self.client.with_pacer(Arc::clone(&factor_pacer));
+        let roles_client = self.client.with_pacer(Arc::clone(&role_pacer));
+        let (fc, rc) = (&factors_client, &roles_client);
         // Jobs are indices (user = i / 2, even = factors, odd = roles): closures over plain
         // integers keep the stream `Send` inside the object-safe `collect` future.
         let mut results = futures::stream::iter(0..users.len() * 2)
             .map(move |i| {
                 let user = &users[i / 2];
-                let (pacer, path) = if i % 2 == 0 {
-                    (fp, format!("/api/v1/users/{}/factors", user.id))
+                let (client, path) = if i % 2 == 0 {
+                    (fc, format!("/api/v1/users/{}/factors", user.id))
                 } else {
-                    (rp, format!("/api/v1/users/{}/roles", user.id))
+                    (rc, format!("/api/v1/users/{}/roles", user.id))
                 };
-                async move {
-                    let permit = pacer.acquire().await;
-                    let result = client.get(&path, &[]).await;
-                    drop(permit);
-                    if let Ok(resp) = &result {
-                        pacer.observe(&resp.rate_limit());
-                    }
-                    (i, result)
-                }
+                async move { (i, client.get(&path, &[]).await) }
             })
             .buffer_unordered(concurrency);
 
@@ -325,7 +320,7 @@ impl OktaCollector {
         }
         drop(results);
         let (f, r) = (factor_pacer.stats(), role_pacer.stats());
-        let pacing = |rec: &mut ProvenanceRecorder, what: &str, s: super::pacer::PacerStats| {
+        let pacing = |rec: &mut ProvenanceRecorder, what: &str, s: PacerStats| {
             if s.pauses > 0 || s.lowest_allowed < concurrency {
                 rec.note(format!(
                     "{what} requests were slowed by Okta's rate-limit headers: concurrency went \

@@ -53,7 +53,6 @@ mod api;
 mod checks;
 mod collector;
 mod config;
-mod pacer;
 mod records;
 mod retry;
 

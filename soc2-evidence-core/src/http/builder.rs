@@ -7,7 +7,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
 use url::Url;
 
 use super::client::{HttpClient, Inner};
-use super::{Auth, HttpError, RetryClassifier, RetryPolicy};
+use super::{Auth, HttpError, Pacer, RetryClassifier, RetryPolicy};
 
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,6 +43,7 @@ pub struct HttpClientBuilder {
     user_agent: String,
     headers: Vec<(String, String)>,
     classifiers: Vec<Box<dyn RetryClassifier>>,
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl std::fmt::Debug for HttpClientBuilder {
@@ -53,6 +54,7 @@ impl std::fmt::Debug for HttpClientBuilder {
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("retry_classifiers", &self.classifiers.len())
+            .field("pacer", &self.pacer.as_ref().map(|p| p.max_concurrency()))
             .finish_non_exhaustive()
     }
 }
@@ -67,6 +69,7 @@ impl HttpClientBuilder {
             user_agent: DEFAULT_USER_AGENT.to_string(),
             headers: Vec::new(),
             classifiers: Vec::new(),
+            pacer: None,
         }
     }
 
@@ -107,6 +110,15 @@ impl HttpClientBuilder {
     /// ```
     pub fn retry_classifier(mut self, classifier: impl RetryClassifier + 'static) -> Self {
         self.classifiers.push(Box::new(classifier));
+        self
+    }
+
+    /// Paces every request through `pacer`: each attempt waits for a permit, and each
+    /// response's rate-limit headers steer how many may run at once. Share one pacer between
+    /// clients that draw on one rate-limit bucket; see also
+    /// [`HttpClient::with_pacer`] for a paced copy of a client that already exists.
+    pub fn pacer(mut self, pacer: Arc<Pacer>) -> Self {
+        self.pacer = Some(pacer);
         self
     }
 
@@ -159,6 +171,7 @@ impl HttpClientBuilder {
                 timeout: self.timeout,
                 retry: self.retry,
                 classifiers: self.classifiers.into(),
+                pacer: self.pacer,
             }),
         })
     }

@@ -11,7 +11,7 @@ use super::builder::HttpClientBuilder;
 use super::rate_limit::parse_retry_after;
 use super::redact::{excerpt, redact_url};
 use super::response::{endpoint_label, HttpResponse};
-use super::{Auth, HttpError, RetryClassifier, RetryDecision, RetryPolicy};
+use super::{Auth, HttpError, Pacer, RetryClassifier, RetryDecision, RetryPolicy};
 
 /// An HTTP client for one source system: a base URL, authentication, a timeout and a retry
 /// policy. Cheap to clone (the state is shared), `Send` and `Sync`.
@@ -51,6 +51,7 @@ pub(crate) struct Inner {
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) classifiers: Arc<[Box<dyn RetryClassifier>]>,
+    pub(crate) pacer: Option<Arc<Pacer>>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -61,6 +62,10 @@ impl std::fmt::Debug for HttpClient {
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .field("retry_classifiers", &self.inner.classifiers.len())
+            .field(
+                "pacer",
+                &self.inner.pacer.as_ref().map(|p| p.max_concurrency()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -93,6 +98,33 @@ impl HttpClient {
     /// The retry policy in use.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// A copy of this client whose requests go through `pacer` (replacing any pacer it had).
+    /// Everything else — connections, credentials, classifiers — is shared, so it is cheap:
+    /// make one per rate-limit bucket, such as Okta's per-endpoint-family limits.
+    ///
+    /// ```
+    /// use soc2_evidence_core::http::{HttpClient, Pacer, RateLimitHeaders};
+    /// let okta = HttpClient::builder("https://acme.okta.com").build().unwrap();
+    /// let factors = okta.with_pacer(Pacer::new(16, RateLimitHeaders::OKTA));
+    /// let roles = okta.with_pacer(Pacer::new(16, RateLimitHeaders::OKTA));
+    /// assert_eq!(factors.base_url(), roles.base_url());
+    /// ```
+    pub fn with_pacer(&self, pacer: Arc<Pacer>) -> HttpClient {
+        let i = &self.inner;
+        HttpClient {
+            inner: Arc::new(Inner {
+                http: i.http.clone(),
+                base: i.base.clone(),
+                auth: i.auth.clone(),
+                auth_header: i.auth_header.clone(),
+                timeout: i.timeout,
+                retry: i.retry.clone(),
+                classifiers: Arc::clone(&i.classifiers),
+                pacer: Some(pacer),
+            }),
+        }
     }
 
     /// Resolves a path or URL: an absolute `http(s)` URL (such as a pagination `next` link) is
@@ -296,6 +328,10 @@ impl HttpClient {
                 server_wait: None,
             }
         };
+        let permit = match &inner.pacer {
+            Some(p) => Some(p.acquire().await),
+            None => None,
+        };
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
@@ -311,6 +347,11 @@ impl HttpClient {
             Ok(b) => b,
             Err(e) => return transport(e),
         };
+        drop(permit);
+        if let Some(p) = &inner.pacer {
+            // Error statuses count too: a 429 says the most about the window.
+            p.observe_headers(&headers);
+        }
         let resp = HttpResponse {
             status,
             headers,

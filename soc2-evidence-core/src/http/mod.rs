@@ -10,6 +10,7 @@
 //!   and [`RetryClassifier`]s that teach it a vendor's rate-limit signals.
 //! - [`HttpResponse`]: status, headers, raw body, [`HttpResponse::json`],
 //!   [`HttpResponse::links`], [`HttpResponse::rate_limit`].
+//! - [`Pacer`]: opt-in concurrency that follows a vendor's rate-limit headers.
 //! - [`LinkPager`] and [`CursorPager`]: pagination, recording each page into a
 //!   [`ProvenanceRecorder`](crate::ProvenanceRecorder).
 //! - [`HttpError`]: typed failures naming the endpoint (secrets redacted by [`redact_url`]).
@@ -23,6 +24,7 @@ mod classify;
 mod client;
 mod error;
 mod link;
+mod pacer;
 mod pager;
 mod rate_limit;
 mod redact;
@@ -36,6 +38,7 @@ pub use classify::{RetryClassifier, RetryDecision};
 pub use client::HttpClient;
 pub use error::HttpError;
 pub use link::{parse_link_header, Link};
+pub use pacer::{Pacer, PacerPermit, PacerStats};
 pub use pager::{CursorPager, LinkPager};
 pub use rate_limit::{RateLimitHeaders, RateLimitInfo};
 pub use redact::redact_url;
