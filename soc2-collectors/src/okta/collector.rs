@@ -8,15 +8,16 @@ use chrono::{SecondsFormat, Utc};
 use futures::StreamExt;
 use soc2_evidence_core::config::ConfigError;
 use soc2_evidence_core::http::{
-    redact_url, Auth, CursorPager, HttpClient, HttpError, Pacer, PacerStats, RateLimitHeaders,
+    redact_url, Auth, CursorPager, HttpClient, HttpError, LinkPager, Pacer, PacerStats,
+    RateLimitHeaders,
 };
 use soc2_evidence_core::{
     CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt, ProvenanceRecorder,
 };
 
 use super::api::{
-    Pages, WireAssignees, WireFactor, WireGroup, WireLogEvent, WireMember, WirePolicy, WireRole,
-    WireRule, WireUser,
+    WireAssignees, WireFactor, WireGroup, WireLogEvent, WireMember, WirePolicy, WireRole, WireRule,
+    WireUser,
 };
 use super::config::OktaSettings;
 use super::records::{
@@ -190,21 +191,21 @@ impl OktaCollector {
         let limit = self.settings.page_size.to_string();
         let deprovisioned = r#"status eq "DEPROVISIONED""#;
         let listings = [
-            Pages::new("/api/v1/users", "/api/v1/users", &[("limit", &limit)]),
-            Pages::new(
-                "/api/v1/users?filter=DEPROVISIONED",
+            LinkPager::new("/api/v1/users", &[("limit", &limit)]).label("/api/v1/users"),
+            LinkPager::new(
                 "/api/v1/users",
                 &[("limit", &limit), ("filter", deprovisioned)],
-            ),
+            )
+            .label("/api/v1/users?filter=DEPROVISIONED"),
         ];
         let mut seen = HashSet::new();
         let mut users = Vec::new();
         let mut duplicates = 0u64;
         for mut pages in listings {
-            while let Some(page) = pages.next(&self.client, rec).await? {
+            while let Some(page) = pages.next_page(&self.client, rec).await? {
                 ctx.check_cancelled()?;
                 let batch: Vec<WireUser> = page.json()?;
-                rec.received(pages.label(), batch.len() as u64);
+                rec.received(pages.endpoint().unwrap_or_default(), batch.len() as u64);
                 for u in batch {
                     if !seen.insert(u.id.clone()) {
                         duplicates += 1;
@@ -355,21 +356,14 @@ impl OktaCollector {
         rec: &mut ProvenanceRecorder,
     ) -> Result<(BTreeSet<String>, bool), CollectError> {
         let mut ids = BTreeSet::new();
-        let mut pager = CursorPager::new();
+        let mut pager = CursorPager::new().label(ASSIGNEES_EP);
         while pager.has_next() {
             ctx.check_cancelled()?;
             let resp = match pager.cursor() {
-                None => {
-                    let r = self.client.get(ASSIGNEES_EP, &[("limit", "100")]).await?;
-                    rec.page("GET", ASSIGNEES_EP, &[("limit", "100")], r.body());
-                    r
-                }
-                Some(next) => {
-                    let r = self.client.get(next, &[]).await?;
-                    rec.page("GET", ASSIGNEES_EP, &[], r.body());
-                    r
-                }
+                None => self.client.get(ASSIGNEES_EP, &[("limit", "100")]).await?,
+                Some(next) => self.client.get(next, &[]).await?,
             };
+            pager.record(rec, &resp);
             let page: WireAssignees = resp.json()?;
             rec.received(ASSIGNEES_EP, page.value.len() as u64);
             ids.extend(page.value.into_iter().map(|a| a.id));
@@ -405,13 +399,11 @@ impl OktaCollector {
         rec.received(GROUP_ROLES_EP, roles.len() as u64);
 
         let limit = self.settings.page_size.to_string();
-        let mut pages = Pages::new(
-            GROUP_USERS_EP,
-            &format!("/api/v1/groups/{gid}/users"),
-            &[("limit", &limit)],
-        );
+        let mut pages =
+            LinkPager::new(&format!("/api/v1/groups/{gid}/users"), &[("limit", &limit)])
+                .label(GROUP_USERS_EP);
         let mut members = Vec::new();
-        while let Some(page) = pages.next(&self.client, rec).await? {
+        while let Some(page) = pages.next_page(&self.client, rec).await? {
             ctx.check_cancelled()?;
             let batch: Vec<WireMember> = page.json()?;
             rec.received(GROUP_USERS_EP, batch.len() as u64);
@@ -508,8 +500,7 @@ impl OktaCollector {
             .map(|t| format!("eventType eq \"{t}\""))
             .collect::<Vec<_>>()
             .join(" or ");
-        let mut pages = Pages::new(
-            "/api/v1/logs",
+        let mut pages = LinkPager::new(
             "/api/v1/logs",
             &[
                 ("since", &since),
@@ -518,10 +509,11 @@ impl OktaCollector {
                 ("sortOrder", "ASCENDING"),
                 ("filter", &filter),
             ],
-        );
+        )
+        .label("/api/v1/logs");
         let mut earliest = None;
         let mut count = 0u64;
-        while let Some(page) = pages.next(&self.client, rec).await? {
+        while let Some(page) = pages.next_page(&self.client, rec).await? {
             ctx.check_cancelled()?;
             let events: Vec<WireLogEvent> = page.json()?;
             rec.received("/api/v1/logs", events.len() as u64);
@@ -570,10 +562,11 @@ impl OktaCollector {
         ctx.message("reading policies");
         for policy_type in POLICY_TYPES {
             let label = format!("/api/v1/policies?type={policy_type}");
-            let mut pages = Pages::new(&label, "/api/v1/policies", &[("type", policy_type)]);
+            let mut pages =
+                LinkPager::new("/api/v1/policies", &[("type", policy_type)]).label(&label);
             loop {
                 ctx.check_cancelled()?;
-                let page = match pages.next(&self.client, rec).await {
+                let page = match pages.next_page(&self.client, rec).await {
                     Ok(Some(p)) => p,
                     Ok(None) => break,
                     // Classic Engine orgs have no ACCESS_POLICY type and answer 400.
