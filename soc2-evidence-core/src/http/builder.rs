@@ -7,7 +7,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
 use url::Url;
 
 use super::client::{HttpClient, Inner};
-use super::{Auth, HttpError, Pacer, RetryClassifier, RetryPolicy};
+use super::{
+    Auth, CredentialProvider, HttpError, Pacer, RetryClassifier, RetryPolicy, StaticToken,
+};
 
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -17,7 +19,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("soc2-evidence/", env!("CARGO_PKG_V
 
 /// Configures an [`HttpClient`]; made by [`HttpClient::builder`].
 ///
-/// Defaults: no auth, a 30 s per-request timeout, [`RetryPolicy::default`],
+/// Defaults: no credentials, a 30 s per-request timeout, [`RetryPolicy::default`],
 /// `User-Agent: soc2-evidence/<version>`, `Accept: application/json`.
 ///
 /// ```
@@ -37,7 +39,9 @@ pub const DEFAULT_USER_AGENT: &str = concat!("soc2-evidence/", env!("CARGO_PKG_V
 #[must_use]
 pub struct HttpClientBuilder {
     base_url: String,
-    auth: Auth,
+    credentials: Option<Arc<dyn CredentialProvider>>,
+    /// A fixed credential that cannot be a header, reported by `build`.
+    credentials_error: Option<HttpError>,
     timeout: Duration,
     retry: RetryPolicy,
     user_agent: String,
@@ -50,7 +54,7 @@ impl std::fmt::Debug for HttpClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpClientBuilder")
             .field("base_url", &self.base_url)
-            .field("auth", &self.auth)
+            .field("credentials", &self.credentials)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("retry_classifiers", &self.classifiers.len())
@@ -63,7 +67,8 @@ impl HttpClientBuilder {
     pub(crate) fn new(base_url: &str) -> Self {
         Self {
             base_url: base_url.to_string(),
-            auth: Auth::None,
+            credentials: None,
+            credentials_error: None,
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
             user_agent: DEFAULT_USER_AGENT.to_string(),
@@ -73,9 +78,31 @@ impl HttpClientBuilder {
         }
     }
 
-    /// How requests authenticate.
+    /// Authenticates with a fixed credential (a [`StaticToken`]); [`Auth::None`] removes any
+    /// credentials. Credentials that cannot be sent as a header make
+    /// [`build`](Self::build) fail.
     pub fn auth(mut self, auth: Auth) -> Self {
-        self.auth = auth;
+        let token = StaticToken::from_auth(&auth);
+        self.credentials_error = token.as_ref().and_then(|t| t.validate().err());
+        self.credentials = token.map(|t| Arc::new(t) as Arc<dyn CredentialProvider>);
+        self
+    }
+
+    /// Authenticates with credentials that `provider` supplies per request and may renew,
+    /// such as a GitHub App's installation tokens; replaces [`auth`](Self::auth).
+    /// Pass an `Arc` to share one provider (and its cached token) between clients.
+    ///
+    /// ```
+    /// use soc2_evidence_core::http::{HttpClient, Secret, StaticToken};
+    /// let client = HttpClient::builder("https://api.example.com")
+    ///     .credentials(StaticToken::header("token", Secret::new("token abc123")))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(!format!("{client:?}").contains("abc123"));
+    /// ```
+    pub fn credentials(mut self, provider: impl CredentialProvider + 'static) -> Self {
+        self.credentials = Some(Arc::new(provider));
+        self.credentials_error = None;
         self
     }
 
@@ -153,7 +180,9 @@ impl HttpClientBuilder {
             v.set_sensitive(true);
             headers.insert(n, v);
         }
-        let auth_header = self.auth.header_value()?;
+        if let Some(e) = self.credentials_error {
+            return Err(e);
+        }
         let http = reqwest::Client::builder()
             .user_agent(self.user_agent.as_str())
             .default_headers(headers)
@@ -166,8 +195,8 @@ impl HttpClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 base,
-                auth: self.auth,
-                auth_header,
+                credentials: self.credentials,
+                bare: std::sync::OnceLock::new(),
                 timeout: self.timeout,
                 retry: self.retry,
                 classifiers: self.classifiers.into(),

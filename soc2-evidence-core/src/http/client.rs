@@ -1,23 +1,30 @@
 //! The HTTP client: URL building, authentication, and the retry loop.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use reqwest::header::HeaderValue;
+use reqwest::header::AUTHORIZATION;
 use reqwest::Method;
 use url::Url;
 
 use super::builder::HttpClientBuilder;
+use super::credentials::header_value;
 use super::rate_limit::parse_retry_after;
 use super::redact::{excerpt, redact_url};
 use super::response::{endpoint_label, HttpResponse};
-use super::{Auth, HttpError, Pacer, RetryClassifier, RetryDecision, RetryPolicy};
+use super::{
+    CredentialContext, CredentialProvider, HttpError, Pacer, RetryClassifier, RetryDecision,
+    RetryPolicy, Secret,
+};
 
 /// An HTTP client for one source system: a base URL, authentication, a timeout and a retry
 /// policy. Cheap to clone (the state is shared), `Send` and `Sync`.
 ///
-/// Credentials are sent only to the base URL's origin (scheme, host and port): an absolute
-/// URL on another host, such as a foreign pagination link, is requested without them.
+/// Credentials come from a [`CredentialProvider`](super::CredentialProvider) (a fixed
+/// [`Auth`](super::Auth) is one), asked before every attempt; after a 401 a provider that can
+/// renew them gets one retry with fresh ones. They are sent only to the base URL's origin
+/// (scheme, host and port): an absolute URL on another host, such as a foreign pagination
+/// link, is requested without them.
 ///
 /// Every request is retried per its [`RetryPolicy`] on 429, 502, 503, 504, transport errors
 /// and a 403 that carries `Retry-After`, honouring `Retry-After` (seconds or an HTTP date);
@@ -46,8 +53,10 @@ pub struct HttpClient {
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) base: Url,
-    pub(crate) auth: Auth,
-    pub(crate) auth_header: Option<HeaderValue>,
+    pub(crate) credentials: Option<Arc<dyn CredentialProvider>>,
+    /// This client without credentials or pacer, made on first use, for providers' token
+    /// exchanges.
+    pub(crate) bare: OnceLock<HttpClient>,
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) classifiers: Arc<[Box<dyn RetryClassifier>]>,
@@ -58,7 +67,7 @@ impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpClient")
             .field("base_url", &redact_url(&self.inner.base))
-            .field("auth", &self.inner.auth)
+            .field("credentials", &self.inner.credentials)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .field("retry_classifiers", &self.inner.classifiers.len())
@@ -68,6 +77,17 @@ impl std::fmt::Debug for HttpClient {
             )
             .finish_non_exhaustive()
     }
+}
+
+/// One request as the retry loop repeats it.
+struct Request<'a> {
+    method: Method,
+    method_str: &'static str,
+    url: Url,
+    endpoint: String,
+    body: Option<Vec<u8>>,
+    /// Sent instead of the client's credentials (a provider's token exchange).
+    authorization: Option<&'a Secret>,
 }
 
 /// What one attempt produced, before deciding whether to retry.
@@ -112,19 +132,33 @@ impl HttpClient {
     /// assert_eq!(factors.base_url(), roles.base_url());
     /// ```
     pub fn with_pacer(&self, pacer: Arc<Pacer>) -> HttpClient {
+        self.derive(self.inner.credentials.clone(), Some(pacer))
+    }
+
+    /// A copy sharing everything but credentials and pacer.
+    fn derive(
+        &self,
+        credentials: Option<Arc<dyn CredentialProvider>>,
+        pacer: Option<Arc<Pacer>>,
+    ) -> HttpClient {
         let i = &self.inner;
         HttpClient {
             inner: Arc::new(Inner {
                 http: i.http.clone(),
                 base: i.base.clone(),
-                auth: i.auth.clone(),
-                auth_header: i.auth_header.clone(),
+                credentials,
+                bare: OnceLock::new(),
                 timeout: i.timeout,
                 retry: i.retry.clone(),
                 classifiers: Arc::clone(&i.classifiers),
-                pacer: Some(pacer),
+                pacer,
             }),
         }
+    }
+
+    /// This client without credentials or pacer.
+    fn bare(&self) -> &HttpClient {
+        self.inner.bare.get_or_init(|| self.derive(None, None))
     }
 
     /// Resolves a path or URL: an absolute `http(s)` URL (such as a pagination `next` link) is
@@ -175,7 +209,7 @@ impl HttpClient {
         query: &[(&str, &str)],
     ) -> Result<HttpResponse, HttpError> {
         let url = self.url_with_query(path_or_url, query)?;
-        self.execute(Method::GET, url, None).await
+        self.execute(Method::GET, url, None, None).await
     }
 
     /// `POST path_or_url` with a JSON body (e.g. GraphQL, Jira search), retried per the policy.
@@ -187,13 +221,46 @@ impl HttpClient {
         path_or_url: &str,
         body: &serde_json::Value,
     ) -> Result<HttpResponse, HttpError> {
+        self.post(path_or_url, body, None).await
+    }
+
+    /// Like [`post_json`](Self::post_json), with `authorization` as the whole `Authorization`
+    /// header instead of the client's credentials (still only to the base URL's origin, and
+    /// never renewed on a 401). For [`CredentialProvider`]s that trade one credential for
+    /// another, such as a GitHub App's JWT for an installation token.
+    ///
+    /// ```no_run
+    /// use soc2_evidence_core::http::{HttpClient, Secret};
+    /// # async fn demo(github: HttpClient, jwt: Secret) -> Result<(), soc2_evidence_core::http::HttpError> {
+    /// let bearer = Secret::new(format!("Bearer {}", jwt.expose()));
+    /// let resp = github
+    ///     .post_json_authorized("/app/installations/42/access_tokens", &serde_json::json!({}), &bearer)
+    ///     .await?;
+    /// # let _ = resp; Ok(()) }
+    /// ```
+    pub async fn post_json_authorized(
+        &self,
+        path_or_url: &str,
+        body: &serde_json::Value,
+        authorization: &Secret,
+    ) -> Result<HttpResponse, HttpError> {
+        self.post(path_or_url, body, Some(authorization)).await
+    }
+
+    async fn post(
+        &self,
+        path_or_url: &str,
+        body: &serde_json::Value,
+        authorization: Option<&Secret>,
+    ) -> Result<HttpResponse, HttpError> {
         let url = self.url(path_or_url)?;
         let bytes = serde_json::to_vec(body).map_err(|e| HttpError::Decode {
             endpoint: endpoint_label("POST", &url),
             message: format!("could not encode the request body: {e}"),
             excerpt: String::new(),
         })?;
-        self.execute(Method::POST, url, Some(bytes)).await
+        self.execute(Method::POST, url, Some(bytes), authorization)
+            .await
     }
 
     /// Like [`get`](Self::get), and records the page into `rec`: method, endpoint path (no
@@ -223,12 +290,13 @@ impl HttpClient {
         Ok(resp)
     }
 
-    /// Sends a request, retrying per the policy.
+    /// Sends a request, retrying per the policy; `authorization` overrides the credentials.
     async fn execute(
         &self,
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
+        authorization: Option<&Secret>,
     ) -> Result<HttpResponse, HttpError> {
         let policy = &self.inner.retry;
         let method_str: &'static str = if method == Method::POST {
@@ -236,24 +304,41 @@ impl HttpClient {
         } else {
             "GET"
         };
-        let endpoint = endpoint_label(method_str, &url);
-        let redacted = redact_url(&url);
+        let req = Request {
+            method,
+            method_str,
+            endpoint: endpoint_label(method_str, &url),
+            url,
+            body,
+            authorization,
+        };
+        let redacted = redact_url(&req.url);
         let started = Instant::now();
         let mut attempt: u32 = 0;
+        let mut renewed = false;
         loop {
             attempt += 1;
-            let outcome = self
-                .attempt(
-                    &method,
-                    method_str,
-                    &url,
-                    body.as_deref(),
-                    &endpoint,
-                    attempt,
-                )
-                .await;
+            let (outcome, sent) = self.attempt(&req, attempt).await;
             let (error, server_wait, why) = match outcome {
                 Outcome::Done(resp) => return Ok(resp),
+                Outcome::Fail(e @ HttpError::Unauthenticated { .. }) => {
+                    // Expired or revoked: one more try with credentials asked for afresh.
+                    let provider = self.inner.credentials.as_ref();
+                    match (provider, sent) {
+                        (Some(p), Some(sent))
+                            if !renewed && req.authorization.is_none() && p.invalidate(&sent) =>
+                        {
+                            renewed = true;
+                            tracing::warn!(
+                                method = method_str, url = %redacted, attempt,
+                                scheme = p.scheme(),
+                                "401 Unauthorized; retrying once with renewed credentials"
+                            );
+                            continue;
+                        }
+                        _ => return Err(e),
+                    }
+                }
                 Outcome::Fail(e) => return Err(e),
                 Outcome::Retry {
                     error,
@@ -261,7 +346,9 @@ impl HttpClient {
                     why,
                 } => (error, server_wait, why),
             };
-            if attempt > policy.max_retries {
+            // The renewal after a 401 is not a failure retry: it does not use up the count.
+            let retries = attempt - 1 - u32::from(renewed);
+            if retries >= policy.max_retries {
                 tracing::warn!(method = method_str, url = %redacted, attempt, "{why}; giving up: no retries left");
                 return Err(error);
             }
@@ -269,7 +356,7 @@ impl HttpClient {
             // to the exponential backoff so a skewed clock cannot make us hammer the server.
             let wait = match server_wait {
                 Some(asked) if !asked.is_zero() => policy.server_wait(asked),
-                _ => policy.backoff(attempt),
+                _ => policy.backoff(retries + 1),
             };
             let elapsed = started.elapsed();
             if elapsed.saturating_add(wait) > policy.max_elapsed {
@@ -289,32 +376,54 @@ impl HttpClient {
         }
     }
 
-    /// One attempt, classified.
-    async fn attempt(
-        &self,
-        method: &Method,
-        method_str: &'static str,
-        url: &Url,
-        body: Option<&[u8]>,
-        endpoint: &str,
-        attempt: u32,
-    ) -> Outcome {
+    /// The `Authorization` header for one attempt at `url`: the override, else the
+    /// provider's, and nothing for a foreign origin.
+    async fn credential_for(&self, req: &Request<'_>) -> Result<Option<Secret>, HttpError> {
         let inner = &self.inner;
+        if req.url.origin() != inner.base.origin() {
+            if req.authorization.is_some() || inner.credentials.is_some() {
+                tracing::debug!(url = %redact_url(&req.url), "not sending credentials to a host other than the base URL's");
+            }
+            return Ok(None);
+        }
+        if let Some(explicit) = req.authorization {
+            return Ok(Some(explicit.clone()));
+        }
+        match &inner.credentials {
+            Some(p) => p
+                .authorization(&CredentialContext::new(self.bare()))
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// One attempt, classified, with the credential it sent (for a renewal after a 401).
+    async fn attempt(&self, r: &Request<'_>, attempt: u32) -> (Outcome, Option<Secret>) {
+        let inner = &self.inner;
+        let (method_str, url, endpoint) = (r.method_str, &r.url, r.endpoint.as_str());
         let mut req = inner
             .http
-            .request(method.clone(), url.clone())
+            .request(r.method.clone(), url.clone())
             .timeout(inner.timeout);
-        // Credentials go only to the base URL's origin, never to a foreign host named in a
-        // pagination link.
-        if url.origin() == inner.base.origin() {
-            req = inner.auth.apply(req, inner.auth_header.as_ref());
-        } else if inner.auth_header.is_some() {
-            tracing::debug!(url = %redact_url(url), "not sending credentials to a host other than the base URL's");
+        let credential = match self.credential_for(r).await {
+            Ok(c) => c,
+            Err(e) => return (Outcome::Fail(e), None),
+        };
+        if let Some(c) = &credential {
+            let scheme = match (&r.authorization, &inner.credentials) {
+                (None, Some(p)) => p.scheme(),
+                _ => "explicit",
+            };
+            match header_value(c, scheme) {
+                Ok(v) => req = req.header(AUTHORIZATION, v),
+                Err(e) => return (Outcome::Fail(e), None),
+            }
         }
-        if let Some(b) = body {
+        if let Some(b) = &r.body {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(b.to_vec());
+                .body(b.clone());
         }
         let transport = |e: reqwest::Error| {
             let message = transport_message(e);
@@ -336,7 +445,7 @@ impl HttpClient {
             Ok(r) => r,
             Err(e) => {
                 tracing::debug!(method = method_str, url = %redact_url(url), attempt, "request failed before a response");
-                return transport(e);
+                return (transport(e), credential);
             }
         };
         let status = resp.status().as_u16();
@@ -345,7 +454,7 @@ impl HttpClient {
         tracing::debug!(method = method_str, url = %redact_url(url), status, attempt, "http response");
         let bytes = match resp.bytes().await {
             Ok(b) => b,
-            Err(e) => return transport(e),
+            Err(e) => return (transport(e), credential),
         };
         drop(permit);
         if let Some(p) = &inner.pacer {
@@ -366,7 +475,7 @@ impl HttpClient {
             .map(|c| c.classify(&resp))
             .find(|d| *d != RetryDecision::Default)
             .unwrap_or(RetryDecision::Default);
-        classify(resp, decision, attempt)
+        (classify(resp, decision, attempt), credential)
     }
 }
 

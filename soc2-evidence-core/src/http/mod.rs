@@ -6,8 +6,10 @@
 //! cursor pagination, raw-body digests for provenance, secrets that never print, and typed
 //! errors naming the endpoint.
 //!
-//! - [`HttpClient`] / [`HttpClientBuilder`]: base URL, [`Auth`], timeout, [`RetryPolicy`],
-//!   and [`RetryClassifier`]s that teach it a vendor's rate-limit signals.
+//! - [`HttpClient`] / [`HttpClientBuilder`]: base URL, credentials, timeout,
+//!   [`RetryPolicy`], and [`RetryClassifier`]s that teach it a vendor's rate-limit signals.
+//! - Credentials: a fixed [`Auth`] / [`StaticToken`], or any [`CredentialProvider`] that
+//!   renews its token.
 //! - [`HttpResponse`]: status, headers, raw body, [`HttpResponse::json`],
 //!   [`HttpResponse::links`], [`HttpResponse::rate_limit`].
 //! - [`Pacer`]: opt-in concurrency that follows a vendor's rate-limit headers.
@@ -22,6 +24,7 @@ mod auth;
 mod builder;
 mod classify;
 mod client;
+mod credentials;
 mod error;
 mod link;
 mod pacer;
@@ -36,6 +39,7 @@ pub use auth::Auth;
 pub use builder::{HttpClientBuilder, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT};
 pub use classify::{RetryClassifier, RetryDecision};
 pub use client::HttpClient;
+pub use credentials::{CredentialContext, CredentialProvider, StaticToken};
 pub use error::HttpError;
 pub use link::{parse_link_header, Link};
 pub use pacer::{Pacer, PacerPermit, PacerStats};
