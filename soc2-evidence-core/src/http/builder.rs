@@ -89,7 +89,7 @@ impl HttpClientBuilder {
     }
 
     /// Authenticates with credentials that `provider` supplies per request and may renew,
-    /// such as a GitHub App's installation tokens; replaces [`auth`](Self::auth).
+    /// such as a [`GithubAppToken`](super::GithubAppToken); replaces [`auth`](Self::auth).
     /// Pass an `Arc` to share one provider (and its cached token) between clients.
     ///
     /// ```

@@ -8,8 +8,8 @@
 //!
 //! - [`HttpClient`] / [`HttpClientBuilder`]: base URL, credentials, timeout,
 //!   [`RetryPolicy`], and [`RetryClassifier`]s that teach it a vendor's rate-limit signals.
-//! - Credentials: a fixed [`Auth`] / [`StaticToken`], or any [`CredentialProvider`] that
-//!   renews its token.
+//! - Credentials: a fixed [`Auth`] / [`StaticToken`], a [`GithubAppToken`] that mints and
+//!   renews installation tokens, or any other [`CredentialProvider`].
 //! - [`HttpResponse`]: status, headers, raw body, [`HttpResponse::json`],
 //!   [`HttpResponse::links`], [`HttpResponse::rate_limit`].
 //! - [`Pacer`]: opt-in concurrency that follows a vendor's rate-limit headers.
@@ -26,6 +26,7 @@ mod classify;
 mod client;
 mod credentials;
 mod error;
+mod github_app;
 mod link;
 mod pacer;
 mod pager;
@@ -41,6 +42,7 @@ pub use classify::{RetryClassifier, RetryDecision};
 pub use client::HttpClient;
 pub use credentials::{CredentialContext, CredentialProvider, StaticToken};
 pub use error::HttpError;
+pub use github_app::GithubAppToken;
 pub use link::{parse_link_header, Link};
 pub use pacer::{Pacer, PacerPermit, PacerStats};
 pub use pager::{CursorPager, LinkPager};
