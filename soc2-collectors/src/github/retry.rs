@@ -2,11 +2,8 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use serde::Deserialize;
-use soc2_evidence_core::http::{
-    HttpResponse, RateLimitHeaders, RateLimitInfo, RetryClassifier, RetryDecision,
-};
+use soc2_evidence_core::http::{HttpResponse, RateLimitHeaders, RetryClassifier, RetryDecision};
 
 /// The wait for a secondary rate limit that names no time: GitHub asks for at least a minute.
 /// The client's `max_server_wait` still caps it.
@@ -40,14 +37,18 @@ pub struct GithubRetry;
 
 impl RetryClassifier for GithubRetry {
     fn classify(&self, resp: &HttpResponse) -> RetryDecision {
-        let info = RateLimitHeaders::GITHUB.read(resp.headers());
+        let info = || RateLimitHeaders::GITHUB.read(resp.headers());
         match resp.status() {
             403 | 429 => {
+                let info = info();
                 if let Some(wait) = info.retry_after {
                     return RetryDecision::RetryAfter(wait);
                 }
                 if info.exhausted() {
-                    return until_reset(&info);
+                    // A reset already past (a skewed clock) gives zero: backoff instead.
+                    return info
+                        .until_reset()
+                        .map_or(RetryDecision::Backoff, RetryDecision::RetryAfter);
                 }
                 if mentions_secondary_limit(resp.body()) {
                     return RetryDecision::RetryAfter(SECONDARY_LIMIT_MIN_WAIT);
@@ -55,6 +56,7 @@ impl RetryClassifier for GithubRetry {
                 RetryDecision::Default
             }
             200 if is_graphql(resp) && graphql_rate_limited(resp.body()) => {
+                let info = info();
                 RetryDecision::RetryAfter(
                     info.retry_after
                         .or_else(|| info.until_reset())
@@ -63,16 +65,6 @@ impl RetryClassifier for GithubRetry {
             }
             _ => RetryDecision::Default,
         }
-    }
-}
-
-/// Until the window resets; a reset already past (a skewed clock) backs off instead.
-fn until_reset(info: &RateLimitInfo) -> RetryDecision {
-    match info.reset {
-        Some(reset) => {
-            RetryDecision::RetryAfter((reset - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-        }
-        None => RetryDecision::Backoff,
     }
 }
 
@@ -124,6 +116,7 @@ fn graphql_rate_limited(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
     use soc2_evidence_core::http::{HeaderMap, HeaderName};
 
     fn resp(status: u16, headers: &[(&str, &str)], body: &str, path: &str) -> HttpResponse {

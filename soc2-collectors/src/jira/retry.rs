@@ -1,8 +1,5 @@
 //! Jira Cloud's rate-limit signal, taught to the HTTP toolkit as a [`RetryClassifier`].
 
-use std::time::Duration;
-
-use chrono::Utc;
 use soc2_evidence_core::http::{HttpResponse, RateLimitHeaders, RetryClassifier, RetryDecision};
 
 /// Jira Cloud's 429 (and some 503s): `Retry-After` when present, which the toolkit honours
@@ -25,10 +22,8 @@ impl RetryClassifier for JiraRetry {
             return RetryDecision::Default;
         }
         let info = RateLimitHeaders::JIRA.read(resp.headers());
-        match (info.retry_after, info.reset) {
-            (None, Some(reset)) => {
-                RetryDecision::RetryAfter((reset - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-            }
+        match (info.retry_after, info.until_reset()) {
+            (None, Some(wait)) => RetryDecision::RetryAfter(wait),
             _ => RetryDecision::Default,
         }
     }
@@ -37,7 +32,9 @@ impl RetryClassifier for JiraRetry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
     use soc2_evidence_core::http::HeaderMap;
+    use std::time::Duration;
 
     #[test]
     fn an_iso_reset_is_waited_for_when_there_is_no_retry_after() {

@@ -191,6 +191,8 @@ impl OktaCollector {
         let limit = self.settings.page_size.to_string();
         let deprovisioned = r#"status eq "DEPROVISIONED""#;
         let listings = [
+            // Labels, not the request path, so a base URL with a path prefix does not change
+            // what provenance calls these listings.
             LinkPager::new("/api/v1/users", &[("limit", &limit)]).label("/api/v1/users"),
             LinkPager::new(
                 "/api/v1/users",

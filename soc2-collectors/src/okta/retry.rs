@@ -1,8 +1,5 @@
 //! Okta's rate-limit signal, taught to the HTTP toolkit as a [`RetryClassifier`].
 
-use std::time::Duration;
-
-use chrono::Utc;
 use soc2_evidence_core::http::{HttpResponse, RateLimitHeaders, RetryClassifier, RetryDecision};
 
 /// Okta's 429: it usually comes without `Retry-After`, but `X-Rate-Limit-Reset` (epoch
@@ -28,10 +25,8 @@ impl RetryClassifier for OktaRetry {
             return RetryDecision::Default;
         }
         let info = RateLimitHeaders::OKTA.read(resp.headers());
-        match (info.retry_after, info.reset) {
-            (None, Some(reset)) => {
-                RetryDecision::RetryAfter((reset - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-            }
+        match (info.retry_after, info.until_reset()) {
+            (None, Some(wait)) => RetryDecision::RetryAfter(wait),
             _ => RetryDecision::Default,
         }
     }
@@ -40,7 +35,9 @@ impl RetryClassifier for OktaRetry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
     use soc2_evidence_core::http::HeaderMap;
+    use std::time::Duration;
 
     fn resp(status: u16, headers: &[(&'static str, String)]) -> HttpResponse {
         let mut map = HeaderMap::new();

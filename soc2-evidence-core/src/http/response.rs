@@ -47,8 +47,8 @@ impl HttpResponse {
     /// [`RetryClassifier`](super::RetryClassifier) without a server.
     ///
     /// ```
-    /// use soc2_evidence_core::http::HttpResponse;
-    /// let mut headers = reqwest::header::HeaderMap::new();
+    /// use soc2_evidence_core::http::{HeaderMap, HttpResponse};
+    /// let mut headers = HeaderMap::new();
     /// headers.insert("retry-after", "7".parse().unwrap());
     /// let url = url::Url::parse("https://api.example.com/x?token=t").unwrap();
     /// let resp = HttpResponse::from_parts("GET", url, 429, headers, "slow down");
