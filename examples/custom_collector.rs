@@ -496,8 +496,14 @@ mod tests {
         assert_eq!(status_of(&f, "zoe@acme.example"), [&FindingStatus::Pass]);
         // Alice is active: not in scope.
         assert!(status_of(&f, "alice@acme.example").is_empty());
-        let frank = f.iter().find(|x| x.subject_id == "frank@acme.example").unwrap();
-        assert!(frank.evidence.iter().any(|e| e.file == "okta/users.jsonl"), "{frank:?}");
+        let frank = f
+            .iter()
+            .find(|x| x.subject_id == "frank@acme.example")
+            .unwrap();
+        assert!(
+            frank.evidence.iter().any(|e| e.file == "okta/users.jsonl"),
+            "{frank:?}"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

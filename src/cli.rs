@@ -76,7 +76,10 @@ where
     }
     if let Some(t) = soc2_evidence_core::clock::overridden() {
         if !cli.quiet {
-            eprintln!("note: the clock is overridden: now is {t} ({})", soc2_evidence_core::clock::NOW_ENV);
+            eprintln!(
+                "note: the clock is overridden: now is {t} ({})",
+                soc2_evidence_core::clock::NOW_ENV
+            );
         }
     }
     match run(cli, &registry).await {

@@ -12,18 +12,22 @@ use soc2_evidence_core::testing::Conformance;
 async fn the_github_module_passes_the_conformance_suite() {
     use soc2_sample::github::{self as sample, GithubServer, ServerOptions};
     let server = GithubServer::start(sample::sample_model(), ServerOptions::default()).await;
-    Conformance::new(soc2_collectors::registry(), "github", "2026-01-01..2026-06-30")
-        .http_upstream(&server.api_url())
-        .secret("GITHUB_TOKEN", sample::TOKEN)
-        .config(|env| {
-            format!(
-                "[github]\napi_url = {:?}\nrepos = [\"acme/api\", \"acme/web\"]\ntimeout_secs = {}\n",
-                env.base_url, env.timeout_secs
-            )
-        })
-        .run()
-        .await
-        .assert_ok();
+    Conformance::new(
+        soc2_collectors::registry(),
+        "github",
+        "2026-01-01..2026-06-30",
+    )
+    .http_upstream(&server.api_url())
+    .secret("GITHUB_TOKEN", sample::TOKEN)
+    .config(|env| {
+        format!(
+            "[github]\napi_url = {:?}\nrepos = [\"acme/api\", \"acme/web\"]\ntimeout_secs = {}\n",
+            env.base_url, env.timeout_secs
+        )
+    })
+    .run()
+    .await
+    .assert_ok();
 }
 
 #[cfg(feature = "backups")]
@@ -54,18 +58,22 @@ async fn the_backups_module_passes_the_conformance_suite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_okta_module_passes_the_conformance_suite() {
     let server = soc2_sample::okta::start().await;
-    Conformance::new(soc2_collectors::registry(), "okta", "2026-01-01..2026-06-30")
-        .http_upstream(&server.base_url())
-        .secret("OKTA_API_TOKEN", server.token())
-        .config(|env| {
-            format!(
-                "[okta]\nbase_url = {:?}\ntoken_env = \"OKTA_API_TOKEN\"\ntimeout_secs = {}\n",
-                env.base_url, env.timeout_secs
-            )
-        })
-        .run()
-        .await
-        .assert_ok();
+    Conformance::new(
+        soc2_collectors::registry(),
+        "okta",
+        "2026-01-01..2026-06-30",
+    )
+    .http_upstream(&server.base_url())
+    .secret("OKTA_API_TOKEN", server.token())
+    .config(|env| {
+        format!(
+            "[okta]\nbase_url = {:?}\ntoken_env = \"OKTA_API_TOKEN\"\ntimeout_secs = {}\n",
+            env.base_url, env.timeout_secs
+        )
+    })
+    .run()
+    .await
+    .assert_ok();
 }
 
 #[cfg(feature = "jira")]

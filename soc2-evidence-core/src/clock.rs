@@ -53,7 +53,12 @@ pub fn override_from_env() -> Result<Option<DateTime<Utc>>, ClockError> {
 
 fn base() -> Option<(DateTime<Utc>, Instant)> {
     static BASE: OnceLock<Option<(DateTime<Utc>, Instant)>> = OnceLock::new();
-    *BASE.get_or_init(|| override_from_env().ok().flatten().map(|t| (t, Instant::now())))
+    *BASE.get_or_init(|| {
+        override_from_env()
+            .ok()
+            .flatten()
+            .map(|t| (t, Instant::now()))
+    })
 }
 
 /// The instant the override set, if one is in force (read once per process).
@@ -65,7 +70,8 @@ pub fn overridden() -> Option<DateTime<Utc>> {
 pub fn now() -> DateTime<Utc> {
     match base() {
         Some((t, since)) => {
-            t + chrono::Duration::from_std(since.elapsed()).unwrap_or_else(|_| chrono::Duration::zero())
+            t + chrono::Duration::from_std(since.elapsed())
+                .unwrap_or_else(|_| chrono::Duration::zero())
         }
         None => Utc::now(),
     }

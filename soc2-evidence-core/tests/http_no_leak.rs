@@ -5,12 +5,15 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use soc2_evidence_core::http::{Auth, HttpClient, RetryPolicy, Secret};
+use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
+use soc2_evidence_core::http::{Auth, GithubAppToken, HttpClient, RetryPolicy, Secret};
 use soc2_evidence_core::ProvenanceRecorder;
-use wiremock::matchers::path;
+use wiremock::matchers::{header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "tok-3f9a1c77-NEVER-PRINT";
+const INSTALLATION_TOKEN: &str = "ghs_inst4ll4t10n-NEVER-PRINT";
+const SECOND_TOKEN: &str = "ghs_s3c0nd-NEVER-PRINT";
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -130,11 +133,101 @@ async fn token_never_appears_in_logs_errors_or_debug() {
         .unwrap_err();
     shown += &format!("{err} {err:?}");
 
+    // A GitHub App: its key, the JWTs it signs and the installation tokens it receives.
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+    let pem = key.to_pkcs1_pem(LineEnding::LF).unwrap();
+    let key_line = pem.lines().nth(1).unwrap().to_string();
+    let app_server = MockServer::start().await;
+    let token_path = "/app/installations/42/access_tokens";
+    let expires = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    for token in [INSTALLATION_TOKEN, SECOND_TOKEN] {
+        Mock::given(path(token_path))
+            .respond_with(
+                ResponseTemplate::new(201)
+                    .set_body_json(serde_json::json!({"token": token, "expires_at": expires})),
+            )
+            .up_to_n_times(1)
+            .mount(&app_server)
+            .await;
+    }
+    // Then an unreadable answer that still holds a token.
+    Mock::given(path(token_path))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_string(format!(r#"{{"token":"{TOKEN}","expires_at":17}}"#)),
+        )
+        .mount(&app_server)
+        .await;
+    Mock::given(path("/user"))
+        .and(header(
+            "authorization",
+            format!("Bearer {INSTALLATION_TOKEN}").as_str(),
+        ))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_string(r#"{"message":"Bad credentials"}"#),
+        )
+        .mount(&app_server)
+        .await;
+    Mock::given(path("/user"))
+        .and(header(
+            "authorization",
+            format!("Bearer {SECOND_TOKEN}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&app_server)
+        .await;
+    let app =
+        std::sync::Arc::new(GithubAppToken::new("12345", 42, &Secret::new(pem.as_str())).unwrap());
+    let builder = HttpClient::builder(&app_server.uri())
+        .credentials(std::sync::Arc::clone(&app))
+        .retry(RetryPolicy::none());
+    shown += &format!("{builder:?}");
+    let c = builder.build().unwrap();
+    // 401 with the first token, renewed, then fine with the second.
+    let resp = c.get("/user", &[]).await.unwrap();
+    shown += &format!("{resp:?} {app:?} {c:?} {:?}", app.app_jwt().map(|_| "jwt"));
+    // A fresh provider whose exchange gets the unreadable answer.
+    let broken = GithubAppToken::new("12345", 42, &Secret::new(pem.as_str())).unwrap();
+    let c = HttpClient::builder(&app_server.uri())
+        .credentials(broken)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = c.get("/user", &[]).await.unwrap_err();
+    shown += &format!("{err} {err:?} {c:?}");
+    let jwts: Vec<String> = app_server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == token_path)
+        .map(|r| {
+            let auth = r.headers.get("authorization").unwrap().to_str().unwrap();
+            auth.strip_prefix("Bearer ").unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(jwts.len(), 3, "two exchanges and a broken one");
+
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("http response"),
         "requests were logged: {logs}"
     );
+    assert!(
+        logs.contains("renewed credentials"),
+        "the renewal was logged: {logs}"
+    );
+    for secret in [INSTALLATION_TOKEN, SECOND_TOKEN, key_line.as_str()]
+        .into_iter()
+        .chain(jwts.iter().map(String::as_str))
+        .chain(jwts.iter().filter_map(|j| j.rsplit('.').next()))
+    {
+        assert!(!logs.contains(secret), "{secret} in logs:\n{logs}");
+        assert!(
+            !shown.contains(secret),
+            "{secret} in errors or Debug:\n{shown}"
+        );
+    }
     assert!(logs.contains("retrying"), "retries were logged: {logs}");
     assert!(!logs.contains(TOKEN), "token in logs:\n{logs}");
     assert!(!shown.contains(TOKEN), "token in errors or Debug:\n{shown}");

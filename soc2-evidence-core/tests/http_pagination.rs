@@ -327,3 +327,121 @@ async fn credentials_are_not_sent_to_a_foreign_next_link() {
     assert_eq!(seen.len(), 1);
     assert!(!seen[0].headers.contains_key("authorization"));
 }
+
+#[tokio::test]
+async fn labelled_listings_of_one_path_stay_apart_in_provenance() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    Mock::given(path("/api/v1/users"))
+        .and(query_param_is_missing("filter"))
+        .and(query_param_is_missing("after"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"[{"id":"a"}]"#)
+                .append_header(
+                    "link",
+                    format!("<{uri}/api/v1/users?after=a&limit=1>; rel=\"next\"").as_str(),
+                ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v1/users"))
+        .and(query_param("after", "a"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"[{"id":"b"}]"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v1/users"))
+        .and(query_param("filter", r#"status eq "DEPROVISIONED""#))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"[{"id":"z"}]"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let c = client(&uri);
+    let mut rec = recorder();
+    let deprovisioned = LinkPager::new(
+        "/api/v1/users",
+        &[("limit", "1"), ("filter", r#"status eq "DEPROVISIONED""#)],
+    )
+    .label("/api/v1/users?filter=DEPROVISIONED");
+    assert_eq!(
+        deprovisioned.endpoint(),
+        Some("/api/v1/users?filter=DEPROVISIONED"),
+        "a label is known before the first page"
+    );
+    for mut pager in [
+        LinkPager::new("/api/v1/users", &[("limit", "1")]),
+        deprovisioned,
+    ] {
+        while let Some(page) = pager.next_page(&c, &mut rec).await.unwrap() {
+            let n = page.json::<Vec<serde_json::Value>>().unwrap().len() as u64;
+            rec.received(pager.endpoint().unwrap(), n);
+        }
+    }
+    let p = rec.finish(true);
+    let seen: Vec<(&str, u64, u64)> = p
+        .endpoints
+        .iter()
+        .map(|e| (e.endpoint.as_str(), e.pages, e.records_received))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("/api/v1/users", 2, 2),
+            ("/api/v1/users?filter=DEPROVISIONED", 1, 1)
+        ]
+    );
+    assert_eq!(
+        p.endpoints[1].parameters.get("filter").map(String::as_str),
+        Some(r#"status eq "DEPROVISIONED""#)
+    );
+}
+
+#[tokio::test]
+async fn a_labelled_cursor_pager_records_body_paged_listings() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    Mock::given(path("/api/v1/iam/assignees/users"))
+        .and(query_param_is_missing("after"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [{"id": "u1"}],
+            "_links": {"next": {"href": format!("{uri}/api/v1/iam/assignees/users?after=u1&limit=1")}}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v1/iam/assignees/users"))
+        .and(query_param("after", "u1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [{"id": "u2"}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&uri);
+    let mut rec = recorder();
+    let mut pager = CursorPager::new().label("assignees");
+    while pager.has_next() {
+        let page = match pager.cursor() {
+            None => {
+                c.get("/api/v1/iam/assignees/users", &[("limit", "1")])
+                    .await
+            }
+            Some(next) => c.get(next, &[]).await,
+        }
+        .unwrap();
+        pager.record(&mut rec, &page);
+        let body: serde_json::Value = page.json().unwrap();
+        pager.set_next(body["_links"]["next"]["href"].as_str().map(String::from));
+    }
+    let p = rec.finish(true);
+    assert_eq!(p.endpoints.len(), 1);
+    assert_eq!(
+        (p.endpoints[0].endpoint.as_str(), p.endpoints[0].pages),
+        ("assignees", 2)
+    );
+    assert_eq!(
+        p.endpoints[0].parameters.get("limit").map(String::as_str),
+        Some("1")
+    );
+}

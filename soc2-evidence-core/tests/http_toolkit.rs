@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use soc2_evidence_core::http::{Auth, HttpClient, HttpError, RetryPolicy, Secret};
+use soc2_evidence_core::http::{
+    Auth, HttpClient, HttpError, HttpResponse, RetryClassifier, RetryDecision, RetryPolicy, Secret,
+};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -175,64 +177,6 @@ async fn forbidden_without_rate_limit_sign_is_permission_denied_at_once() {
 }
 
 #[tokio::test]
-async fn github_primary_limit_403_waits_for_reset() {
-    let server = MockServer::start().await;
-    Mock::given(path("/repos/o/r"))
-        .respond_with(
-            ResponseTemplate::new(403)
-                .insert_header("x-ratelimit-remaining", "0")
-                .insert_header("x-ratelimit-reset", epoch_in(1).as_str())
-                .set_body_string(r#"{"message":"API rate limit exceeded"}"#),
-        )
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/repos/o/r"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let resp = client(&server, fast_policy())
-        .get("/repos/o/r", &[])
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-}
-
-#[tokio::test]
-async fn okta_429_waits_until_epoch_reset() {
-    let server = MockServer::start().await;
-    let reset = chrono::Utc::now().timestamp() + 1;
-    Mock::given(path("/api/v1/users"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("X-Rate-Limit-Limit", "600")
-                .insert_header("X-Rate-Limit-Remaining", "0")
-                .insert_header("X-Rate-Limit-Reset", reset.to_string().as_str())
-                .set_body_string(r#"{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit due to too many requests."}"#),
-        )
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/v1/users"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let resp = client(&server, fast_policy())
-        .get("/api/v1/users", &[])
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert!(
-        chrono::Utc::now().timestamp() >= reset,
-        "the retry waited until the reset second"
-    );
-}
-
-#[tokio::test]
 async fn jira_429_with_empty_body_and_no_hint_backs_off() {
     let server = MockServer::start().await;
     Mock::given(path("/rest/api/3/myself"))
@@ -254,38 +198,222 @@ async fn jira_429_with_empty_body_and_no_hint_backs_off() {
 }
 
 #[tokio::test]
-async fn github_secondary_limit_without_hint_waits_the_capped_minimum() {
+async fn forbidden_with_retry_after_is_retried() {
     let server = MockServer::start().await;
-    Mock::given(path("/search"))
-        .respond_with(ResponseTemplate::new(403).set_body_string(
-            r#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#,
-        ))
+    Mock::given(path("/busy"))
+        .respond_with(ResponseTemplate::new(403).insert_header("Retry-After", "1"))
         .up_to_n_times(1)
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(path("/search"))
+    Mock::given(path("/busy"))
         .respond_with(ResponseTemplate::new(200))
         .expect(1)
         .mount(&server)
         .await;
-    // The 60 s minimum is capped by max_server_wait (50 ms here).
-    let policy = RetryPolicy {
-        max_server_wait: Duration::from_millis(50),
-        ..fast_policy()
-    };
-    let resp = client(&server, policy).get("/search", &[]).await.unwrap();
+    let start = Instant::now();
+    let resp = client(&server, fast_policy())
+        .get("/busy", &[])
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
+    assert!(start.elapsed() >= Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date() {
+    let server = MockServer::start().await;
+    let at = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
+    Mock::given(path("/x"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", at.as_str()))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/x"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let start = Instant::now();
+    client(&server, fast_policy()).get("/x", &[]).await.unwrap();
+    // The date has whole seconds: at least one of the two seconds is waited.
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn vendor_headers_mean_nothing_without_a_classifier() {
+    let server = MockServer::start().await;
+    Mock::given(path("/repos/o/r"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", epoch_in(1).as_str())
+                .set_body_string(r#"{"message":"API rate limit exceeded"}"#),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client(&server, fast_policy())
+        .get("/repos/o/r", &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HttpError::PermissionDenied { .. }), "{err:?}");
+}
+
+/// Google APIs say "per-user quota exceeded" with a 403 and a reason in the body.
+fn google_quota(resp: &HttpResponse) -> RetryDecision {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        error: Inner,
+    }
+    #[derive(serde::Deserialize)]
+    struct Inner {
+        #[serde(default)]
+        errors: Vec<Reason>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Reason {
+        reason: String,
+    }
+    if resp.status() != 403 {
+        return RetryDecision::Default;
+    }
+    match resp.json::<Body>() {
+        Ok(b)
+            if b.error.errors.iter().any(|e| {
+                e.reason == "userRateLimitExceeded" || e.reason == "rateLimitExceeded"
+            }) =>
+        {
+            RetryDecision::Backoff
+        }
+        _ => RetryDecision::Default,
+    }
+}
+
+#[tokio::test]
+async fn a_custom_classifier_retries_google_quota_403s_but_not_real_ones() {
+    let server = MockServer::start().await;
+    Mock::given(path("/admin/directory/v1/users"))
+        .respond_with(ResponseTemplate::new(403).set_body_string(
+            r#"{"error":{"code":403,"message":"Quota exceeded","errors":[{"reason":"userRateLimitExceeded"}]}}"#,
+        ))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(path("/admin/directory/v1/users"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"users":[]}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/admin/directory/v1/groups"))
+        .respond_with(ResponseTemplate::new(403).set_body_string(
+            r#"{"error":{"code":403,"message":"Not Authorized","errors":[{"reason":"forbidden"}]}}"#,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = HttpClient::builder(&server.uri())
+        .retry(fast_policy())
+        .retry_classifier(google_quota)
+        .build()
+        .unwrap();
+    let resp = c.get("/admin/directory/v1/users", &[]).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let err = c.get("/admin/directory/v1/groups", &[]).await.unwrap_err();
+    assert!(matches!(err, HttpError::PermissionDenied { .. }), "{err:?}");
+}
+
+#[derive(Debug)]
+struct Fixed(u16, RetryDecision);
+
+impl RetryClassifier for Fixed {
+    fn classify(&self, resp: &HttpResponse) -> RetryDecision {
+        if resp.status() == self.0 {
+            self.1
+        } else {
+            RetryDecision::Default
+        }
+    }
+}
+
+#[tokio::test]
+async fn classifiers_can_stop_retries_and_the_first_opinion_wins() {
+    let server = MockServer::start().await;
+    Mock::given(path("/maintenance"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("down for good"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = HttpClient::builder(&server.uri())
+        .retry(fast_policy())
+        .retry_classifier(Fixed(503, RetryDecision::DoNotRetry))
+        .retry_classifier(Fixed(503, RetryDecision::Backoff))
+        .build()
+        .unwrap();
+    match c.get("/maintenance", &[]).await.unwrap_err() {
+        HttpError::Server {
+            status: 503,
+            attempts: 1,
+            ..
+        } => {}
+        e => panic!("unexpected {e:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_throttled_200_is_retried_and_reported_as_rate_limited() {
+    let server = MockServer::start().await;
+    Mock::given(path("/graphql"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(r#"{"errors":[{"type":"THROTTLED"}]}"#),
+        )
+        .expect(3)
+        .mount(&server)
+        .await;
+    let throttled = |r: &HttpResponse| {
+        if String::from_utf8_lossy(r.body()).contains("THROTTLED") {
+            RetryDecision::RetryAfter(Duration::from_millis(20))
+        } else {
+            RetryDecision::Default
+        }
+    };
+    let c = HttpClient::builder(&server.uri())
+        .retry(RetryPolicy {
+            max_retries: 2,
+            ..fast_policy()
+        })
+        .retry_classifier(throttled)
+        .build()
+        .unwrap();
+    let err = c
+        .post_json(
+            "/graphql",
+            &serde_json::json!({"query": "{ viewer { login } }"}),
+        )
+        .await
+        .unwrap_err();
+    match err {
+        HttpError::RateLimited {
+            attempts,
+            retry_after,
+            ..
+        } => {
+            assert_eq!(attempts, 3);
+            assert_eq!(retry_after, Some(Duration::from_millis(20)));
+        }
+        e => panic!("unexpected {e:?}"),
+    }
 }
 
 #[tokio::test]
 async fn a_wait_beyond_the_time_budget_fails_with_rate_limited_without_sleeping() {
     let server = MockServer::start().await;
     Mock::given(path("/search"))
-        .respond_with(
-            ResponseTemplate::new(403)
-                .set_body_string(r#"{"message":"You have exceeded a secondary rate limit."}"#),
-        )
+        .respond_with(ResponseTemplate::new(403).set_body_string("slow down"))
         .expect(1)
         .mount(&server)
         .await;
@@ -294,11 +422,16 @@ async fn a_wait_beyond_the_time_budget_fails_with_rate_limited_without_sleeping(
         max_server_wait: Duration::from_secs(120),
         ..fast_policy()
     };
+    let c = HttpClient::builder(&server.uri())
+        .retry(policy)
+        .retry_classifier(Fixed(
+            403,
+            RetryDecision::RetryAfter(Duration::from_secs(60)),
+        ))
+        .build()
+        .unwrap();
     let start = Instant::now();
-    let err = client(&server, policy)
-        .get("/search", &[])
-        .await
-        .unwrap_err();
+    let err = c.get("/search", &[]).await.unwrap_err();
     assert!(start.elapsed() < Duration::from_secs(1), "did not sleep");
     match err {
         HttpError::RateLimited {

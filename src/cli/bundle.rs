@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
+use crate::report::{write_report, ReportOptions};
 use soc2_bundle::{
     allowed_signers_line, build_bundle, sha256_file, verify_bundle, BundleMetadata, BundleOptions,
     BundleSummary, SigningKey, TrustedKey, VerifyOptions, VerifyReport,
 };
-use crate::report::{write_report, ReportOptions};
 use soc2_evidence_core::{EvidenceStore, RunStatus};
 
 use super::keys::load_signing_key;

@@ -85,7 +85,9 @@ pub async fn run(registry: &Registry, out: &Path, quiet: bool) -> Result<u8, Cli
     let jira = soc2_sample::jira::start().await;
     // The config names the logs by absolute path: relative ones would resolve against the
     // config file's own directory, which is already inside `out`.
-    let logs = fs::canonicalize(out).map_err(other)?.join("sample-backup-logs");
+    let logs = fs::canonicalize(out)
+        .map_err(other)?
+        .join("sample-backup-logs");
     soc2_sample::backups::write_logs(&logs).map_err(other)?;
     let config_text = demo_config(
         &okta.base_url(),

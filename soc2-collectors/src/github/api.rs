@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use soc2_evidence_core::http::{Auth, HttpClient, HttpError, HttpResponse, RetryPolicy};
@@ -416,6 +417,7 @@ impl GithubApi {
             ))
             .timeout(settings.timeout)
             .retry(settings.retry.clone())
+            .retry_classifier(super::GithubRetry)
             .build()?;
         Ok(Self {
             client,
@@ -438,9 +440,9 @@ impl GithubApi {
     ///
     /// GitHub answers GraphQL problems with HTTP 200 and `{"errors": [...]}`; those become a
     /// [`CollectError::Source`] naming the operation and `subject` (the repository). A
-    /// primary rate limit also arrives that way (`type` `RATE_LIMITED`, or `RATE_LIMIT`), which
-    /// the HTTP layer cannot see, so it is waited out here (until `x-ratelimit-reset`, capped
-    /// by the retry policy) and retried.
+    /// rate limit also arrives that way (`type` `RATE_LIMITED`);
+    /// [`GithubRetry`](super::GithubRetry) makes the client wait that out and retry before
+    /// the body gets here.
     pub async fn graphql<T: GqlData>(
         &self,
         rec: &mut ProvenanceRecorder,
@@ -450,49 +452,17 @@ impl GithubApi {
         subject: &str,
     ) -> Result<T, CollectError> {
         let body = serde_json::json!({ "query": query, "variables": variables });
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let resp = self.client.post_json(&self.graphql_url, &body).await?;
-            let (data, errors) = match resp.json::<GqlResponse<T>>() {
-                Ok(r) => (r.data, r.errors),
-                // The typed `data` may not parse when errors nulled part of it; report the
-                // errors rather than the decode failure when there are any.
-                Err(decode) => match resp.json::<GqlErrorsOnly>() {
-                    Ok(only) if !only.errors.is_empty() => (None, only.errors),
-                    _ => return Err(decode.into()),
-                },
-            };
-            if errors.is_empty() {
-                let Some(data) = data else {
-                    return Err(CollectError::Source(format!(
-                        "GitHub GraphQL {operation} for {subject} ({}): the response has neither data nor errors",
-                        resp.endpoint()
-                    )));
-                };
-                rec.page(
-                    "POST",
-                    resp.url().path(),
-                    &[("operation", operation)],
-                    resp.body(),
-                );
-                self.pace(data.rate_limit()).await;
-                return Ok(data);
-            }
-            let rate_limited = errors
-                .iter()
-                .any(|e| matches!(e.kind.as_deref(), Some("RATE_LIMITED") | Some("RATE_LIMIT")));
-            if rate_limited && attempt <= self.retry.max_retries {
-                let wait = graphql_rate_limit_wait(&resp).min(self.retry.max_server_wait);
-                tracing::warn!(
-                    operation,
-                    subject,
-                    wait_s = wait.as_secs(),
-                    "GitHub GraphQL rate limit exhausted; waiting for the reset"
-                );
-                tokio::time::sleep(wait).await;
-                continue;
-            }
+        let resp = self.client.post_json(&self.graphql_url, &body).await?;
+        let (data, errors) = match resp.json::<GqlResponse<T>>() {
+            Ok(r) => (r.data, r.errors),
+            // The typed `data` may not parse when errors nulled part of it; report the
+            // errors rather than the decode failure when there are any.
+            Err(decode) => match resp.json::<GqlErrorsOnly>() {
+                Ok(only) if !only.errors.is_empty() => (None, only.errors),
+                _ => return Err(decode.into()),
+            },
+        };
+        if !errors.is_empty() {
             let messages: Vec<String> = errors
                 .iter()
                 .map(|e| match &e.kind {
@@ -506,6 +476,20 @@ impl GithubApi {
                 messages.join("; ")
             )));
         }
+        let Some(data) = data else {
+            return Err(CollectError::Source(format!(
+                "GitHub GraphQL {operation} for {subject} ({}): the response has neither data nor errors",
+                resp.endpoint()
+            )));
+        };
+        rec.page(
+            "POST",
+            resp.url().path(),
+            &[("operation", operation)],
+            resp.body(),
+        );
+        self.pace(data.rate_limit()).await;
+        Ok(data)
     }
 
     /// Sleeps until the GraphQL window resets when the points left would not cover another
@@ -542,22 +526,28 @@ impl GithubApi {
     }
 }
 
-fn graphql_rate_limit_wait(resp: &HttpResponse) -> Duration {
-    let info = resp.rate_limit();
-    info.retry_after
-        .or_else(|| info.until_reset())
-        .unwrap_or(Duration::from_secs(60))
-}
+/// Bytes a branch name keeps in a URL path: RFC 3986 unreserved characters and `/`.
+const BRANCH_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
 
 /// A branch name for a URL path, percent-encoded except `/`: GitHub routes
 /// `/branches/release/1.x/protection` with the slash as written.
 pub fn encode_branch(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(s, BRANCH_KEEP).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode_branch;
+
+    #[test]
+    fn branch_names_keep_slashes_and_encode_the_rest() {
+        assert_eq!(encode_branch("release/1.x"), "release/1.x");
+        assert_eq!(encode_branch("feat/a b#c?d%"), "feat/a%20b%23c%3Fd%25");
+        assert_eq!(encode_branch("naïve~_-"), "na%C3%AFve~_-");
+    }
 }

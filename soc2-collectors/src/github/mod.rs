@@ -60,6 +60,7 @@ mod collector;
 mod config;
 mod module;
 pub mod records;
+mod retry;
 
 pub use api::{graphql_url, API_VERSION, MERGED_PRS_QUERY};
 pub use checks::{
@@ -70,6 +71,7 @@ pub use collector::GithubCollector;
 pub use config::{GithubConfig, GithubSettings, RepoScope};
 pub use module::GithubModule;
 pub use records::{BRANCH_RULES, PULL_REQUESTS};
+pub use retry::{GithubRetry, SECONDARY_LIMIT_MIN_WAIT};
 
 /// The module's type: the config section and the default instance name.
 pub const TYPE: &str = "github";

@@ -76,6 +76,7 @@ impl JiraCollector {
             .auth(auth)
             .retry(settings.retry.clone())
             .timeout(settings.timeout)
+            .retry_classifier(super::JiraRetry)
             .build()
             .map_err(|e| CollectError::Config(e.to_string()))?;
         Ok(Self { settings, client })

@@ -76,6 +76,7 @@ mod collector;
 mod config;
 mod module;
 mod records;
+mod retry;
 
 pub use adf::adf_to_text;
 pub use api::{parse_jira_time, period_jql, pull_request_ref};
@@ -84,3 +85,4 @@ pub use collector::JiraCollector;
 pub use config::{JiraAuth, JiraConfig, JiraSettings, RemoteLinkMode, DEFAULT_TIMEOUT_SECS};
 pub use module::JiraModule;
 pub use records::{ChangeTicket, JiraUser, RemoteLink, StatusTransition, CHANGE_TICKETS, SOURCE};
+pub use retry::JiraRetry;

@@ -1,12 +1,9 @@
-//! The Okta Management API as the collector sees it: wire formats (only the fields we read)
-//! and the paging helpers on top of the toolkit's [`HttpClient`].
+//! The Okta Management API as the collector sees it: wire formats (only the fields we read).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use soc2_evidence_core::http::{HttpClient, HttpError, HttpResponse};
-use soc2_evidence_core::ProvenanceRecorder;
 use url::Url;
 
 use super::records::{
@@ -378,79 +375,5 @@ impl From<WireRule> for OktaPolicyRule {
             conditions: r.conditions,
             actions: r.actions,
         }
-    }
-}
-
-/// Follows Okta's `Link: <…>; rel="next"` header lines, recording every page under one
-/// provenance label.
-///
-/// The toolkit's `LinkPager` records pages under the request path, which cannot tell the
-/// unfiltered user list from the `status eq "DEPROVISIONED"` one (same path, different
-/// query); this keeps a label per listing and otherwise relies on the toolkit for requests,
-/// retries and `Link` parsing.
-pub(crate) struct Pages {
-    label: String,
-    first: Option<(String, Vec<(String, String)>)>,
-    next: Option<Url>,
-    pages: u64,
-}
-
-impl Pages {
-    pub fn new(label: &str, path: &str, query: &[(&str, &str)]) -> Self {
-        Self {
-            label: label.to_string(),
-            first: Some((
-                path.to_string(),
-                query
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            )),
-            next: None,
-            pages: 0,
-        }
-    }
-
-    pub fn label(&self) -> &str {
-        &self.label
-    }
-
-    /// The next page, or `None` after the last. The first page's query parameters are
-    /// recorded; later pages differ only by Okta's opaque `after` cursor.
-    pub async fn next(
-        &mut self,
-        client: &HttpClient,
-        rec: &mut ProvenanceRecorder,
-    ) -> Result<Option<HttpResponse>, HttpError> {
-        let (resp, params) = if let Some((path, query)) = self.first.take() {
-            let refs: Vec<(&str, &str)> = query
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            (client.get(&path, &refs).await?, query)
-        } else if let Some(next) = self.next.take() {
-            (client.get(next.as_str(), &[]).await?, Vec::new())
-        } else {
-            return Ok(None);
-        };
-        let refs: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        rec.page("GET", &self.label, &refs, resp.body());
-        self.pages += 1;
-        // A next link pointing at the page just read would loop forever.
-        self.next = resp.next_link().filter(|n| n != resp.url());
-        Ok(Some(resp))
-    }
-
-    /// Ends paging early (an empty System Log page that still carries a next link).
-    pub fn stop(&mut self) {
-        self.first = None;
-        self.next = None;
-    }
-
-    pub fn pages(&self) -> u64 {
-        self.pages
     }
 }

@@ -8,7 +8,10 @@ use async_trait::async_trait;
 use chrono::{SecondsFormat, Utc};
 use futures::StreamExt;
 use soc2_evidence_core::config::ConfigError;
-use soc2_evidence_core::http::{redact_url, Auth, CursorPager, HttpClient, HttpError};
+use soc2_evidence_core::http::{
+    redact_url, Auth, CursorPager, HttpClient, HttpError, LinkPager, Pacer, PacerStats,
+    RateLimitHeaders,
+};
 use soc2_evidence_core::{
     CollectContext, CollectError, Collector, EvidenceSink, EvidenceSinkExt, PopulationWriter,
     ProvenanceRecorder,
@@ -17,11 +20,10 @@ use soc2_evidence_core::{
 use crate::concurrent::first_failure;
 
 use super::api::{
-    Pages, WireAssignees, WireFactor, WireGroup, WireLogEvent, WireMember, WirePolicy, WireRole,
-    WireRule, WireUser,
+    WireAssignees, WireFactor, WireGroup, WireLogEvent, WireMember, WirePolicy, WireRole, WireRule,
+    WireUser,
 };
 use super::config::OktaSettings;
-use super::pacer::Pacer;
 use super::records::{
     OktaAdminRole, OktaFactor, OktaLogEvent, OktaPolicy, OktaUser, ADMIN_ROLES, FACTORS, POLICIES,
     SYSTEM_LOG, USERS,
@@ -96,6 +98,7 @@ impl OktaCollector {
         let client = HttpClient::builder(settings.base_url.trim())
             .auth(Auth::Ssws(settings.token.clone()))
             .retry(settings.retry.clone())
+            .retry_classifier(super::OktaRetry)
             .timeout(settings.timeout)
             .build()
             .map_err(|e| invalid("base_url", e.to_string()))?;
@@ -131,21 +134,24 @@ impl OktaCollector {
         let limit = self.settings.page_size.to_string();
         let deprovisioned = r#"status eq "DEPROVISIONED""#;
         let listings = [
-            Pages::new("/api/v1/users", "/api/v1/users", &[("limit", &limit)]),
-            Pages::new(
-                "/api/v1/users?filter=DEPROVISIONED",
+            // Labels, not the request path, so a base URL with a path prefix does not change
+            // what provenance calls these listings.
+            LinkPager::new("/api/v1/users", &[("limit", &limit)]).label("/api/v1/users"),
+            LinkPager::new(
                 "/api/v1/users",
                 &[("limit", &limit), ("filter", deprovisioned)],
-            ),
+            )
+            .label("/api/v1/users?filter=DEPROVISIONED"),
         ];
         let mut seen = HashSet::new();
         let mut users = Vec::new();
         let mut duplicates = 0u64;
         for mut pages in listings {
-            while let Some(page) = pages.next(&self.client, out.provenance()).await? {
+            while let Some(page) = pages.next_page(&self.client, out.provenance()).await? {
                 ctx.check_cancelled()?;
                 let batch: Vec<WireUser> = page.json()?;
-                out.provenance().received(pages.label(), batch.len() as u64);
+                out.provenance()
+                    .received(pages.endpoint().unwrap_or_default(), batch.len() as u64);
                 for u in batch {
                     if !seen.insert(u.id.clone()) {
                         duplicates += 1;
@@ -187,16 +193,18 @@ impl OktaCollector {
         users: &[UserRef],
     ) -> Result<PerUser, CollectError> {
         let concurrency = self.settings.concurrency;
-        let factor_pacer = Pacer::new(concurrency);
-        let role_pacer = Pacer::new(concurrency);
-        let client = &self.client;
-        let (fp, rp) = (&factor_pacer, &role_pacer);
+        // Okta limits each endpoint family separately: one pacer per family.
+        let factor_pacer = Pacer::new(concurrency, RateLimitHeaders::OKTA);
+        let role_pacer = Pacer::new(concurrency, RateLimitHeaders::OKTA);
+        let factors_client = self.client.with_pacer(Arc::clone(&factor_pacer));
+        let roles_client = self.client.with_pacer(Arc::clone(&role_pacer));
+        let (fc, rc) = (&factors_client, &roles_client);
         // Set at the first failure: jobs not yet started then send nothing, so the collector
         // fails promptly and reports the requests in flight together (see `concurrent`).
         let stop = AtomicBool::new(false);
         let stop = &stop;
-        // Requests in the order they are sent (permits need not be granted in job order), so
-        // that of several failures the first sent is reported.
+        // Requests in the order they are queued for sending, so that of several failures the
+        // earliest is reported.
         let sent = AtomicUsize::new(0);
         let sent = &sent;
         // Jobs are indices (user = i / 2, even = factors, odd = roles): closures over plain
@@ -204,26 +212,18 @@ impl OktaCollector {
         let mut results = futures::stream::iter(0..users.len() * 2)
             .map(move |i| {
                 let user = &users[i / 2];
-                let (pacer, path) = if i % 2 == 0 {
-                    (fp, format!("/api/v1/users/{}/factors", user.id))
+                let (client, path) = if i % 2 == 0 {
+                    (fc, format!("/api/v1/users/{}/factors", user.id))
                 } else {
-                    (rp, format!("/api/v1/users/{}/roles", user.id))
+                    (rc, format!("/api/v1/users/{}/roles", user.id))
                 };
                 async move {
                     if stop.load(Ordering::Relaxed) {
                         return (i, None);
                     }
-                    let permit = pacer.acquire().await;
-                    // Checked again: a failure may have come in while this job waited.
-                    if stop.load(Ordering::Relaxed) {
-                        return (i, None);
-                    }
                     let order = sent.fetch_add(1, Ordering::Relaxed);
+                    // The paced client waits for a permit and feeds the pacer every response.
                     let result = client.get(&path, &[]).await;
-                    drop(permit);
-                    if let Ok(resp) = &result {
-                        pacer.observe(&resp.rate_limit());
-                    }
                     (i, Some((order, result)))
                 }
             })
@@ -314,7 +314,7 @@ impl OktaCollector {
             return Err(e);
         }
         let (f, r) = (factor_pacer.stats(), role_pacer.stats());
-        let pacing = |rec: &mut ProvenanceRecorder, what: &str, s: super::pacer::PacerStats| {
+        let pacing = |rec: &mut ProvenanceRecorder, what: &str, s: PacerStats| {
             if s.pauses > 0 || s.lowest_allowed < concurrency {
                 rec.note(format!(
                     "{what} requests were slowed by Okta's rate-limit headers: concurrency went \
@@ -349,21 +349,14 @@ impl OktaCollector {
         rec: &mut ProvenanceRecorder,
     ) -> Result<(BTreeSet<String>, bool), CollectError> {
         let mut ids = BTreeSet::new();
-        let mut pager = CursorPager::new();
+        let mut pager = CursorPager::new().label(ASSIGNEES_EP);
         while pager.has_next() {
             ctx.check_cancelled()?;
             let resp = match pager.cursor() {
-                None => {
-                    let r = self.client.get(ASSIGNEES_EP, &[("limit", "100")]).await?;
-                    rec.page("GET", ASSIGNEES_EP, &[("limit", "100")], r.body());
-                    r
-                }
-                Some(next) => {
-                    let r = self.client.get(next, &[]).await?;
-                    rec.page("GET", ASSIGNEES_EP, &[], r.body());
-                    r
-                }
+                None => self.client.get(ASSIGNEES_EP, &[("limit", "100")]).await?,
+                Some(next) => self.client.get(next, &[]).await?,
             };
+            pager.record(rec, &resp);
             let page: WireAssignees = resp.json()?;
             rec.received(ASSIGNEES_EP, page.value.len() as u64);
             ids.extend(page.value.into_iter().map(|a| a.id));
@@ -399,13 +392,11 @@ impl OktaCollector {
         rec.received(GROUP_ROLES_EP, roles.len() as u64);
 
         let limit = self.settings.page_size.to_string();
-        let mut pages = Pages::new(
-            GROUP_USERS_EP,
-            &format!("/api/v1/groups/{gid}/users"),
-            &[("limit", &limit)],
-        );
+        let mut pages =
+            LinkPager::new(&format!("/api/v1/groups/{gid}/users"), &[("limit", &limit)])
+                .label(GROUP_USERS_EP);
         let mut members = Vec::new();
-        while let Some(page) = pages.next(&self.client, rec).await? {
+        while let Some(page) = pages.next_page(&self.client, rec).await? {
             ctx.check_cancelled()?;
             let batch: Vec<WireMember> = page.json()?;
             rec.received(GROUP_USERS_EP, batch.len() as u64);
@@ -502,8 +493,7 @@ impl OktaCollector {
             .map(|t| format!("eventType eq \"{t}\""))
             .collect::<Vec<_>>()
             .join(" or ");
-        let mut pages = Pages::new(
-            "/api/v1/logs",
+        let mut pages = LinkPager::new(
             "/api/v1/logs",
             &[
                 ("since", &since),
@@ -512,10 +502,11 @@ impl OktaCollector {
                 ("sortOrder", "ASCENDING"),
                 ("filter", &filter),
             ],
-        );
+        )
+        .label("/api/v1/logs");
         let mut earliest = None;
         let mut count = 0u64;
-        while let Some(page) = pages.next(&self.client, out.provenance()).await? {
+        while let Some(page) = pages.next_page(&self.client, out.provenance()).await? {
             ctx.check_cancelled()?;
             let events: Vec<WireLogEvent> = page.json()?;
             out.provenance()
@@ -565,10 +556,11 @@ impl OktaCollector {
         ctx.message("reading policies");
         for policy_type in POLICY_TYPES {
             let label = format!("/api/v1/policies?type={policy_type}");
-            let mut pages = Pages::new(&label, "/api/v1/policies", &[("type", policy_type)]);
+            let mut pages =
+                LinkPager::new("/api/v1/policies", &[("type", policy_type)]).label(&label);
             loop {
                 ctx.check_cancelled()?;
-                let page = match pages.next(&self.client, out.provenance()).await {
+                let page = match pages.next_page(&self.client, out.provenance()).await {
                     Ok(Some(p)) => p,
                     Ok(None) => break,
                     // Classic Engine orgs have no ACCESS_POLICY type and answer 400.

@@ -68,8 +68,8 @@ mod checks;
 mod collector;
 mod config;
 mod module;
-mod pacer;
 mod records;
+mod retry;
 
 pub use checks::{
     checks, AdminPhishingResistantMfa, DormantAccounts, MfaEnrolled, MfaStrength, PasswordPolicy,
@@ -86,3 +86,4 @@ pub use records::{
     OktaPolicyRule, OktaUser, ADMIN_ROLES, FACTORS, POLICIES, SIGN_IN_STATUSES, SOURCE, SYSTEM_LOG,
     USERS,
 };
+pub use retry::OktaRetry;

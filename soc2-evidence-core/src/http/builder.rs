@@ -7,7 +7,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
 use url::Url;
 
 use super::client::{HttpClient, Inner};
-use super::{Auth, HttpError, RetryPolicy};
+use super::{
+    Auth, CredentialProvider, HttpError, Pacer, RetryClassifier, RetryPolicy, StaticToken,
+};
 
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -17,7 +19,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("soc2-evidence/", env!("CARGO_PKG_V
 
 /// Configures an [`HttpClient`]; made by [`HttpClient::builder`].
 ///
-/// Defaults: no auth, a 30 s per-request timeout, [`RetryPolicy::default`],
+/// Defaults: no credentials, a 30 s per-request timeout, [`RetryPolicy::default`],
 /// `User-Agent: soc2-evidence/<version>`, `Accept: application/json`.
 ///
 /// ```
@@ -37,20 +39,26 @@ pub const DEFAULT_USER_AGENT: &str = concat!("soc2-evidence/", env!("CARGO_PKG_V
 #[must_use]
 pub struct HttpClientBuilder {
     base_url: String,
-    auth: Auth,
+    credentials: Option<Arc<dyn CredentialProvider>>,
+    /// A fixed credential that cannot be a header, reported by `build`.
+    credentials_error: Option<HttpError>,
     timeout: Duration,
     retry: RetryPolicy,
     user_agent: String,
     headers: Vec<(String, String)>,
+    classifiers: Vec<Box<dyn RetryClassifier>>,
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl std::fmt::Debug for HttpClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpClientBuilder")
             .field("base_url", &self.base_url)
-            .field("auth", &self.auth)
+            .field("credentials", &self.credentials)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("retry_classifiers", &self.classifiers.len())
+            .field("pacer", &self.pacer.as_ref().map(|p| p.max_concurrency()))
             .finish_non_exhaustive()
     }
 }
@@ -59,17 +67,42 @@ impl HttpClientBuilder {
     pub(crate) fn new(base_url: &str) -> Self {
         Self {
             base_url: base_url.to_string(),
-            auth: Auth::None,
+            credentials: None,
+            credentials_error: None,
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
             user_agent: DEFAULT_USER_AGENT.to_string(),
             headers: Vec::new(),
+            classifiers: Vec::new(),
+            pacer: None,
         }
     }
 
-    /// How requests authenticate.
+    /// Authenticates with a fixed credential (a [`StaticToken`]); [`Auth::None`] removes any
+    /// credentials. Credentials that cannot be sent as a header make
+    /// [`build`](Self::build) fail.
     pub fn auth(mut self, auth: Auth) -> Self {
-        self.auth = auth;
+        let token = StaticToken::from_auth(&auth);
+        self.credentials_error = token.as_ref().and_then(|t| t.validate().err());
+        self.credentials = token.map(|t| Arc::new(t) as Arc<dyn CredentialProvider>);
+        self
+    }
+
+    /// Authenticates with credentials that `provider` supplies per request and may renew,
+    /// such as a [`GithubAppToken`](super::GithubAppToken); replaces [`auth`](Self::auth).
+    /// Pass an `Arc` to share one provider (and its cached token) between clients.
+    ///
+    /// ```
+    /// use soc2_evidence_core::http::{HttpClient, Secret, StaticToken};
+    /// let client = HttpClient::builder("https://api.example.com")
+    ///     .credentials(StaticToken::header("token", Secret::new("token abc123")))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(!format!("{client:?}").contains("abc123"));
+    /// ```
+    pub fn credentials(mut self, provider: impl CredentialProvider + 'static) -> Self {
+        self.credentials = Some(Arc::new(provider));
+        self.credentials_error = None;
         self
     }
 
@@ -82,6 +115,37 @@ impl HttpClientBuilder {
     /// Retry policy.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// Adds a [`RetryClassifier`]: a vendor's rules for which responses to retry and when.
+    /// Classifiers are asked in the order they were added; the first with an opinion wins,
+    /// and the generic HTTP rules apply when none has one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use soc2_evidence_core::http::{HttpClient, HttpResponse, RetryDecision};
+    /// // A service that answers 409 while an export is still being prepared.
+    /// let client = HttpClient::builder("https://export.example.com")
+    ///     .retry_classifier(|r: &HttpResponse| match r.status() {
+    ///         409 => RetryDecision::RetryAfter(Duration::from_secs(5)),
+    ///         _ => RetryDecision::Default,
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn retry_classifier(mut self, classifier: impl RetryClassifier + 'static) -> Self {
+        self.classifiers.push(Box::new(classifier));
+        self
+    }
+
+    /// Paces every request through `pacer`: each attempt waits for a permit, and each
+    /// response's rate-limit headers steer how many may run at once. Share one pacer between
+    /// clients that draw on one rate-limit bucket; see also
+    /// [`HttpClient::with_pacer`] for a paced copy of a client that already exists.
+    pub fn pacer(mut self, pacer: Arc<Pacer>) -> Self {
+        self.pacer = Some(pacer);
         self
     }
 
@@ -116,7 +180,9 @@ impl HttpClientBuilder {
             v.set_sensitive(true);
             headers.insert(n, v);
         }
-        let auth_header = self.auth.header_value()?;
+        if let Some(e) = self.credentials_error {
+            return Err(e);
+        }
         let http = reqwest::Client::builder()
             .user_agent(self.user_agent.as_str())
             .default_headers(headers)
@@ -129,10 +195,12 @@ impl HttpClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 base,
-                auth: self.auth,
-                auth_header,
+                credentials: self.credentials,
+                bare: std::sync::OnceLock::new(),
                 timeout: self.timeout,
                 retry: self.retry,
+                classifiers: self.classifiers.into(),
+                pacer: self.pacer,
             }),
         })
     }

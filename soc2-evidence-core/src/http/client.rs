@@ -1,28 +1,36 @@
 //! The HTTP client: URL building, authentication, and the retry loop.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use reqwest::header::HeaderValue;
+use reqwest::header::AUTHORIZATION;
 use reqwest::Method;
 use url::Url;
 
 use super::builder::HttpClientBuilder;
-use super::rate_limit::RateLimitInfo;
+use super::credentials::header_value;
+use super::rate_limit::parse_retry_after;
 use super::redact::{excerpt, redact_url};
 use super::response::{endpoint_label, HttpResponse};
-use super::retry::SECONDARY_LIMIT_MIN_WAIT;
-use super::{Auth, HttpError, RetryPolicy};
+use super::{
+    CredentialContext, CredentialProvider, HttpError, Pacer, RetryClassifier, RetryDecision,
+    RetryPolicy, Secret,
+};
 
 /// An HTTP client for one source system: a base URL, authentication, a timeout and a retry
 /// policy. Cheap to clone (the state is shared), `Send` and `Sync`.
 ///
-/// Credentials are sent only to the base URL's origin (scheme, host and port): an absolute
-/// URL on another host, such as a foreign pagination link, is requested without them.
+/// Credentials come from a [`CredentialProvider`](super::CredentialProvider) (a fixed
+/// [`Auth`](super::Auth) is one), asked before every attempt; after a 401 a provider that can
+/// renew them gets one retry with fresh ones. They are sent only to the base URL's origin
+/// (scheme, host and port): an absolute URL on another host, such as a foreign pagination
+/// link, is requested without them.
 ///
 /// Every request is retried per its [`RetryPolicy`] on 429, 502, 503, 504, transport errors
-/// and rate-limited 403s, honouring `Retry-After` and the vendors' reset headers; 400, 401,
-/// 404 and a plain 403 fail at once with a typed [`HttpError`] naming the endpoint.
+/// and a 403 that carries `Retry-After`, honouring `Retry-After` (seconds or an HTTP date);
+/// 400, 401, 404 and a plain 403 fail at once with a typed [`HttpError`] naming the endpoint.
+/// Vendors' own signals (GitHub's `x-ratelimit-*`, Okta's `X-Rate-Limit-Reset`, errors inside
+/// a 200 body) are taught to a client with [`RetryClassifier`]s.
 ///
 /// ```no_run
 /// use soc2_evidence_core::http::{Auth, HttpClient, Secret};
@@ -45,21 +53,41 @@ pub struct HttpClient {
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) base: Url,
-    pub(crate) auth: Auth,
-    pub(crate) auth_header: Option<HeaderValue>,
+    pub(crate) credentials: Option<Arc<dyn CredentialProvider>>,
+    /// This client without credentials or pacer, made on first use, for providers' token
+    /// exchanges.
+    pub(crate) bare: OnceLock<HttpClient>,
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
+    pub(crate) classifiers: Arc<[Box<dyn RetryClassifier>]>,
+    pub(crate) pacer: Option<Arc<Pacer>>,
 }
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpClient")
             .field("base_url", &redact_url(&self.inner.base))
-            .field("auth", &self.inner.auth)
+            .field("credentials", &self.inner.credentials)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
+            .field("retry_classifiers", &self.inner.classifiers.len())
+            .field(
+                "pacer",
+                &self.inner.pacer.as_ref().map(|p| p.max_concurrency()),
+            )
             .finish_non_exhaustive()
     }
+}
+
+/// One request as the retry loop repeats it.
+struct Request<'a> {
+    method: Method,
+    method_str: &'static str,
+    url: Url,
+    endpoint: String,
+    body: Option<Vec<u8>>,
+    /// Sent instead of the client's credentials (a provider's token exchange).
+    authorization: Option<&'a Secret>,
 }
 
 /// What one attempt produced, before deciding whether to retry.
@@ -92,6 +120,47 @@ impl HttpClient {
         &self.inner.retry
     }
 
+    /// A copy of this client whose requests go through `pacer` (replacing any pacer it had).
+    /// Everything else — connections, credentials, classifiers — is shared, so it is cheap:
+    /// make one per rate-limit bucket, such as Okta's per-endpoint-family limits.
+    ///
+    /// ```
+    /// use soc2_evidence_core::http::{HttpClient, Pacer, RateLimitHeaders};
+    /// let okta = HttpClient::builder("https://acme.okta.com").build().unwrap();
+    /// let factors = okta.with_pacer(Pacer::new(16, RateLimitHeaders::OKTA));
+    /// let roles = okta.with_pacer(Pacer::new(16, RateLimitHeaders::OKTA));
+    /// assert_eq!(factors.base_url(), roles.base_url());
+    /// ```
+    pub fn with_pacer(&self, pacer: Arc<Pacer>) -> HttpClient {
+        self.derive(self.inner.credentials.clone(), Some(pacer))
+    }
+
+    /// A copy sharing everything but credentials and pacer.
+    fn derive(
+        &self,
+        credentials: Option<Arc<dyn CredentialProvider>>,
+        pacer: Option<Arc<Pacer>>,
+    ) -> HttpClient {
+        let i = &self.inner;
+        HttpClient {
+            inner: Arc::new(Inner {
+                http: i.http.clone(),
+                base: i.base.clone(),
+                credentials,
+                bare: OnceLock::new(),
+                timeout: i.timeout,
+                retry: i.retry.clone(),
+                classifiers: Arc::clone(&i.classifiers),
+                pacer,
+            }),
+        }
+    }
+
+    /// This client without credentials or pacer.
+    fn bare(&self) -> &HttpClient {
+        self.inner.bare.get_or_init(|| self.derive(None, None))
+    }
+
     /// Resolves a path or URL: an absolute `http(s)` URL (such as a pagination `next` link) is
     /// taken as given; anything else is appended to the base URL's path, so with base
     /// `https://host/api/v3`, `/repos/x` becomes `https://host/api/v3/repos/x`. A query in the
@@ -104,20 +173,25 @@ impl HttpClient {
     /// assert_eq!(c.url("https://other.example/x?a=1").unwrap().as_str(), "https://other.example/x?a=1");
     /// ```
     pub fn url(&self, path_or_url: &str) -> Result<Url, HttpError> {
-        let invalid = |message: String| HttpError::InvalidUrl {
+        let invalid = |e: url::ParseError| HttpError::InvalidUrl {
             url: strip_query(path_or_url),
-            message,
+            message: e.to_string(),
         };
-        let lower = path_or_url
-            .get(..8)
-            .unwrap_or(path_or_url)
-            .to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Url::parse(path_or_url).map_err(|e| invalid(e.to_string()));
+        match Url::parse(path_or_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => return Ok(url),
+            // Anything else — a path, or `name:value` that merely looks like a scheme — is
+            // relative to the base URL.
+            Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => {}
+            Err(e) => return Err(invalid(e)),
         }
-        let base = self.inner.base.as_str().trim_end_matches('/');
-        let path = path_or_url.trim_start_matches('/');
-        Url::parse(&format!("{base}/{path}")).map_err(|e| invalid(e.to_string()))
+        // Joining onto a base that ends in `/` appends instead of replacing its last segment;
+        // the `./` keeps a first segment with a colon from being read as a scheme.
+        let mut base = self.inner.base.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        base.join(&format!("./{}", path_or_url.trim_start_matches('/')))
+            .map_err(invalid)
     }
 
     fn url_with_query(&self, path_or_url: &str, query: &[(&str, &str)]) -> Result<Url, HttpError> {
@@ -135,7 +209,7 @@ impl HttpClient {
         query: &[(&str, &str)],
     ) -> Result<HttpResponse, HttpError> {
         let url = self.url_with_query(path_or_url, query)?;
-        self.execute(Method::GET, url, None).await
+        self.execute(Method::GET, url, None, None).await
     }
 
     /// `POST path_or_url` with a JSON body (e.g. GraphQL, Jira search), retried per the policy.
@@ -147,13 +221,46 @@ impl HttpClient {
         path_or_url: &str,
         body: &serde_json::Value,
     ) -> Result<HttpResponse, HttpError> {
+        self.post(path_or_url, body, None).await
+    }
+
+    /// Like [`post_json`](Self::post_json), with `authorization` as the whole `Authorization`
+    /// header instead of the client's credentials (still only to the base URL's origin, and
+    /// never renewed on a 401). For [`CredentialProvider`]s that trade one credential for
+    /// another, such as a GitHub App's JWT for an installation token.
+    ///
+    /// ```no_run
+    /// use soc2_evidence_core::http::{HttpClient, Secret};
+    /// # async fn demo(github: HttpClient, jwt: Secret) -> Result<(), soc2_evidence_core::http::HttpError> {
+    /// let bearer = Secret::new(format!("Bearer {}", jwt.expose()));
+    /// let resp = github
+    ///     .post_json_authorized("/app/installations/42/access_tokens", &serde_json::json!({}), &bearer)
+    ///     .await?;
+    /// # let _ = resp; Ok(()) }
+    /// ```
+    pub async fn post_json_authorized(
+        &self,
+        path_or_url: &str,
+        body: &serde_json::Value,
+        authorization: &Secret,
+    ) -> Result<HttpResponse, HttpError> {
+        self.post(path_or_url, body, Some(authorization)).await
+    }
+
+    async fn post(
+        &self,
+        path_or_url: &str,
+        body: &serde_json::Value,
+        authorization: Option<&Secret>,
+    ) -> Result<HttpResponse, HttpError> {
         let url = self.url(path_or_url)?;
         let bytes = serde_json::to_vec(body).map_err(|e| HttpError::Decode {
             endpoint: endpoint_label("POST", &url),
             message: format!("could not encode the request body: {e}"),
             excerpt: String::new(),
         })?;
-        self.execute(Method::POST, url, Some(bytes)).await
+        self.execute(Method::POST, url, Some(bytes), authorization)
+            .await
     }
 
     /// Like [`get`](Self::get), and records the page into `rec`: method, endpoint path (no
@@ -183,12 +290,13 @@ impl HttpClient {
         Ok(resp)
     }
 
-    /// Sends a request, retrying per the policy.
+    /// Sends a request, retrying per the policy; `authorization` overrides the credentials.
     async fn execute(
         &self,
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
+        authorization: Option<&Secret>,
     ) -> Result<HttpResponse, HttpError> {
         let policy = &self.inner.retry;
         let method_str: &'static str = if method == Method::POST {
@@ -196,24 +304,41 @@ impl HttpClient {
         } else {
             "GET"
         };
-        let endpoint = endpoint_label(method_str, &url);
-        let redacted = redact_url(&url);
+        let req = Request {
+            method,
+            method_str,
+            endpoint: endpoint_label(method_str, &url),
+            url,
+            body,
+            authorization,
+        };
+        let redacted = redact_url(&req.url);
         let started = Instant::now();
         let mut attempt: u32 = 0;
+        let mut renewed = false;
         loop {
             attempt += 1;
-            let outcome = self
-                .attempt(
-                    &method,
-                    method_str,
-                    &url,
-                    body.as_deref(),
-                    &endpoint,
-                    attempt,
-                )
-                .await;
+            let (outcome, sent) = self.attempt(&req, attempt).await;
             let (error, server_wait, why) = match outcome {
                 Outcome::Done(resp) => return Ok(resp),
+                Outcome::Fail(e @ HttpError::Unauthenticated { .. }) => {
+                    // Expired or revoked: one more try with credentials asked for afresh.
+                    let provider = self.inner.credentials.as_ref();
+                    match (provider, sent) {
+                        (Some(p), Some(sent))
+                            if !renewed && req.authorization.is_none() && p.invalidate(&sent) =>
+                        {
+                            renewed = true;
+                            tracing::warn!(
+                                method = method_str, url = %redacted, attempt,
+                                scheme = p.scheme(),
+                                "401 Unauthorized; retrying once with renewed credentials"
+                            );
+                            continue;
+                        }
+                        _ => return Err(e),
+                    }
+                }
                 Outcome::Fail(e) => return Err(e),
                 Outcome::Retry {
                     error,
@@ -221,7 +346,9 @@ impl HttpClient {
                     why,
                 } => (error, server_wait, why),
             };
-            if attempt > policy.max_retries {
+            // The renewal after a 401 is not a failure retry: it does not use up the count.
+            let retries = attempt - 1 - u32::from(renewed);
+            if retries >= policy.max_retries {
                 tracing::warn!(method = method_str, url = %redacted, attempt, "{why}; giving up: no retries left");
                 return Err(error);
             }
@@ -229,7 +356,7 @@ impl HttpClient {
             // to the exponential backoff so a skewed clock cannot make us hammer the server.
             let wait = match server_wait {
                 Some(asked) if !asked.is_zero() => policy.server_wait(asked),
-                _ => policy.backoff(attempt),
+                _ => policy.backoff(retries + 1),
             };
             let elapsed = started.elapsed();
             if elapsed.saturating_add(wait) > policy.max_elapsed {
@@ -249,32 +376,54 @@ impl HttpClient {
         }
     }
 
-    /// One attempt, classified.
-    async fn attempt(
-        &self,
-        method: &Method,
-        method_str: &'static str,
-        url: &Url,
-        body: Option<&[u8]>,
-        endpoint: &str,
-        attempt: u32,
-    ) -> Outcome {
+    /// The `Authorization` header for one attempt at `url`: the override, else the
+    /// provider's, and nothing for a foreign origin.
+    async fn credential_for(&self, req: &Request<'_>) -> Result<Option<Secret>, HttpError> {
         let inner = &self.inner;
+        if req.url.origin() != inner.base.origin() {
+            if req.authorization.is_some() || inner.credentials.is_some() {
+                tracing::debug!(url = %redact_url(&req.url), "not sending credentials to a host other than the base URL's");
+            }
+            return Ok(None);
+        }
+        if let Some(explicit) = req.authorization {
+            return Ok(Some(explicit.clone()));
+        }
+        match &inner.credentials {
+            Some(p) => p
+                .authorization(&CredentialContext::new(self.bare()))
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// One attempt, classified, with the credential it sent (for a renewal after a 401).
+    async fn attempt(&self, r: &Request<'_>, attempt: u32) -> (Outcome, Option<Secret>) {
+        let inner = &self.inner;
+        let (method_str, url, endpoint) = (r.method_str, &r.url, r.endpoint.as_str());
         let mut req = inner
             .http
-            .request(method.clone(), url.clone())
+            .request(r.method.clone(), url.clone())
             .timeout(inner.timeout);
-        // Credentials go only to the base URL's origin, never to a foreign host named in a
-        // pagination link.
-        if url.origin() == inner.base.origin() {
-            req = inner.auth.apply(req, inner.auth_header.as_ref());
-        } else if inner.auth_header.is_some() {
-            tracing::debug!(url = %redact_url(url), "not sending credentials to a host other than the base URL's");
+        let credential = match self.credential_for(r).await {
+            Ok(c) => c,
+            Err(e) => return (Outcome::Fail(e), None),
+        };
+        if let Some(c) = &credential {
+            let scheme = match (&r.authorization, &inner.credentials) {
+                (None, Some(p)) => p.scheme(),
+                _ => "explicit",
+            };
+            match header_value(c, scheme) {
+                Ok(v) => req = req.header(AUTHORIZATION, v),
+                Err(e) => return (Outcome::Fail(e), None),
+            }
         }
-        if let Some(b) = body {
+        if let Some(b) = &r.body {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(b.to_vec());
+                .body(b.clone());
         }
         let transport = |e: reqwest::Error| {
             let message = transport_message(e);
@@ -288,11 +437,15 @@ impl HttpClient {
                 server_wait: None,
             }
         };
+        let permit = match &inner.pacer {
+            Some(p) => Some(p.acquire().await),
+            None => None,
+        };
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
                 tracing::debug!(method = method_str, url = %redact_url(url), attempt, "request failed before a response");
-                return transport(e);
+                return (transport(e), credential);
             }
         };
         let status = resp.status().as_u16();
@@ -301,97 +454,111 @@ impl HttpClient {
         tracing::debug!(method = method_str, url = %redact_url(url), status, attempt, "http response");
         let bytes = match resp.bytes().await {
             Ok(b) => b,
-            Err(e) => return transport(e),
+            Err(e) => return (transport(e), credential),
         };
-        let info = RateLimitInfo::from_headers(&headers);
-        classify(
+        drop(permit);
+        if let Some(p) = &inner.pacer {
+            // Error statuses count too: a 429 says the most about the window.
+            p.observe_headers(&headers);
+        }
+        let resp = HttpResponse {
             status,
-            info,
-            HttpResponse {
-                status,
-                headers,
-                url: final_url,
-                body: bytes,
-                method: method_str,
-                endpoint: endpoint.to_string(),
-            },
-            attempt,
-        )
+            headers,
+            url: final_url,
+            body: bytes,
+            method: method_str,
+            endpoint: endpoint.to_string(),
+        };
+        let decision = inner
+            .classifiers
+            .iter()
+            .map(|c| c.classify(&resp))
+            .find(|d| *d != RetryDecision::Default)
+            .unwrap_or(RetryDecision::Default);
+        (classify(resp, decision, attempt), credential)
     }
 }
 
-/// Decides what a response means: success, a final error, or a retry with an optional
-/// server-asked wait.
-fn classify(status: u16, info: RateLimitInfo, resp: HttpResponse, attempts: u32) -> Outcome {
-    let endpoint = resp.endpoint.clone();
-    let ex = || excerpt(&resp.body);
-    match status {
-        200..=299 => Outcome::Done(resp),
-        401 => Outcome::Fail(HttpError::Unauthenticated {
-            endpoint,
-            excerpt: ex(),
-        }),
-        404 => Outcome::Fail(HttpError::NotFound {
-            endpoint,
-            excerpt: ex(),
-        }),
-        403 | 429 => {
-            let secondary = is_secondary_limit(&resp.body);
-            let signed = info.exhausted() || info.retry_after.is_some() || secondary;
-            if status == 403 && !signed {
-                return Outcome::Fail(HttpError::PermissionDenied {
-                    endpoint,
-                    excerpt: ex(),
-                });
-            }
-            let server_wait = rate_limit_wait(&info, secondary, status);
-            Outcome::Retry {
-                why: format!("rate limited ({status})"),
-                error: HttpError::RateLimited {
-                    endpoint,
-                    attempts,
-                    retry_after: server_wait,
-                },
-                server_wait,
+/// Decides what a response means — success, a final error, or a retry with an optional
+/// server-asked wait — from a classifier's decision, else from generic HTTP.
+fn classify(resp: HttpResponse, decision: RetryDecision, attempts: u32) -> Outcome {
+    let status = resp.status;
+    match decision {
+        RetryDecision::DoNotRetry => finish(resp, attempts),
+        RetryDecision::RetryAfter(wait) => retry(resp, attempts, Some(wait)),
+        RetryDecision::Backoff => retry(resp, attempts, None),
+        RetryDecision::Default => {
+            let retry_after = resp.header("retry-after").and_then(parse_retry_after);
+            match status {
+                429 | 502..=504 => retry(resp, attempts, retry_after),
+                // A 403 asking to come back later is throttling (GitHub's secondary limit
+                // says so this way), not a missing permission.
+                403 if retry_after.is_some() => retry(resp, attempts, retry_after),
+                _ => finish(resp, attempts),
             }
         }
-        502..=504 => Outcome::Retry {
-            why: format!("server error {status}"),
-            error: HttpError::Server {
-                endpoint,
-                status,
+    }
+}
+
+/// A retry, carrying the error to return if the budget runs out.
+fn retry(resp: HttpResponse, attempts: u32, server_wait: Option<Duration>) -> Outcome {
+    let status = resp.status;
+    let (why, error) = match status {
+        200..=299 | 403 | 429 => (
+            format!("rate limited ({status})"),
+            HttpError::RateLimited {
+                endpoint: resp.endpoint,
                 attempts,
-                excerpt: ex(),
+                retry_after: server_wait,
             },
-            server_wait: info.retry_after,
+        ),
+        500..=599 => (
+            format!("server error {status}"),
+            status_error(&resp, attempts),
+        ),
+        _ => (format!("status {status}"), status_error(&resp, attempts)),
+    };
+    Outcome::Retry {
+        error,
+        server_wait,
+        why,
+    }
+}
+
+/// The response as it stands: a 2xx is done, anything else is its status's error.
+fn finish(resp: HttpResponse, attempts: u32) -> Outcome {
+    if (200..=299).contains(&resp.status) {
+        Outcome::Done(resp)
+    } else {
+        Outcome::Fail(status_error(&resp, attempts))
+    }
+}
+
+/// The error a non-2xx status stands for.
+fn status_error(resp: &HttpResponse, attempts: u32) -> HttpError {
+    let endpoint = resp.endpoint.clone();
+    let excerpt = excerpt(&resp.body);
+    match resp.status {
+        401 => HttpError::Unauthenticated { endpoint, excerpt },
+        403 => HttpError::PermissionDenied { endpoint, excerpt },
+        404 => HttpError::NotFound { endpoint, excerpt },
+        429 => HttpError::RateLimited {
+            endpoint,
+            attempts,
+            retry_after: resp.header("retry-after").and_then(parse_retry_after),
         },
-        500..=599 => Outcome::Fail(HttpError::Server {
+        status @ 500..=599 => HttpError::Server {
             endpoint,
             status,
             attempts,
-            excerpt: ex(),
-        }),
-        _ => Outcome::Fail(HttpError::Status {
+            excerpt,
+        },
+        status => HttpError::Status {
             endpoint,
             status,
-            excerpt: ex(),
-        }),
+            excerpt,
+        },
     }
-}
-
-/// The wait a rate-limited response asks for: `Retry-After`; else the time until the reset
-/// when the window is exhausted (or on a 429 with a reset, as Okta and Jira send); else at
-/// least a minute for a GitHub secondary limit; else `None` (exponential backoff).
-fn rate_limit_wait(info: &RateLimitInfo, secondary: bool, status: u16) -> Option<Duration> {
-    if let Some(d) = info.retry_after {
-        return Some(d);
-    }
-    if info.exhausted() || (status == 429 && !secondary) {
-        if let Some(d) = info.until_reset() {
-            return Some(d);
-        }
-    }
-    secondary.then_some(SECONDARY_LIMIT_MIN_WAIT)
 }
 
 /// A URL-ish string safe to show when it could not be parsed: user info and query dropped.
@@ -408,14 +575,6 @@ pub(crate) fn strip_query(raw: &str) -> String {
         }
     }
     out
-}
-
-/// GitHub's secondary-limit message ("You have exceeded a secondary rate limit").
-fn is_secondary_limit(body: &[u8]) -> bool {
-    let head = &body[..body.len().min(4096)];
-    String::from_utf8_lossy(head)
-        .to_ascii_lowercase()
-        .contains("secondary rate limit")
 }
 
 /// A transport error's message and causes, without the URL (which may hold a secret).
@@ -453,35 +612,26 @@ mod tests {
     }
 
     #[test]
-    fn rate_limit_wait_precedence() {
-        let in_10s = Some(chrono::Utc::now() + chrono::Duration::seconds(10));
-        let info = |remaining, reset, retry_after| RateLimitInfo {
-            limit: None,
-            remaining,
-            reset,
-            retry_after,
-        };
-        let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64().round() as u64);
-        // Retry-After wins over everything.
-        let i = info(Some(0), in_10s, Some(Duration::from_secs(3)));
-        assert_eq!(secs(rate_limit_wait(&i, true, 403)), Some(3));
-        // Exhausted window: until reset (GitHub primary, Okta).
+    fn paths_are_joined_below_the_base_path() {
+        let c = |base: &str| HttpClient::builder(base).build().unwrap();
+        let ghe = c("https://ghe.example.com/api/v3");
         assert_eq!(
-            secs(rate_limit_wait(&info(Some(0), in_10s, None), false, 403)),
-            Some(10)
+            ghe.url("/repos/o/r?per_page=100").unwrap().as_str(),
+            "https://ghe.example.com/api/v3/repos/o/r?per_page=100"
         );
-        // A 429 with a reset but no remaining count (Jira ISO reset).
         assert_eq!(
-            secs(rate_limit_wait(&info(None, in_10s, None), false, 429)),
-            Some(10)
+            ghe.url("rest:thing/x").unwrap().as_str(),
+            "https://ghe.example.com/api/v3/rest:thing/x",
+            "a colon in the first segment is not a scheme"
         );
-        // Secondary limit with quota left: at least a minute.
         assert_eq!(
-            secs(rate_limit_wait(&info(Some(5), in_10s, None), true, 403)),
-            Some(60)
+            c("http://127.0.0.1:8080").url("x").unwrap().as_str(),
+            "http://127.0.0.1:8080/x"
         );
-        // No hint at all: exponential backoff.
-        assert_eq!(rate_limit_wait(&info(None, None, None), false, 429), None);
+        assert_eq!(
+            ghe.url("HTTPS://Other.example/n").unwrap().as_str(),
+            "https://other.example/n"
+        );
     }
 
     #[test]

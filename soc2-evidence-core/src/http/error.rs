@@ -86,6 +86,15 @@ pub enum HttpError {
         /// Start of the response body.
         excerpt: String,
     },
+    /// A [`CredentialProvider`](super::CredentialProvider) could not obtain credentials,
+    /// e.g. a GitHub App's installation-token request failed. Never carries the credential.
+    #[error("{message}: {cause}")]
+    Credentials {
+        /// What was being obtained, from whom (no secret).
+        message: String,
+        /// The failure underneath (the token endpoint's error, say).
+        cause: Box<HttpError>,
+    },
     /// The client was configured with something unusable (a header name or value, credentials
     /// with characters not allowed in a header, a TLS setup failure).
     #[error("invalid HTTP client configuration: {message}")]
@@ -112,6 +121,7 @@ impl HttpError {
             HttpError::NotFound { .. } => Some(404),
             HttpError::RateLimited { .. } => Some(429),
             HttpError::Server { status, .. } | HttpError::Status { status, .. } => Some(*status),
+            HttpError::Credentials { cause, .. } => cause.status(),
             _ => None,
         }
     }
@@ -127,6 +137,7 @@ impl HttpError {
             | HttpError::Status { endpoint, .. }
             | HttpError::Transport { endpoint, .. }
             | HttpError::Decode { endpoint, .. } => Some(endpoint),
+            HttpError::Credentials { cause, .. } => cause.endpoint(),
             HttpError::InvalidUrl { .. } | HttpError::InvalidConfig { .. } => None,
         }
     }

@@ -5,7 +5,8 @@ use url::Url;
 use super::{HttpClient, HttpError, HttpResponse};
 
 /// Follows `rel="next"` links (RFC 8288) until there is none, recording every page into a
-/// [`ProvenanceRecorder`](crate::ProvenanceRecorder) under the first request's path.
+/// [`ProvenanceRecorder`](crate::ProvenanceRecorder) under the first request's path, or under
+/// a [`label`](Self::label) when two listings of one path must stay apart in provenance.
 ///
 /// Works for Okta (one `Link` line per link) and GitHub (one comma-separated line). Next links
 /// are followed as given. A `next` link equal to the page just read ends the paging, so a
@@ -21,6 +22,27 @@ use super::{HttpClient, HttpError, HttpResponse};
 /// while let Some(page) = pager.next_page(&okta, &mut rec).await? {
 ///     let users: Vec<serde_json::Value> = page.json()?;
 ///     rec.received(pager.endpoint().unwrap_or_default(), users.len() as u64);
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// Okta leaves deprovisioned users out of an unfiltered list, so they are listed on their
+/// own; the labels keep the two listings' pages and counts apart:
+///
+/// ```no_run
+/// # use soc2_evidence_core::http::{HttpClient, LinkPager};
+/// # async fn demo(okta: HttpClient, rec: &mut soc2_evidence_core::ProvenanceRecorder)
+/// #     -> Result<(), soc2_evidence_core::http::HttpError> {
+/// let listings = [
+///     LinkPager::new("/api/v1/users", &[("limit", "200")]),
+///     LinkPager::new("/api/v1/users", &[("limit", "200"), ("filter", r#"status eq "DEPROVISIONED""#)])
+///         .label("/api/v1/users?filter=DEPROVISIONED"),
+/// ];
+/// for mut pager in listings {
+///     while let Some(page) = pager.next_page(&okta, rec).await? {
+///         let users: Vec<serde_json::Value> = page.json()?;
+///         rec.received(pager.endpoint().unwrap_or_default(), users.len() as u64);
+///     }
 /// }
 /// # Ok(()) }
 /// ```
@@ -51,9 +73,19 @@ impl LinkPager {
         }
     }
 
+    /// Records every page under `label` instead of the first request's path, e.g.
+    /// `/api/v1/users?filter=DEPROVISIONED` for a second listing of `/api/v1/users`. Pass the
+    /// same label to [`ProvenanceRecorder::received`](crate::ProvenanceRecorder::received);
+    /// [`endpoint`](Self::endpoint) returns it.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.endpoint = Some(label.into());
+        self
+    }
+
     /// Fetches the next page, or `None` when the previous page had no `next` link. Each page
-    /// is recorded into `rec` under the path of the first request (so every page of one
-    /// listing counts towards one endpoint, even when next links use another path form).
+    /// is recorded into `rec` under the label, or else the path of the first request (so
+    /// every page of one listing counts towards one endpoint, even when next links use
+    /// another path form), with the first request's query parameters.
     pub async fn next_page(
         &mut self,
         client: &HttpClient,
@@ -116,7 +148,8 @@ impl LinkPager {
         self.pages
     }
 
-    /// The endpoint path pages are recorded under (known after the first page).
+    /// The label or endpoint path pages are recorded under (a path is known after the first
+    /// page).
     pub fn endpoint(&self) -> Option<&str> {
         self.endpoint.as_deref()
     }
@@ -168,6 +201,7 @@ impl LinkPager {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct CursorPager {
+    label: Option<String>,
     cursor: Option<String>,
     pages: u64,
     done: bool,
@@ -178,6 +212,34 @@ impl CursorPager {
     /// A pager before its first page.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Records pages passed to [`record`](Self::record) under `label` rather than the
+    /// request path.
+    ///
+    /// ```
+    /// use soc2_evidence_core::http::CursorPager;
+    /// let p = CursorPager::new().label("/api/v1/iam/assignees/users");
+    /// assert_eq!(p.endpoint(), Some("/api/v1/iam/assignees/users"));
+    /// ```
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// The label pages are recorded under, if one was given.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    /// Records one page into `rec` under the label, or else the response's path, with the
+    /// request's query parameters (secret-looking values redacted) and the raw body — for
+    /// cursor pages fetched with plain [`HttpClient::get`] or [`HttpClient::post_json`].
+    pub fn record(&self, rec: &mut crate::ProvenanceRecorder, page: &HttpResponse) {
+        match &self.label {
+            Some(label) => page.record(rec, label),
+            None => page.record(rec, page.url().path()),
+        }
     }
 
     /// Whether another page should be fetched.

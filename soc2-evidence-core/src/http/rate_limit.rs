@@ -35,8 +35,67 @@ pub struct RateLimitInfo {
     pub retry_after: Option<Duration>,
 }
 
+/// Which headers carry a vendor's rate-limit window, for a
+/// [`RetryClassifier`](super::RetryClassifier) that should read one vendor's headers and no
+/// other's. Names are matched case-insensitively. A reset may be epoch seconds
+/// or ISO 8601 (Jira's `2026-03-12T10:05Z`); `Retry-After` is always read too.
+///
+/// ```
+/// use soc2_evidence_core::http::RateLimitHeaders;
+/// let mut h = reqwest::header::HeaderMap::new();
+/// h.insert("X-Rate-Limit-Remaining", "12".parse().unwrap());
+/// h.insert("x-ratelimit-remaining", "4999".parse().unwrap());
+/// assert_eq!(RateLimitHeaders::OKTA.read(&h).remaining, Some(12));
+/// assert_eq!(RateLimitHeaders::GITHUB.read(&h).remaining, Some(4999));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitHeaders {
+    /// Requests allowed in the window.
+    pub limit: &'static str,
+    /// Requests left in the window.
+    pub remaining: &'static str,
+    /// When the window resets.
+    pub reset: &'static str,
+}
+
+impl RateLimitHeaders {
+    /// Okta: `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining`, `X-Rate-Limit-Reset` (epoch s).
+    pub const OKTA: Self = Self {
+        limit: "x-rate-limit-limit",
+        remaining: "x-rate-limit-remaining",
+        reset: "x-rate-limit-reset",
+    };
+    /// GitHub: `x-ratelimit-limit`, `x-ratelimit-remaining`, `x-ratelimit-reset` (epoch s).
+    pub const GITHUB: Self = Self {
+        limit: "x-ratelimit-limit",
+        remaining: "x-ratelimit-remaining",
+        reset: "x-ratelimit-reset",
+    };
+    /// Jira Cloud: `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset`
+    /// (ISO 8601) — GitHub's names, another reset format.
+    pub const JIRA: Self = Self::GITHUB;
+
+    /// Reads these headers (and `Retry-After`) from a response's headers.
+    pub fn read(&self, headers: &HeaderMap) -> RateLimitInfo {
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        RateLimitInfo {
+            limit: get(self.limit).and_then(|v| v.parse().ok()),
+            remaining: get(self.remaining).and_then(|v| v.parse().ok()),
+            reset: get(self.reset).and_then(parse_reset),
+            retry_after: get("retry-after").and_then(parse_retry_after),
+        }
+    }
+}
+
 impl RateLimitInfo {
-    /// Reads the rate-limit headers of a response.
+    /// Reads the rate-limit headers of a response, whichever vendor's family they are
+    /// (Okta's first); [`RateLimitHeaders::read`] reads one family only.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let get = |names: &[&str]| {
             names.iter().find_map(|n| {

@@ -1,5 +1,6 @@
 //! Redaction helpers: URLs without secrets and short, printable body excerpts.
 
+use percent_encoding::percent_decode_str;
 use url::Url;
 
 /// Query parameter names whose values are treated as secrets (compared case-insensitively).
@@ -69,10 +70,9 @@ fn redact_query(query: &str) -> String {
                 Some((n, _)) => (n, true),
                 None => (pair, false),
             };
-            let name: String = url::form_urlencoded::parse(raw_name.as_bytes())
-                .map(|(k, _)| k.into_owned())
-                .next()
-                .unwrap_or_default();
+            // Query names are form-encoded: `+` is a space, then percent-decoding.
+            let spaced = raw_name.replace('+', " ");
+            let name = percent_decode_str(&spaced).decode_utf8_lossy();
             if has_value && is_secret_param(&name) {
                 format!("{raw_name}=[redacted]")
             } else {

@@ -7,7 +7,8 @@ use url::Url;
 use super::redact::{excerpt, redact_url};
 use super::{parse_link_header, HttpError, Link, RateLimitInfo};
 
-/// A successful (2xx) response whose body has been read in full.
+/// A response whose body has been read in full. The client returns only successful (2xx)
+/// ones; [`RetryClassifier`](super::RetryClassifier)s see every attempt's.
 ///
 /// Its `Debug` shows the status, the redacted URL and the body length — never headers or the
 /// body, so it is safe to log.
@@ -42,6 +43,35 @@ impl std::fmt::Debug for HttpResponse {
 }
 
 impl HttpResponse {
+    /// A response put together from its parts, for testing a
+    /// [`RetryClassifier`](super::RetryClassifier) without a server.
+    ///
+    /// ```
+    /// use soc2_evidence_core::http::{HeaderMap, HttpResponse};
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("retry-after", "7".parse().unwrap());
+    /// let url = url::Url::parse("https://api.example.com/x?token=t").unwrap();
+    /// let resp = HttpResponse::from_parts("GET", url, 429, headers, "slow down");
+    /// assert_eq!((resp.status(), resp.header("Retry-After")), (429, Some("7")));
+    /// assert_eq!(resp.endpoint(), "GET https://api.example.com/x?token=[redacted]");
+    /// ```
+    pub fn from_parts(
+        method: &'static str,
+        url: Url,
+        status: u16,
+        headers: HeaderMap,
+        body: impl Into<Bytes>,
+    ) -> Self {
+        Self {
+            status,
+            endpoint: endpoint_label(method, &url),
+            headers,
+            url,
+            body: body.into(),
+            method,
+        }
+    }
+
     /// HTTP status code.
     pub fn status(&self) -> u16 {
         self.status
@@ -71,6 +101,11 @@ impl HttpResponse {
     /// The raw body as shared bytes (cheap to clone).
     pub fn bytes(&self) -> Bytes {
         self.body.clone()
+    }
+
+    /// Every header of the response.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
     }
 
     /// The first value of header `name` (case-insensitive), if present and visible ASCII.
@@ -131,8 +166,12 @@ impl HttpResponse {
             .collect()
     }
 
-    /// Records this response as one page into `rec` under `endpoint` (a path without query).
-    pub(crate) fn record(&self, rec: &mut crate::ProvenanceRecorder, endpoint: &str) {
+    /// Records this response as one page into `rec` under `endpoint` (a path without query,
+    /// or a label such as `/api/v1/users?filter=DEPROVISIONED`), with the request's query
+    /// parameters (secret-looking values redacted) and the raw body. For pages fetched
+    /// ahead of time, before the recorder is at hand; otherwise the `*_recorded` requests and
+    /// the pagers do it.
+    pub fn record(&self, rec: &mut crate::ProvenanceRecorder, endpoint: &str) {
         let params = self.redacted_params();
         let refs: Vec<(&str, &str)> = params
             .iter()

@@ -3,21 +3,18 @@
 
 use std::time::Duration;
 
-/// Minimum wait for a GitHub secondary rate limit that gave no `Retry-After` and no exhausted
-/// window (GitHub asks for at least a minute); still capped by [`RetryPolicy::max_server_wait`].
-pub(crate) const SECONDARY_LIMIT_MIN_WAIT: Duration = Duration::from_secs(60);
-
 /// When and how long to retry.
 ///
-/// Retries happen on 429, 502, 503, 504, transport errors (connect, timeout, reset) and on a
-/// 403 that carries a rate-limit sign. A request is retried at most `max_retries` times
+/// Retries happen on 429, 502, 503, 504, transport errors (connect, timeout, reset), a 403
+/// that carries `Retry-After`, and whatever a client's
+/// [`RetryClassifier`](super::RetryClassifier)s call retryable. A request is retried at most `max_retries` times
 /// **and** never past `max_elapsed` since the first attempt: a wait that would end after the
 /// budget is not slept, the last error is returned instead.
 ///
 /// Without a server hint the wait is exponential (`initial_backoff · 2^n`, at most
 /// `max_backoff`) with equal jitter (a random point in its upper half). A wait the server asked
-/// for (`Retry-After`, or until a rate-limit reset) gets 0–10 % positive jitter and is capped
-/// at `max_server_wait`.
+/// for (`Retry-After`, or a classifier's wait such as "until the rate-limit reset") gets
+/// 0–10 % positive jitter and is capped at `max_server_wait`.
 ///
 /// ```
 /// use std::time::Duration;

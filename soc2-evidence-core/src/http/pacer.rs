@@ -1,18 +1,14 @@
-//! Concurrency that follows Okta's rate-limit headers, so per-user calls slow down *before*
-//! the window is used up instead of collecting 429s after it.
-//!
-//! Each endpoint family (Okta keeps one bucket per family) gets a [`Pacer`]. Requests take a
-//! permit; every response's `X-Rate-Limit-Remaining` resizes how many permits exist: full
-//! concurrency while plenty remains, about half the headroom when it runs low, and, once only
-//! a small reserve is left (kept for the org's other API clients), no new request until
-//! `X-Rate-Limit-Reset` plus jitter. The toolkit's retry on 429 stays as the safety net.
+//! Concurrency that follows a vendor's rate-limit headers, so a burst of requests slows down
+//! *before* the window is used up instead of collecting 429s after it.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use soc2_evidence_core::http::RateLimitInfo;
+use reqwest::header::HeaderMap;
 use tokio::sync::Notify;
 use tokio::time::Instant;
+
+use super::{RateLimitHeaders, RateLimitInfo};
 
 /// The longest the pacer waits for a window to reset (a wrong clock must not stall a run).
 const MAX_PAUSE: Duration = Duration::from_secs(120);
@@ -26,20 +22,47 @@ struct State {
     pauses: u64,
 }
 
-/// Adaptive concurrency for one endpoint family.
+/// Adaptive concurrency for one rate-limit bucket (Okta keeps one per endpoint family,
+/// GitHub one per resource), opted into with
+/// [`HttpClientBuilder::pacer`](super::HttpClientBuilder::pacer) or
+/// [`HttpClient::with_pacer`](super::HttpClient::with_pacer).
+///
+/// Each request takes a permit, and every response's remaining count (read from the
+/// [`RateLimitHeaders`] the pacer was made with) resizes how many permits exist: full
+/// concurrency while plenty remains, about half the headroom when it runs low, and, once only
+/// a small reserve is left (5 % of the limit, at least 2, kept for the org's other API
+/// clients), no new request until the reset plus jitter (at most two minutes). The retry on
+/// 429 stays as the safety net.
+///
+/// ```
+/// use std::sync::Arc;
+/// use soc2_evidence_core::http::{HttpClient, Pacer, RateLimitHeaders};
+/// let factors = Pacer::new(16, RateLimitHeaders::OKTA);
+/// let okta = HttpClient::builder("https://acme.okta.com")
+///     .pacer(Arc::clone(&factors))
+///     .build()
+///     .unwrap();
+/// // ... run up to 16 requests at a time through `okta`; afterwards:
+/// let stats = factors.stats();
+/// assert_eq!((stats.lowest_allowed, stats.pauses), (16, 0));
+/// # let _ = okta;
+/// ```
 #[derive(Debug)]
-pub(crate) struct Pacer {
+pub struct Pacer {
     max: usize,
+    headers: RateLimitHeaders,
     state: Mutex<State>,
     notify: Notify,
 }
 
 /// A permission to have one request in flight; released on drop.
-pub(crate) struct Permit {
+#[must_use = "the request may start only while the permit is held"]
+#[derive(Debug)]
+pub struct PacerPermit {
     pacer: Arc<Pacer>,
 }
 
-impl Drop for Permit {
+impl Drop for PacerPermit {
     fn drop(&mut self) {
         {
             let mut s = self.pacer.lock();
@@ -49,9 +72,10 @@ impl Drop for Permit {
     }
 }
 
-/// What the pacer did, for provenance notes and tests.
+/// What a pacer did, for provenance notes ("slowed to 3 of 16, paused twice") and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PacerStats {
+#[non_exhaustive]
+pub struct PacerStats {
     /// The lowest concurrency it allowed.
     pub lowest_allowed: usize,
     /// How many times it paused for a window reset.
@@ -59,10 +83,13 @@ pub(crate) struct PacerStats {
 }
 
 impl Pacer {
-    pub fn new(max: usize) -> Arc<Self> {
-        let max = max.max(1);
+    /// A pacer allowing at most `max_concurrency` requests in flight (at least 1), steered by
+    /// the `headers` of each response.
+    pub fn new(max_concurrency: usize, headers: RateLimitHeaders) -> Arc<Self> {
+        let max = max_concurrency.max(1);
         Arc::new(Self {
             max,
+            headers,
             state: Mutex::new(State {
                 allowed: max,
                 in_flight: 0,
@@ -80,8 +107,18 @@ impl Pacer {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Waits until a request may start.
-    pub async fn acquire(self: &Arc<Self>) -> Permit {
+    /// The most requests it lets run at once.
+    pub fn max_concurrency(&self) -> usize {
+        self.max
+    }
+
+    /// The headers it reads.
+    pub fn headers(&self) -> RateLimitHeaders {
+        self.headers
+    }
+
+    /// Waits until a request may start. A client with this pacer calls it for every attempt.
+    pub async fn acquire(self: &Arc<Self>) -> PacerPermit {
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);
@@ -94,7 +131,7 @@ impl Pacer {
                         s.paused_until = None;
                         if s.in_flight < s.allowed {
                             s.in_flight += 1;
-                            return Permit {
+                            return PacerPermit {
                                 pacer: Arc::clone(self),
                             };
                         }
@@ -109,7 +146,14 @@ impl Pacer {
         }
     }
 
-    /// Adjusts to a response's rate-limit headers.
+    /// Adjusts to a response's headers, read with the pacer's [`RateLimitHeaders`]. A client
+    /// with this pacer calls it for every response, error statuses included.
+    pub fn observe_headers(&self, headers: &HeaderMap) {
+        self.observe(&self.headers.read(headers));
+    }
+
+    /// Adjusts to a response's rate-limit window. A response without a remaining count
+    /// changes nothing.
     pub fn observe(&self, info: &RateLimitInfo) {
         let Some(remaining) = info.remaining else {
             return;
@@ -143,6 +187,7 @@ impl Pacer {
         self.notify.notify_waiters();
     }
 
+    /// What it did so far.
     pub fn stats(&self) -> PacerStats {
         let s = self.lock();
         PacerStats {
@@ -168,7 +213,7 @@ mod tests {
 
     #[tokio::test]
     async fn full_speed_while_plenty_remains() {
-        let p = Pacer::new(8);
+        let p = Pacer::new(8, RateLimitHeaders::OKTA);
         p.observe(&info(600, 500, 60_000));
         let permits: Vec<_> = futures::future::join_all((0..8).map(|_| p.acquire())).await;
         assert_eq!(permits.len(), 8);
@@ -177,7 +222,7 @@ mod tests {
 
     #[tokio::test]
     async fn narrows_as_the_window_runs_low() {
-        let p = Pacer::new(8);
+        let p = Pacer::new(8, RateLimitHeaders::OKTA);
         // limit 600: reserve 30; 40 remaining leaves headroom 10 → 5 at a time.
         p.observe(&info(600, 40, 60_000));
         let held: Vec<_> = futures::future::join_all((0..5).map(|_| p.acquire())).await;
@@ -192,7 +237,7 @@ mod tests {
 
     #[tokio::test]
     async fn pauses_until_reset_when_only_the_reserve_is_left() {
-        let p = Pacer::new(4);
+        let p = Pacer::new(4, RateLimitHeaders::OKTA);
         p.observe(&info(600, 30, 300));
         let started = std::time::Instant::now();
         let _permit = p.acquire().await;
@@ -207,8 +252,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn reads_only_its_own_vendors_headers() {
+        let p = Pacer::new(8, RateLimitHeaders::GITHUB);
+        let mut h = HeaderMap::new();
+        h.insert("X-Rate-Limit-Limit", "600".parse().unwrap());
+        h.insert("X-Rate-Limit-Remaining", "40".parse().unwrap());
+        p.observe_headers(&h);
+        assert_eq!(
+            p.stats().lowest_allowed,
+            8,
+            "Okta's headers are not GitHub's"
+        );
+        h.insert("x-ratelimit-limit", "5000".parse().unwrap());
+        h.insert("x-ratelimit-remaining", "260".parse().unwrap());
+        p.observe_headers(&h);
+        // reserve 250: headroom 10 → 5 at a time.
+        assert_eq!(p.stats().lowest_allowed, 5);
+    }
+
+    #[tokio::test]
     async fn responses_without_headers_change_nothing() {
-        let p = Pacer::new(3);
+        let p = Pacer::new(3, RateLimitHeaders::OKTA);
         p.observe(&RateLimitInfo::default());
         assert_eq!(p.stats().lowest_allowed, 3);
     }
