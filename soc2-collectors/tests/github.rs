@@ -1096,3 +1096,69 @@ async fn the_verdict_rule_holds_on_empty_and_on_missing_populations() {
         common::assert_verdict_rule(&config, PERIOD, &tmp.path().join(&scope[..3])).await;
     }
 }
+
+#[tokio::test]
+async fn a_github_app_installation_authenticates_the_collection() {
+    use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
+    let gh = sample::start().await;
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+    let pem = key.to_pkcs1_pem(LineEnding::LF).unwrap().to_string();
+    let expires = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    Mock::given(method("POST"))
+        .and(path("/app/installations/4242/access_tokens"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(serde_json::json!({"token": sample::TOKEN, "expires_at": expires})),
+        )
+        .expect(1)
+        .mount(gh.server().mock_server())
+        .await;
+    let toml = section(
+        &gh.api_url(),
+        &repos(&["acme/api"]),
+        "app_id = \"123456\"\ninstallation_id = 4242\napp_key_env = \"GITHUB_APP_KEY\"",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let secrets = MapSecrets::default().with("GITHUB_APP_KEY", &pem);
+    let m = Runner::from_config(&parse(&toml), &secrets)
+        .unwrap()
+        .run(PERIOD.parse().unwrap(), &out)
+        .await
+        .unwrap();
+    assert_ok(&m);
+    // One installation token served the whole collection; no key line was written out.
+    let key_line = pem.lines().nth(1).unwrap();
+    for entry in walk(&out) {
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        assert!(
+            !text.contains(key_line),
+            "{} holds the App key",
+            entry.display()
+        );
+    }
+    let saved = std::fs::read_to_string(out.join("config.json")).unwrap();
+    assert!(
+        saved.contains("GITHUB_APP_KEY") && saved.contains("4242"),
+        "{saved}"
+    );
+
+    let half = section(&gh.api_url(), &repos(&["acme/api"]), "app_id = \"123456\"");
+    let err = soc2_collectors::registry()
+        .parse_config(&half, "soc2.toml", Path::new("."))
+        .unwrap_err();
+    assert!(err.to_string().contains("installation_id"), "{err}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

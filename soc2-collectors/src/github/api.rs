@@ -1,5 +1,7 @@
 //! GitHub's REST and GraphQL APIs: the client, the queries and the wire formats.
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -406,8 +408,12 @@ pub struct GithubApi {
 impl GithubApi {
     /// Builds the client from settings.
     pub fn new(settings: &GithubSettings) -> Result<Self, HttpError> {
-        let client = HttpClient::builder(settings.api_url.trim_end_matches('/'))
-            .auth(Auth::Bearer(settings.token.clone()))
+        let builder = HttpClient::builder(settings.api_url.trim_end_matches('/'));
+        let builder = match &settings.app {
+            Some(app) => builder.credentials(Arc::clone(app)),
+            None => builder.auth(Auth::Bearer(settings.token.clone())),
+        };
+        let client = builder
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", API_VERSION)
             .user_agent(concat!(

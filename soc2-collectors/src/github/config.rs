@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use soc2_evidence_core::config::ConfigError;
-use soc2_evidence_core::http::{RetryPolicy, Secret, DEFAULT_TIMEOUT};
+use std::sync::Arc;
+
+use soc2_evidence_core::http::{GithubAppToken, RetryPolicy, Secret, DEFAULT_TIMEOUT};
 use soc2_evidence_core::BuildContext;
 
 fn default_api_url() -> String {
@@ -37,6 +39,10 @@ const API_URL_EXAMPLE: &str = "https://api.github.com or https://HOST/api/v3";
 /// token_env = "GITHUB_TOKEN"           # env var holding the token (default GITHUB_TOKEN)
 /// required_approvals = 1               # github.review_required threshold (default 1)
 /// timeout_secs = 30                    # per-request timeout (default 30)
+/// # Or authenticate as a GitHub App (installation tokens are minted and renewed as needed):
+/// # app_id = "123456"                  # the App ID or client ID
+/// # installation_id = 7890123
+/// # app_key_env = "GITHUB_APP_KEY"     # env var holding the App's private key (PEM)
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +70,15 @@ pub struct GithubConfig {
     /// retry budget).
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// GitHub App authentication instead of `token_env`: the App ID (or client ID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// The App's installation on the organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installation_id: Option<u64>,
+    /// Environment variable holding the App's private key (PEM, PKCS#1 or PKCS#8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_key_env: Option<String>,
 }
 
 impl GithubConfig {
@@ -98,14 +113,31 @@ impl GithubConfig {
             return Err(ctx.invalid("timeout_secs", "must be at least 1"));
         }
         ctx.base_url("api_url", &self.api_url, API_URL_EXAMPLE)?;
+        match (&self.app_id, self.installation_id, &self.app_key_env) {
+            (None, None, None) | (Some(_), Some(_), Some(_)) => {}
+            _ => return Err(ctx.invalid(
+                "app_id",
+                "GitHub App authentication needs all of app_id, installation_id and app_key_env",
+            )),
+        }
         Ok(())
     }
 
     /// Settings for the collector, reading the token from `token_env`.
     pub fn settings(&self, ctx: &BuildContext<'_>) -> Result<GithubSettings, ConfigError> {
         self.validate(ctx)?;
-        let token = ctx.require_secret(&self.token_env, "GitHub token")?;
+        let (token, app) = match (&self.app_id, self.installation_id, &self.app_key_env) {
+            (Some(app_id), Some(installation), Some(key_env)) => {
+                let key = ctx.require_secret(key_env, "GitHub App private key (PEM)")?;
+                let app = GithubAppToken::new(app_id.trim(), installation, &key)
+                    .map_err(|e| ctx.invalid("app_key_env", e.to_string()))?;
+                // No token: every request's credential comes from the App provider.
+                (Secret::new(""), Some(Arc::new(app)))
+            }
+            _ => (ctx.require_secret(&self.token_env, "GitHub token")?, None),
+        };
         let mut settings = GithubSettings::new(&self.api_url, token, self.scope(ctx)?);
+        settings.app = app;
         settings.branch = self.branch.clone();
         settings.timeout = Duration::from_secs(self.timeout_secs);
         Ok(settings)
@@ -178,6 +210,8 @@ pub struct GithubSettings {
     pub api_url: String,
     /// The token (classic or fine-grained PAT, or an App installation token).
     pub token: Secret,
+    /// GitHub App credentials; when set they are used and `token` is ignored.
+    pub app: Option<Arc<GithubAppToken>>,
     /// Which repositories.
     pub scope: RepoScope,
     /// Branch; `None` for each repository's default branch.
@@ -196,6 +230,7 @@ impl GithubSettings {
         Self {
             api_url: api_url.trim().to_string(),
             token,
+            app: None,
             scope,
             branch: None,
             page_size: 50,
