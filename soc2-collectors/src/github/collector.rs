@@ -399,7 +399,7 @@ impl GithubCollector {
         rec: &mut ProvenanceRecorder,
         t: &Target,
     ) -> Result<BranchRules, CollectError> {
-        let collected_at = Utc::now();
+        let collected_at = soc2_evidence_core::clock::now();
         let repo = t.full();
         let branch = encode_branch(&t.branch);
 

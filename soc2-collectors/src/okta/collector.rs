@@ -482,7 +482,7 @@ impl OktaCollector {
     ) -> Result<(), CollectError> {
         ctx.message("reading the System Log");
         let period = ctx.period();
-        let now = Utc::now();
+        let now = soc2_evidence_core::clock::now();
         let until_at = period.end_exclusive_utc().min(now);
         let since = period
             .start_utc()
