@@ -221,3 +221,61 @@ fn a_missing_secret_names_its_environment_variable_before_anything_runs() {
         "nothing runs without the secret"
     );
 }
+
+/// `check DIR` without a config rebuilds the checks from the run's saved effective config,
+/// thresholds included, and reproduces findings.jsonl byte for byte; a malformed clock
+/// override is a usage error.
+#[test]
+fn check_reproduces_findings_made_with_non_default_thresholds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    soc2_sample::backups::write_logs(&logs).unwrap();
+    // A one-hour recovery window instead of the default: a different verdict than the default.
+    let config = soc2_sample::backups::config_toml(&logs)
+        .replace("recovery_hours = 24", "recovery_hours = 1");
+    fs::write(tmp.path().join("soc2.toml"), &config).unwrap();
+    let out = tmp.path().join("run");
+    let o = bin()
+        .current_dir(tmp.path())
+        .args(["collect", "--config", "soc2.toml", "--period", "2026-01-01..2026-06-30"])
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let saved = fs::read_to_string(out.join("config.json")).unwrap();
+    assert!(saved.contains("\"recovery_hours\": 1"), "{saved}");
+    let before = fs::read(out.join("findings.jsonl")).unwrap();
+    // Overwrite the findings with nothing, so the comparison cannot pass by accident.
+    fs::write(out.join("findings.jsonl"), "").unwrap();
+    let o = bin().arg("check").arg(&out).arg("--quiet").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(fs::read(out.join("findings.jsonl")).unwrap(), before);
+
+    // The defaults, through --config of the file without the override, judge differently.
+    fs::write(
+        tmp.path().join("default.toml"),
+        config.replace("recovery_hours = 1", "recovery_hours = 24"),
+    )
+    .unwrap();
+    let o = bin()
+        .arg("check")
+        .arg(&out)
+        .arg("--config")
+        .arg(tmp.path().join("default.toml"))
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_ne!(fs::read(out.join("findings.jsonl")).unwrap(), before, "the threshold matters");
+
+    let o = bin()
+        .env("SOC2_EVIDENCE_NOW", "last tuesday")
+        .arg("check")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("SOC2_EVIDENCE_NOW"), "{}", text(&o));
+}
