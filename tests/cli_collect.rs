@@ -237,7 +237,13 @@ fn check_reproduces_findings_made_with_non_default_thresholds() {
     let out = tmp.path().join("run");
     let o = bin()
         .current_dir(tmp.path())
-        .args(["collect", "--config", "soc2.toml", "--period", "2026-01-01..2026-06-30"])
+        .args([
+            "collect",
+            "--config",
+            "soc2.toml",
+            "--period",
+            "2026-01-01..2026-06-30",
+        ])
         .arg("--out")
         .arg(&out)
         .arg("--quiet")
@@ -249,7 +255,12 @@ fn check_reproduces_findings_made_with_non_default_thresholds() {
     let before = fs::read(out.join("findings.jsonl")).unwrap();
     // Overwrite the findings with nothing, so the comparison cannot pass by accident.
     fs::write(out.join("findings.jsonl"), "").unwrap();
-    let o = bin().arg("check").arg(&out).arg("--quiet").output().unwrap();
+    let o = bin()
+        .arg("check")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(fs::read(out.join("findings.jsonl")).unwrap(), before);
 
@@ -268,7 +279,11 @@ fn check_reproduces_findings_made_with_non_default_thresholds() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_ne!(fs::read(out.join("findings.jsonl")).unwrap(), before, "the threshold matters");
+    assert_ne!(
+        fs::read(out.join("findings.jsonl")).unwrap(),
+        before,
+        "the threshold matters"
+    );
 
     let o = bin()
         .env("SOC2_EVIDENCE_NOW", "last tuesday")

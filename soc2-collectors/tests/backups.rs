@@ -13,8 +13,6 @@ use soc2_evidence_core::{
     InstanceId, MapSecrets, RunConfig, Runner,
 };
 
-mod common;
-
 const PERIOD: &str = "2026-03-01..2026-03-31";
 
 fn fixtures() -> PathBuf {
@@ -648,5 +646,5 @@ async fn organisation_restores_are_not_failed_when_a_json_lines_source_could_not
 #[tokio::test]
 async fn the_verdict_rule_holds_on_empty_and_on_missing_populations() {
     let tmp = tempfile::tempdir().unwrap();
-    common::assert_verdict_rule(&config(GOOD), PERIOD, tmp.path()).await;
+    soc2_evidence_core::testing::assert_verdict_rule(&config(GOOD), PERIOD, tmp.path()).await;
 }

@@ -12,7 +12,6 @@ use soc2_collectors::github::{evaluate_approval, records::PullRequest};
 use soc2_evidence_core::{
     CollectorStatus, EnvSecrets, EvidenceStore, Finding, MapSecrets, RunConfig, RunManifest, Runner,
 };
-mod common;
 
 use soc2_sample::github::{
     self as sample, at, sha, Account, DismissalModel, GithubModel, GithubServer, PullModel,
@@ -1093,7 +1092,12 @@ async fn the_verdict_rule_holds_on_empty_and_on_missing_populations() {
     let tmp = tempfile::tempdir().unwrap();
     for scope in [repos(&["acme/api", "acme/web"]), org("acme")] {
         let config = parse(&section("https://api.github.com", &scope, ""));
-        common::assert_verdict_rule(&config, PERIOD, &tmp.path().join(&scope[..3])).await;
+        soc2_evidence_core::testing::assert_verdict_rule(
+            &config,
+            PERIOD,
+            &tmp.path().join(&scope[..3]),
+        )
+        .await;
     }
 }
 

@@ -225,8 +225,15 @@ impl Conformance {
         check_ids(&config, &targets, &mut report.problems);
 
         // The verdict rule on empty and on missing populations.
-        self.verdicts_on_synthetic_runs(&config, &targets, period, work.path(), report)
-            .await?;
+        for scenario in [Synthetic::EMPTY, Synthetic::MISSING] {
+            let dir = work.path().join(scenario.label.replace(' ', "-"));
+            report
+                .scenarios
+                .push(format!("checks on {}", scenario.label));
+            report
+                .problems
+                .extend(synthetic_verdicts(&config, &targets, period, &dir, scenario).await?);
+        }
 
         // Injected failures.
         let faults: Vec<Fault> = if proxy.is_some() {
@@ -339,50 +346,94 @@ impl Conformance {
             }
         }
     }
+}
 
-    /// Runs the checks over a run where every declared population is empty, and over one
-    /// where the collectors failed before finishing any.
-    async fn verdicts_on_synthetic_runs(
-        &self,
-        config: &RunConfig,
-        targets: &[InstanceId],
-        period: AuditPeriod,
-        work: &Path,
-        report: &mut ConformanceReport,
-    ) -> Result<(), String> {
-        for (label, fail) in [("empty populations", false), ("missing populations", true)] {
-            let dir = work.join(label.replace(' ', "-"));
-            let mut runner = Runner::new();
-            for i in &config.instances {
-                runner = runner.instance(BuiltInstance {
-                    id: i.id().clone(),
-                    version: i.version().to_string(),
-                    populations: i.populations(),
-                    collector: Box::new(Synthetic {
-                        name: i.name().to_string(),
-                        populations: i.populations(),
-                        fail,
-                    }),
-                });
-            }
-            for checks in config.checks() {
-                runner = runner.instance_checks(checks);
-            }
-            runner
-                .run(period, &dir)
-                .await
-                .map_err(|e| format!("{label}: {e}"))?;
-            report.scenarios.push(format!("checks on {label}"));
-            let store = EvidenceStore::open(&dir).map_err(|e| e.to_string())?;
-            for group in config.checks().iter().filter(|g| targets.contains(&g.id)) {
-                for check in &group.checks {
-                    let findings = crate::runner::run_check(&store, check.as_ref());
-                    judge_synthetic(check.id(), label, fail, &findings, &mut report.problems);
-                }
-            }
+/// One kind of synthetic run the verdict rule is judged on.
+#[derive(Debug, Clone, Copy)]
+struct Synthetic {
+    label: &'static str,
+    /// The collectors fail before finishing any population (else they write them empty).
+    fail: bool,
+}
+
+impl Synthetic {
+    const EMPTY: Synthetic = Synthetic {
+        label: "empty populations",
+        fail: false,
+    };
+    const MISSING: Synthetic = Synthetic {
+        label: "missing populations",
+        fail: true,
+    };
+}
+
+/// Asserts the verdict rule for every check of `config`'s instances: over a run where every
+/// declared population is empty, each check emits at least one `not_applicable` and never
+/// `pass`; over one where the collectors failed before finishing any, at least one `error`
+/// and never `pass`. `dir` must not exist or be empty.
+///
+/// ```no_run
+/// # async fn demo(config: soc2_evidence_core::RunConfig) {
+/// soc2_evidence_core::testing::assert_verdict_rule(&config, "2026-01-01..2026-06-30", "t".as_ref()).await;
+/// # }
+/// ```
+pub async fn assert_verdict_rule(config: &RunConfig, period: &str, dir: &Path) {
+    let period: AuditPeriod = match period.parse() {
+        Ok(p) => p,
+        Err(e) => panic!("period {period:?}: {e}"),
+    };
+    let ids = config.instance_ids();
+    let mut problems = Vec::new();
+    for scenario in [Synthetic::EMPTY, Synthetic::MISSING] {
+        let sub = dir.join(scenario.label.replace(' ', "-"));
+        match synthetic_verdicts(config, &ids, period, &sub, scenario).await {
+            Ok(p) => problems.extend(p),
+            Err(e) => problems.push(e),
         }
-        Ok(())
     }
+    if !problems.is_empty() {
+        panic!(
+            "the verdict rule is broken:\n  - {}",
+            problems.join("\n  - ")
+        );
+    }
+}
+
+/// Runs the checks of `targets` over one synthetic run and returns the rule's violations.
+async fn synthetic_verdicts(
+    config: &RunConfig,
+    targets: &[InstanceId],
+    period: AuditPeriod,
+    dir: &Path,
+    scenario: Synthetic,
+) -> Result<Vec<String>, String> {
+    let label = scenario.label;
+    let mut runner = Runner::new();
+    for i in &config.instances {
+        runner = runner.instance(BuiltInstance {
+            id: i.id().clone(),
+            version: i.version().to_string(),
+            populations: i.populations(),
+            collector: Box::new(SyntheticCollector {
+                name: i.name().to_string(),
+                populations: i.populations(),
+                fail: scenario.fail,
+            }),
+        });
+    }
+    runner
+        .run(period, dir)
+        .await
+        .map_err(|e| format!("{label}: {e}"))?;
+    let store = EvidenceStore::open(dir).map_err(|e| e.to_string())?;
+    let mut problems = Vec::new();
+    for group in config.checks().iter().filter(|g| targets.contains(&g.id)) {
+        for check in &group.checks {
+            let findings = crate::runner::run_check(&store, check.as_ref());
+            judge_synthetic(check.id(), label, scenario.fail, &findings, &mut problems);
+        }
+    }
+    Ok(problems)
 }
 
 fn judge_synthetic(
@@ -422,14 +473,14 @@ fn judge_synthetic(
 }
 
 /// A collector that writes every declared population empty, or fails before finishing any.
-struct Synthetic {
+struct SyntheticCollector {
     name: String,
     populations: Vec<PopulationSpec>,
     fail: bool,
 }
 
 #[async_trait]
-impl Collector for Synthetic {
+impl Collector for SyntheticCollector {
     fn name(&self) -> &str {
         &self.name
     }
