@@ -7,56 +7,7 @@
 //! filled in, no secrets) into the run directory, and rebuilds the same checks from that file
 //! so `soc2-evidence check DIR` reproduces `findings.jsonl` byte for byte.
 //!
-//! ```
-//! use serde::{Deserialize, Serialize};
-//! use soc2_evidence_core::*;
-//!
-//! #[derive(Serialize, Deserialize)]
-//! struct Ping { host: String }
-//! impl Evidence for Ping {
-//!     const KIND: &'static str = "ping.result";
-//!     const SCHEMA_VERSION: u32 = 1;
-//!     const CRITERIA: &'static [&'static str] = &["A1.1"];
-//!     fn subject_id(&self) -> String { self.host.clone() }
-//! }
-//! const RESULTS: Population<Ping> = Population::events("results", "ping");
-//!
-//! #[derive(Clone, Serialize, Deserialize)]
-//! #[serde(deny_unknown_fields)]
-//! struct PingConfig { hosts: Vec<String> }
-//!
-//! struct PingCollector { hosts: Vec<String> }
-//! #[async_trait]
-//! impl Collector for PingCollector {
-//!     fn name(&self) -> &str { "ping" }
-//!     async fn collect(&self, _: &CollectContext, sink: &mut dyn EvidenceSink) -> Result<(), CollectError> {
-//!         let mut w = sink.open(&RESULTS)?;
-//!         for h in &self.hosts { w.emit(&Ping { host: h.clone() })?; }
-//!         w.finish()?;
-//!         Ok(())
-//!     }
-//! }
-//!
-//! struct PingModule;
-//! impl Module for PingModule {
-//!     type Config = PingConfig;
-//!     const TYPE: &'static str = "ping";
-//!     fn version(&self) -> &'static str { "1.0.0" }
-//!     fn populations(&self, _: &PingConfig) -> Vec<PopulationSpec> { vec![RESULTS.spec()] }
-//!     fn collector(&self, c: &PingConfig, _: &BuildContext) -> Result<Box<dyn Collector>, ConfigError> {
-//!         Ok(Box::new(PingCollector { hosts: c.hosts.clone() }))
-//!     }
-//!     fn checks(&self, _: &PingConfig, _: &CheckContext) -> Vec<Box<dyn Check>> { Vec::new() }
-//! }
-//!
-//! let registry = Registry::new().with(PingModule);
-//! let config = registry
-//!     .parse_config("[[ping]]\nname = \"eu\"\nhosts = [\"a\"]\n[[ping]]\nname = \"us\"\nhosts = []\n", "soc2.toml", ".".as_ref())
-//!     .unwrap();
-//! let names: Vec<&str> = config.instances.iter().map(|i| i.name()).collect();
-//! assert_eq!(names, ["eu", "us"]);
-//! assert!(registry.parse_config("[pnig]\n", "soc2.toml", ".".as_ref()).is_err());
-//! ```
+//! See [`Registry`] for a complete small module.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -271,8 +222,9 @@ impl<'a> CheckContext<'a> {
 /// The config is plain serde: it holds the names of environment variables, never secrets,
 /// so the effective config can be saved into the run directory and bundled. `#[serde(
 /// deny_unknown_fields)]` on it makes a typo an error naming the key. `name` is taken by the
-/// framework (the instance name) and never reaches the module. See the [module docs](self)
-/// for a complete example.
+/// framework (the instance name) and never reaches the module. A complete module is the HR
+/// roster plugin in the repository's `examples/custom_collector.rs`; a small one is on
+/// [`Registry`].
 pub trait Module: Send + Sync + 'static {
     /// The section's shape.
     type Config: Serialize + DeserializeOwned + Send + Sync + 'static;
@@ -421,6 +373,57 @@ impl<M: Module> InstanceConfig for TypedInstance<M> {
 ///
 /// `soc2_collectors::registry()` gives the built-in modules; a plugin adds its own with
 /// [`Registry::with`] and hands the result to `soc2_evidence::cli::main_with`.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use soc2_evidence_core::*;
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct Ping { host: String }
+/// impl Evidence for Ping {
+///     const KIND: &'static str = "ping.result";
+///     const SCHEMA_VERSION: u32 = 1;
+///     const CRITERIA: &'static [&'static str] = &["A1.1"];
+///     fn subject_id(&self) -> String { self.host.clone() }
+/// }
+/// const RESULTS: Population<Ping> = Population::events("results", "ping");
+///
+/// #[derive(Clone, Serialize, Deserialize)]
+/// #[serde(deny_unknown_fields)]
+/// struct PingConfig { hosts: Vec<String> }
+///
+/// struct PingCollector { hosts: Vec<String> }
+/// #[async_trait]
+/// impl Collector for PingCollector {
+///     fn name(&self) -> &str { "ping" }
+///     async fn collect(&self, _: &CollectContext, sink: &mut dyn EvidenceSink) -> Result<(), CollectError> {
+///         let mut w = sink.open(&RESULTS)?;
+///         for h in &self.hosts { w.emit(&Ping { host: h.clone() })?; }
+///         w.finish()?;
+///         Ok(())
+///     }
+/// }
+///
+/// struct PingModule;
+/// impl Module for PingModule {
+///     type Config = PingConfig;
+///     const TYPE: &'static str = "ping";
+///     fn version(&self) -> &'static str { "1.0.0" }
+///     fn populations(&self, _: &PingConfig) -> Vec<PopulationSpec> { vec![RESULTS.spec()] }
+///     fn collector(&self, c: &PingConfig, _: &BuildContext) -> Result<Box<dyn Collector>, ConfigError> {
+///         Ok(Box::new(PingCollector { hosts: c.hosts.clone() }))
+///     }
+///     fn checks(&self, _: &PingConfig, _: &CheckContext) -> Vec<Box<dyn Check>> { Vec::new() }
+/// }
+///
+/// let registry = Registry::new().with(PingModule);
+/// let config = registry
+///     .parse_config("[[ping]]\nname = \"eu\"\nhosts = [\"a\"]\n[[ping]]\nname = \"us\"\nhosts = []\n", "soc2.toml", ".".as_ref())
+///     .unwrap();
+/// let names: Vec<&str> = config.instances.iter().map(|i| i.name()).collect();
+/// assert_eq!(names, ["eu", "us"]);
+/// assert!(registry.parse_config("[pnig]\n", "soc2.toml", ".".as_ref()).is_err());
+/// ```
 #[derive(Clone, Default)]
 pub struct Registry {
     modules: Vec<Arc<dyn DynModule>>,
