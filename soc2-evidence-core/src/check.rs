@@ -21,6 +21,14 @@ pub enum CheckError {
 /// `soc2-evidence check DIR` can re-run it later over the same evidence and get the same
 /// findings.
 ///
+/// Every check follows the verdict rule written on [`FindingStatus`](crate::FindingStatus): `pass` only when the
+/// evidence read establishes the control for everything in scope; `fail`, `error` or
+/// `not_applicable` otherwise, with the reason. The runner downgrades `pass` and
+/// `not_applicable` to `error` when a population the check read is incomplete; a check that
+/// reads a population cut short by retention judges each subject against
+/// [`EvidenceStore::completeness`]. The conformance suite (`testing`) asserts the rule for
+/// every check of a module.
+///
 /// ```
 /// use soc2_evidence_core::{Check, CheckError, EvidenceStore, Finding, FindingStatus};
 ///

@@ -51,14 +51,46 @@ pub fn override_from_env() -> Result<Option<DateTime<Utc>>, ClockError> {
     }
 }
 
+static BASE: OnceLock<Option<(DateTime<Utc>, Instant)>> = OnceLock::new();
+
 fn base() -> Option<(DateTime<Utc>, Instant)> {
-    static BASE: OnceLock<Option<(DateTime<Utc>, Instant)>> = OnceLock::new();
     *BASE.get_or_init(|| {
         override_from_env()
             .ok()
             .flatten()
             .map(|t| (t, Instant::now()))
     })
+}
+
+/// The clock was read, or overridden to another instant, before [`set_override`].
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the clock is already {current}; it cannot be set to {wanted} in this process")]
+pub struct ClockAlreadySet {
+    /// What the clock was fixed to (`real` when not overridden).
+    pub current: String,
+    /// The instant asked for.
+    pub wanted: DateTime<Utc>,
+}
+
+/// Overrides "now" for this process, as `SOC2_EVIDENCE_NOW` does: for replays (the demo
+/// replays its sample period as of the day after it ends) and for tests, which share one
+/// clock per process. It works only before the clock is first read, or when `SOC2_EVIDENCE_NOW`
+/// already names the same instant; the environment variable, when set, wins.
+pub fn set_override(t: DateTime<Utc>) -> Result<(), ClockAlreadySet> {
+    let _ = BASE.set(
+        override_from_env()
+            .ok()
+            .flatten()
+            .or(Some(t))
+            .map(|t| (t, Instant::now())),
+    );
+    match base() {
+        Some((current, _)) if current == t => Ok(()),
+        other => Err(ClockAlreadySet {
+            current: other.map_or("real".to_string(), |(c, _)| c.to_rfc3339()),
+            wanted: t,
+        }),
+    }
 }
 
 /// The instant the override set, if one is in force (read once per process).

@@ -5,16 +5,28 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The outcome of a check for one subject.
+///
+/// # The verdict rule
+/// `Pass` only when the evidence read establishes the control for everything in scope.
+/// Otherwise `Fail` (the evidence shows a gap), `Error` (the evidence cannot establish it:
+/// an incomplete population, a source's retention window, an unparseable part) or
+/// `NotApplicable` (nothing in scope), always with the reason in the summary. A scope
+/// evaluated with no subjects gives one `NotApplicable` finding for the scope, never
+/// silence and never "0 of 0" as a pass. The runner holds every check to this (see
+/// [`run_check`](crate::run_check)); [`Finding::nothing_in_scope`] and
+/// [`Finding::cannot_establish`] build the two non-verdicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingStatus {
-    /// The control operated as expected for this subject.
+    /// The evidence establishes that the control operated for this subject.
     Pass,
     /// The control did not operate as expected: an exception the auditor will ask about.
     Fail,
-    /// The check could not be evaluated (missing or unreadable evidence).
+    /// The evidence cannot establish the control: missing, incomplete, outside the source's
+    /// retention, or unreadable. The summary says which.
     Error,
-    /// The check does not apply to this subject.
+    /// Nothing in scope: the summary says what scope held no subjects, or why the control
+    /// does not apply to this subject.
     NotApplicable,
 }
 
@@ -98,6 +110,49 @@ impl Finding {
             summary: summary.into(),
             evidence: Vec::new(),
         }
+    }
+
+    /// One `not_applicable` finding for a scope that held nothing to judge (an org with no
+    /// active users, a backup source with no jobs in the period): `reason` says what was
+    /// looked for.
+    ///
+    /// ```
+    /// use soc2_evidence_core::{Finding, FindingStatus};
+    /// let f = Finding::nothing_in_scope("okta.mfa_enrolled", &["CC6.1"], "org", "no ACTIVE users");
+    /// assert_eq!(f.status, FindingStatus::NotApplicable);
+    /// assert_eq!(f.summary, "nothing in scope: no ACTIVE users");
+    /// ```
+    pub fn nothing_in_scope(
+        check_id: &str,
+        criteria: &[&str],
+        scope: impl Into<String>,
+        reason: &str,
+    ) -> Self {
+        Self::new(
+            check_id,
+            criteria,
+            FindingStatus::NotApplicable,
+            scope,
+            format!("nothing in scope: {reason}"),
+        )
+    }
+
+    /// One `error` finding for a subject the evidence cannot judge (outside a retention
+    /// window, an incomplete history): `reason` says why.
+    ///
+    /// ```
+    /// use soc2_evidence_core::{Finding, FindingStatus};
+    /// let f = Finding::cannot_establish("jira.change_approved", &["CC8.1"], "CHG-7",
+    ///     "changelog incomplete: 100 of 140 entries received");
+    /// assert_eq!(f.status, FindingStatus::Error);
+    /// ```
+    pub fn cannot_establish(
+        check_id: &str,
+        criteria: &[&str],
+        subject: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self::new(check_id, criteria, FindingStatus::Error, subject, reason)
     }
 
     /// Adds an evidence reference.

@@ -68,21 +68,22 @@ pub use evidence::{DynamicRecord, Evidence, Record};
 pub use finding::{EvidenceRef, Finding, FindingCounts, FindingStatus};
 pub use fsutil::write_atomic;
 pub use module::{
-    BuildContext, BuiltInstance, CheckContext, ConfiguredInstance, DynModule, EnvSecrets,
-    InstanceChecks, InstanceConfig, InstanceId, MapSecrets, Module, Registry, RunConfig,
-    SecretSource, EFFECTIVE_CONFIG_FILE, EFFECTIVE_CONFIG_FORMAT,
+    BuildContext, BuiltInstance, CheckContext, ConfiguredInstance, CrossCheckFactory, DynModule,
+    EnvSecrets, InstanceChecks, InstanceConfig, InstanceId, MapSecrets, Module, Registry,
+    RunConfig, SecretSource, EFFECTIVE_CONFIG_FILE, EFFECTIVE_CONFIG_FORMAT,
 };
 pub use period::{AuditPeriod, PeriodError};
 pub use population::{Population, PopulationMode, PopulationRef, PopulationSpec};
 pub use progress::{NoProgress, Progress};
-pub use provenance::{EndpointProvenance, Provenance, ProvenanceRecorder};
+pub use provenance::{Coverage, EndpointProvenance, Provenance, ProvenanceRecorder};
 pub use run_manifest::{
     CollectorRun, CollectorStatus, RunManifest, RunStatus, ToolInfo, RUN_FORMAT,
 };
-pub use runner::{run_checks, write_findings, RunError, Runner};
+pub use runner::{run_check, run_checks, write_findings, RunError, Runner};
 pub use sink::{
     validate_population_name, CollectEnd, EvidenceSink, EvidenceSinkExt, JsonlSink, MemorySink,
     PopulationWriter, RawPopulationWriter, SinkError, SinkOutcome, PARTIAL_SUFFIX,
 };
+pub use store::Completeness;
 pub use store::{EvidenceStore, RecordIter, StoreError};
 pub use tokio_util::sync::CancellationToken;

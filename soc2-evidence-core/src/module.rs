@@ -427,6 +427,26 @@ impl<M: Module> InstanceConfig for TypedInstance<M> {
 #[derive(Clone, Default)]
 pub struct Registry {
     modules: Vec<Arc<dyn DynModule>>,
+    cross: Vec<CrossChecks>,
+}
+
+/// Builds checks that read the populations of several modules' instances, given every
+/// instance in the run.
+pub type CrossCheckFactory = Arc<dyn Fn(&[InstanceId]) -> Vec<Box<dyn Check>> + Send + Sync>;
+
+/// Checks across modules under one namespace (`change.pr_has_ticket` reads GitHub and
+/// Jira). They run whatever instances a config has; with a module they need missing, they
+/// say `not_applicable`.
+#[derive(Clone)]
+struct CrossChecks {
+    namespace: &'static str,
+    make: CrossCheckFactory,
+}
+
+impl std::fmt::Debug for CrossChecks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.namespace)
+    }
 }
 
 impl std::fmt::Debug for Registry {
@@ -451,6 +471,34 @@ impl Registry {
     pub fn register<M: Module>(&mut self, module: M) {
         self.modules.retain(|m| m.type_name() != M::TYPE);
         self.modules.push(Arc::new(Erased(Arc::new(module))));
+    }
+
+    /// Adds checks across modules under `namespace` (their ids are `<namespace>.<control>`,
+    /// their subjects unprefixed). `make` receives every instance of the run.
+    ///
+    /// ```
+    /// use soc2_evidence_core::{Check, InstanceId, Registry};
+    /// let registry = Registry::new().with_cross_checks("change", |_: &[InstanceId]| {
+    ///     Vec::<Box<dyn Check>>::new()
+    /// });
+    /// assert_eq!(registry.cross_namespaces(), ["change"]);
+    /// ```
+    pub fn with_cross_checks(
+        mut self,
+        namespace: &'static str,
+        make: impl Fn(&[InstanceId]) -> Vec<Box<dyn Check>> + Send + Sync + 'static,
+    ) -> Self {
+        self.cross.retain(|c| c.namespace != namespace);
+        self.cross.push(CrossChecks {
+            namespace,
+            make: Arc::new(make),
+        });
+        self
+    }
+
+    /// The namespaces of the cross-module checks, in registration order.
+    pub fn cross_namespaces(&self) -> Vec<&'static str> {
+        self.cross.iter().map(|c| c.namespace).collect()
     }
 
     /// The module of a type.
@@ -550,6 +598,7 @@ impl Registry {
             }
         }
         RunConfig::new(organization, instances, base_dir.to_path_buf(), origin)
+            .map(|c| c.with_cross(self.cross.clone()))
     }
 
     /// Rebuilds a run's config from the effective config it saved (`config.json`).
@@ -598,6 +647,7 @@ impl Registry {
             });
         }
         RunConfig::new(doc.organization, instances, base_dir, &origin)
+            .map(|c| c.with_cross(self.cross.clone()))
     }
 }
 
@@ -665,6 +715,7 @@ pub struct RunConfig {
     pub instances: Vec<ConfiguredInstance>,
     /// Where relative paths resolve.
     pub base_dir: PathBuf,
+    cross: Vec<CrossChecks>,
 }
 
 /// One collector instance ready to run: the collector and what it declares.
@@ -741,7 +792,13 @@ impl RunConfig {
             organization,
             instances,
             base_dir,
+            cross: Vec::new(),
         })
+    }
+
+    fn with_cross(mut self, cross: Vec<CrossChecks>) -> Self {
+        self.cross = cross;
+        self
     }
 
     /// Every instance's id, in config order.
@@ -793,15 +850,27 @@ impl RunConfig {
             .collect()
     }
 
-    /// Every instance's checks, in config order.
+    /// Every instance's checks, in config order, then the registry's cross-module checks
+    /// (their group's id has an empty type and the namespace as name).
     pub fn checks(&self) -> Vec<InstanceChecks> {
         let ids = self.instance_ids();
-        self.instances
+        let mut groups: Vec<InstanceChecks> = self
+            .instances
             .iter()
             .map(|i| InstanceChecks {
                 id: i.id.clone(),
                 checks: i.config.checks(&CheckContext::new(&i.id, &ids)),
             })
-            .collect()
+            .collect();
+        for c in &self.cross {
+            groups.push(InstanceChecks {
+                id: InstanceId {
+                    type_name: String::new(),
+                    name: c.namespace.to_string(),
+                },
+                checks: (c.make)(&ids),
+            });
+        }
+        groups
     }
 }

@@ -48,9 +48,74 @@ pub struct Provenance {
     /// Whether the population is a state snapshot or events (absent in runs before 0.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<crate::population::PopulationMode>,
+    /// The time window the population covers, when the source keeps less than the audit
+    /// period (Okta's System Log keeps 90 days). Such a population is `complete: false`, and
+    /// checks judge what lies outside the window as `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covers: Option<Coverage>,
+    /// When only part of an incomplete population is missing: the scopes (subject-id
+    /// prefixes, e.g. one backup source) it lacks. Empty means the gap is unbounded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete_scopes: Vec<String>,
     /// Free-form notes for the auditor (e.g. "deprovisioned users fetched with a filter").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// The window a population covers when its source keeps less than the audit period.
+///
+/// ```
+/// use soc2_evidence_core::Coverage;
+/// let c = Coverage::new(
+///     "2026-04-02T00:00:00Z".parse().unwrap(),
+///     "2026-07-01T00:00:00Z".parse().unwrap(),
+///     "Okta keeps 90 days of System Log",
+/// );
+/// assert!(c.contains("2026-05-01T00:00:00Z".parse().unwrap()));
+/// assert!(c.why_not("2026-03-01T00:00:00Z".parse().unwrap()).unwrap().contains("before 2026-04-02"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// The earliest instant the population covers.
+    pub from: DateTime<Utc>,
+    /// The latest instant it covers (usually the collection time).
+    pub until: DateTime<Utc>,
+    /// Why it covers no more, e.g. "Okta keeps 90 days of System Log".
+    pub reason: String,
+}
+
+impl Coverage {
+    /// A window with its reason.
+    pub fn new(from: DateTime<Utc>, until: DateTime<Utc>, reason: impl Into<String>) -> Self {
+        Self {
+            from,
+            until,
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether `t` lies inside the window.
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.from <= t && t <= self.until
+    }
+
+    /// Why `t` cannot be judged from this population, or `None` when it lies inside the window.
+    pub fn why_not(&self, t: DateTime<Utc>) -> Option<String> {
+        if t < self.from {
+            Some(format!(
+                "cannot establish before {}: {}; collect continuously to cover the whole period",
+                self.from.format("%Y-%m-%d %H:%M UTC"),
+                self.reason
+            ))
+        } else if t > self.until {
+            Some(format!(
+                "cannot establish after {}: the evidence was collected then",
+                self.until.format("%Y-%m-%d %H:%M UTC")
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 /// One endpoint (URL path, command or file) that contributed to a population.
@@ -117,6 +182,8 @@ impl ProvenanceRecorder {
                 complete: false,
                 clock_override: crate::clock::overridden(),
                 mode: None,
+                covers: None,
+                incomplete_scopes: Vec::new(),
                 notes: Vec::new(),
             },
             hasher: Sha256::new(),
@@ -152,6 +219,33 @@ impl ProvenanceRecorder {
     /// Sets the criteria the population supports.
     pub fn criteria(&mut self, criteria: &[&str]) -> &mut Self {
         self.prov.criteria = criteria.iter().map(|c| c.to_string()).collect();
+        self
+    }
+
+    /// Says the source holds only `from..until` of what the population should cover (a
+    /// retention limit): the population will be `complete: false` with this window, whatever
+    /// `finish` is told, and a note gives the reason.
+    pub fn covers(
+        &mut self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        reason: impl Into<String>,
+    ) -> &mut Self {
+        let coverage = Coverage::new(from, until, reason);
+        self.prov.notes.push(format!(
+            "covers only {} .. {}: {}",
+            coverage.from.to_rfc3339(),
+            coverage.until.to_rfc3339(),
+            coverage.reason
+        ));
+        self.prov.covers = Some(coverage);
+        self
+    }
+
+    /// Names the scopes (subject-id prefixes) an incomplete population lacks; see
+    /// [`Provenance::incomplete_scopes`].
+    pub fn incomplete_scopes(&mut self, scopes: &[String]) -> &mut Self {
+        self.prov.incomplete_scopes.extend(scopes.iter().cloned());
         self
     }
 
@@ -242,7 +336,7 @@ impl ProvenanceRecorder {
     pub fn finish(mut self, complete: bool) -> Provenance {
         self.prov.retrieval_finished = crate::clock::now();
         self.prov.response_sha256 = hex::encode(self.hasher.finalize());
-        self.prov.complete = complete;
+        self.prov.complete = complete && self.prov.covers.is_none();
         self.prov
     }
 }

@@ -349,8 +349,15 @@ pub fn run_checks(store: &EvidenceStore, checks: &[InstanceChecks]) -> Vec<Findi
 }
 
 /// Runs one check; a check that cannot run gives one `error` finding saying why.
-pub(crate) fn run_check(store: &EvidenceStore, check: &dyn Check) -> Vec<Finding> {
-    match check.run(store) {
+///
+/// The verdict rule is enforced here, for every check, so no check can forget it: when a
+/// population the check read is incomplete with no known window, its `pass` and
+/// `not_applicable` findings become `error` naming the population, since the part that is
+/// missing could hold the gap. `fail` stays: a gap shown is a gap. A check that emits nothing
+/// at all gets one `error` finding: silence is never a verdict.
+pub fn run_check(store: &EvidenceStore, check: &dyn Check) -> Vec<Finding> {
+    store.take_reads();
+    let mut findings = match check.run(store) {
         Ok(f) => f,
         Err(e) => vec![Finding::new(
             check.id(),
@@ -359,7 +366,41 @@ pub(crate) fn run_check(store: &EvidenceStore, check: &dyn Check) -> Vec<Finding
             "*",
             format!("check could not run: {e}"),
         )],
+    };
+    let gaps: Vec<crate::store::Completeness> = store
+        .take_reads()
+        .iter()
+        .map(|(instance, population)| store.completeness_of(instance, population))
+        .filter(|c| !c.complete && c.coverage.is_none())
+        .collect();
+    for f in &mut findings {
+        if !matches!(f.status, FindingStatus::Pass | FindingStatus::NotApplicable) {
+            continue;
+        }
+        let why: Vec<String> = gaps
+            .iter()
+            .filter(|g| g.affects(&f.subject_id))
+            .map(|g| g.incomplete_reason())
+            .collect();
+        if !why.is_empty() {
+            f.summary = format!(
+                "cannot establish: {}; the check alone said: {}",
+                why.join("; "),
+                f.summary
+            );
+            f.status = FindingStatus::Error;
+        }
     }
+    if findings.is_empty() {
+        findings.push(Finding::new(
+            check.id(),
+            check.criteria(),
+            FindingStatus::Error,
+            "*",
+            "the check produced no finding; silence is never a verdict",
+        ));
+    }
+    findings
 }
 
 /// Runs `checks` and writes `findings.jsonl` atomically into the store's directory.

@@ -298,6 +298,16 @@ impl RawPopulationWriter {
         self.close(true, false, Some(why))
     }
 
+    /// Like [`finish_incomplete`](Self::finish_incomplete), but only `scopes` (subject-id
+    /// prefixes, such as the backup sources that could not be read) are missing: checks
+    /// keep their verdicts on every other subject.
+    pub fn finish_incomplete_for(mut self, scopes: &[String], why: &str) -> Result<u64, SinkError> {
+        if let Some(r) = self.recorder.as_mut() {
+            r.incomplete_scopes(scopes);
+        }
+        self.close(true, false, Some(why))
+    }
+
     fn close(&mut self, called: bool, complete: bool, why: Option<&str>) -> Result<u64, SinkError> {
         let (Some(recorder), Some(mut output)) = (self.recorder.take(), self.output.take()) else {
             return Ok(self.written);
@@ -389,6 +399,12 @@ impl<E: Evidence> PopulationWriter<E> {
     /// Finished, but known not to be whole; `why` goes into provenance.
     pub fn finish_incomplete(self, why: &str) -> Result<u64, SinkError> {
         self.raw.finish_incomplete(why)
+    }
+
+    /// The collector finished the population but `scopes` (subject-id prefixes) are
+    /// missing from it; see [`RawPopulationWriter::finish_incomplete_for`].
+    pub fn finish_incomplete_for(self, scopes: &[String], why: &str) -> Result<u64, SinkError> {
+        self.raw.finish_incomplete_for(scopes, why)
     }
 }
 

@@ -4,8 +4,12 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
 
 use crate::evidence::{DynamicRecord, Evidence, Record};
+use crate::provenance::Coverage;
 use crate::run_manifest::{CollectorStatus, RunManifest};
 
 /// Why the run directory could not be read.
@@ -45,6 +49,124 @@ pub enum StoreError {
 pub struct EvidenceStore {
     dir: PathBuf,
     manifest: RunManifest,
+    // Populations read since the last `take_reads`: the runner holds every check's findings
+    // to the completeness of what it read (see `Completeness`).
+    reads: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+/// Whether a population establishes what it holds for the whole audit period.
+///
+/// The runner enforces the verdict rule with it: a check's `pass` and `not_applicable`
+/// findings become `error` when any population the check read is incomplete without a
+/// known window, since the missing part could hold the gap. A population incomplete only
+/// through a retention window ([`Coverage`]) is left to the check, which judges each subject
+/// by its time with [`Completeness::why_not`].
+///
+/// ```
+/// use soc2_evidence_core::{Completeness, Coverage};
+/// let whole = Completeness::whole("okta/users.jsonl");
+/// assert!(whole.covers("2020-01-01T00:00:00Z".parse().unwrap()));
+/// let log = Completeness::windowed("okta/system_log.jsonl", Coverage::new(
+///     "2026-04-02T00:00:00Z".parse().unwrap(),
+///     "2026-07-01T00:00:00Z".parse().unwrap(),
+///     "Okta keeps 90 days of System Log",
+/// ));
+/// assert!(!log.covers("2026-02-01T00:00:00Z".parse().unwrap()));
+/// assert!(log.why_not("2026-02-01T00:00:00Z".parse().unwrap()).unwrap().contains("90 days"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completeness {
+    /// The population file, `<instance>/<population>.jsonl`.
+    pub file: String,
+    /// Whether the collector vouched for the population as whole.
+    pub complete: bool,
+    /// The window it covers when a retention limit cut it short.
+    pub coverage: Option<Coverage>,
+    /// Why it is incomplete, in words (empty when complete).
+    pub reason: String,
+    /// The scopes (subject-id prefixes) it lacks when only part is missing; empty when the
+    /// gap is unbounded.
+    pub scopes: Vec<String>,
+}
+
+impl Completeness {
+    /// A complete population.
+    pub fn whole(file: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            complete: true,
+            coverage: None,
+            reason: String::new(),
+            scopes: Vec::new(),
+        }
+    }
+
+    /// A population cut short by a retention window.
+    pub fn windowed(file: impl Into<String>, coverage: Coverage) -> Self {
+        let reason = coverage.reason.clone();
+        Self {
+            file: file.into(),
+            complete: false,
+            coverage: Some(coverage),
+            reason,
+            scopes: Vec::new(),
+        }
+    }
+
+    /// An incomplete population with no known window.
+    pub fn partial(file: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            complete: false,
+            coverage: None,
+            reason: reason.into(),
+            scopes: Vec::new(),
+        }
+    }
+
+    /// Whether the gap reaches the finding about `subject`: always for an unbounded gap and
+    /// for the whole-scope subject `*`; else when the subject is one of the missing scopes or
+    /// lies under one (`db-02`, `db-02/2026-03-02`, `db-02:job`).
+    pub fn affects(&self, subject: &str) -> bool {
+        if self.complete || self.coverage.is_some() {
+            return false;
+        }
+        if self.scopes.is_empty() || subject == "*" {
+            return true;
+        }
+        self.scopes.iter().any(|s| {
+            subject == s
+                || subject
+                    .strip_prefix(s.as_str())
+                    .is_some_and(|rest| rest.starts_with(['/', ':', '#', '@']))
+        })
+    }
+
+    /// Whether the population can establish facts about instant `t`.
+    pub fn covers(&self, t: DateTime<Utc>) -> bool {
+        self.why_not(t).is_none()
+    }
+
+    /// Why facts about instant `t` cannot be established from this population, or `None`
+    /// when they can.
+    pub fn why_not(&self, t: DateTime<Utc>) -> Option<String> {
+        if self.complete {
+            return None;
+        }
+        match &self.coverage {
+            Some(c) => c.why_not(t),
+            None => Some(self.incomplete_reason()),
+        }
+    }
+
+    /// "population X is incomplete: why", for a finding's summary.
+    pub fn incomplete_reason(&self) -> String {
+        if self.reason.is_empty() {
+            format!("{} is incomplete", self.file)
+        } else {
+            format!("{} is incomplete ({})", self.file, self.reason)
+        }
+    }
 }
 
 impl EvidenceStore {
@@ -72,6 +194,7 @@ impl EvidenceStore {
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
+            reads: Arc::default(),
         })
     }
 
@@ -81,7 +204,75 @@ impl EvidenceStore {
         Self {
             dir: dir.to_path_buf(),
             manifest,
+            reads: Arc::default(),
         }
+    }
+
+    fn note_read(&self, collector: &str, population: &str) {
+        let mut reads = self.reads.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (collector.to_string(), population.to_string());
+        if !reads.contains(&key) {
+            reads.push(key);
+        }
+    }
+
+    /// The populations read (as `(instance, population)`) since the last call, in order.
+    pub fn take_reads(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.reads.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// How complete one instance's population is, from its provenance entry.
+    pub fn completeness<E: Evidence>(
+        &self,
+        population: &crate::population::PopulationRef<E>,
+    ) -> Completeness {
+        self.completeness_of(population.instance(), population.name())
+    }
+
+    /// How complete `<collector>/<population>.jsonl` is. A population without a readable
+    /// provenance entry is incomplete: nothing vouches for it.
+    pub fn completeness_of(&self, collector: &str, population: &str) -> Completeness {
+        let file = Self::population_file(collector, population);
+        let prov = match self.provenance(collector) {
+            Ok(p) => p,
+            Err(e) => return Completeness::partial(file, format!("no provenance: {e}")),
+        };
+        let entry = prov["populations"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["population"] == population));
+        let Some(entry) = entry else {
+            return Completeness::partial(file, "no provenance entry");
+        };
+        if entry["complete"] == true {
+            return Completeness::whole(file);
+        }
+        if let Some(c) = entry
+            .get("covers")
+            .and_then(|c| serde_json::from_value::<Coverage>(c.clone()).ok())
+        {
+            return Completeness::windowed(file, c);
+        }
+        let reason = entry["notes"]
+            .as_array()
+            .and_then(|n| n.last())
+            .and_then(|n| n.as_str())
+            .map(str::to_string)
+            .or_else(|| {
+                self.manifest
+                    .collector(collector)
+                    .and_then(|c| c.error.clone())
+            })
+            .unwrap_or_else(|| "the collector did not vouch for it".to_string());
+        let mut c = Completeness::partial(file, reason);
+        c.scopes = entry["incomplete_scopes"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        c
     }
 
     /// The run directory.
@@ -148,6 +339,7 @@ impl EvidenceStore {
         collector: &str,
         population: &str,
     ) -> Result<RecordIter<E>, StoreError> {
+        self.note_read(collector, population);
         let path = self.dir.join(Self::population_file(collector, population));
         let file = File::open(&path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
@@ -195,6 +387,7 @@ impl EvidenceStore {
         collector: &str,
         population: &str,
     ) -> Result<impl Iterator<Item = Result<DynamicRecord, StoreError>>, StoreError> {
+        self.note_read(collector, population);
         let path = self.dir.join(Self::population_file(collector, population));
         let file = File::open(&path).map_err(|source| StoreError::Io {
             path: path.clone(),
@@ -275,5 +468,27 @@ impl<E: Evidence> Iterator for RecordIter<E> {
                 }),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scoped_gap_reaches_only_its_scopes_and_the_whole() {
+        let mut c = Completeness::partial("backups/jobs.jsonl", "db-02 unreadable");
+        assert!(
+            c.affects("pg-main/2026-03-02"),
+            "an unbounded gap reaches all"
+        );
+        c.scopes = vec!["db-02".into()];
+        for hit in ["db-02", "db-02/2026-03-02", "db-02:x", "*"] {
+            assert!(c.affects(hit), "{hit}");
+        }
+        for miss in ["db-021", "pg-main", "pg-main/db-02"] {
+            assert!(!c.affects(miss), "{miss}");
+        }
+        assert!(!Completeness::whole("a/b.jsonl").affects("x"));
     }
 }

@@ -69,7 +69,8 @@ impl Collector for Broken {
     }
 }
 
-struct HalfDone;
+/// Writes part a and fails on part b; `true` names the missing part, `false` does not.
+struct HalfDone(bool);
 #[async_trait]
 impl Collector for HalfDone {
     fn name(&self) -> &str {
@@ -82,10 +83,14 @@ impl Collector for HalfDone {
     ) -> Result<(), CollectError> {
         let mut items = sink.open(&ITEMS)?;
         items.emit(&Item {
-            id: "ok-part".into(),
+            id: "a/ok-part".into(),
             ok: true,
         })?;
-        items.finish_incomplete("part b could not be read")?;
+        if self.0 {
+            items.finish_incomplete_for(&["b".to_string()], "part b could not be read")?;
+        } else {
+            items.finish_incomplete("part b could not be read")?;
+        }
         Err(CollectError::PartlyFailed(
             "part b could not be read".into(),
         ))
@@ -327,7 +332,7 @@ async fn a_partly_failed_collector_is_failed_but_keeps_whole_files() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let m = Runner::new()
-        .collector(Box::new(HalfDone))
+        .collector(Box::new(HalfDone(true)))
         .check(Box::new(ItemsOk("halfdone")))
         .run(period(), &out)
         .await
@@ -339,9 +344,30 @@ async fn a_partly_failed_collector_is_failed_but_keeps_whole_files() {
     assert!(out.join("halfdone/items.jsonl").exists());
     assert_eq!(
         m.findings.pass, 1,
-        "checks judge what the collector vouched for"
+        "the part outside the missing scope is judged as usual"
     );
     let prov: serde_json::Value =
         serde_json::from_slice(&fs::read(out.join("halfdone/provenance.json")).unwrap()).unwrap();
     assert_eq!(prov["populations"][0]["complete"], false);
+    assert_eq!(prov["populations"][0]["incomplete_scopes"][0], "b");
+}
+
+#[tokio::test]
+async fn an_incomplete_population_never_yields_a_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = Runner::new()
+        .collector(Box::new(HalfDone(false)))
+        .check(Box::new(ItemsOk("halfdone")))
+        .run(period(), &out)
+        .await
+        .unwrap();
+    assert_eq!((m.findings.pass, m.findings.error), (0, 1));
+    let findings = fs::read_to_string(out.join("findings.jsonl")).unwrap();
+    assert!(
+        findings.contains(
+            "cannot establish: halfdone/items.jsonl is incomplete (part b could not be read)"
+        ),
+        "{findings}"
+    );
 }

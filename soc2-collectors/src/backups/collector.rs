@@ -418,8 +418,12 @@ impl Collector for BackupsCollector {
         ));
         // Jobs and restores are whole files that lack the failed sources' records; the
         // sources population still describes every source, the failed ones included.
-        jobs.finish_incomplete(&why)?;
-        restores.finish_incomplete(&why)?;
+        let scopes: Vec<String> = std::iter::once(name)
+            .chain(rest.iter().map(|(n, _)| n))
+            .map(|n| n.to_string())
+            .collect();
+        jobs.finish_incomplete_for(&scopes, &why)?;
+        restores.finish_incomplete_for(&scopes, &why)?;
         sources.finish()?;
         Err(CollectError::PartlyFailed(why))
     }

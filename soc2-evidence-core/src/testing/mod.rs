@@ -19,7 +19,9 @@
 //! - **check ids and criteria**: every check id is `<type>.<control>` and its criteria are in
 //!   the catalogue;
 //! - **verdict rule**: on empty populations every check emits `not_applicable` and never
-//!   `pass`; on missing or partial populations every check emits `error` and never `pass`.
+//!   `pass`; on empty populations marked incomplete, and on missing or partial ones, every
+//!   check emits `error` and never `pass`; and over the happy run with every population
+//!   marked incomplete, no check says `pass`.
 //!
 //! ```no_run
 //! # async fn demo(registry: soc2_evidence_core::Registry, server_url: String) {
@@ -223,9 +225,13 @@ impl Conformance {
         self.check_canaries(&happy, &logs.text(), "happy path", &mut report.problems);
         check_reproducible(&self.registry, &happy, &mut report.problems);
         check_ids(&config, &targets, &mut report.problems);
+        report
+            .scenarios
+            .push("checks on the happy run marked incomplete".to_string());
+        check_no_pass_when_incomplete(&config, &happy, &targets, &mut report.problems);
 
         // The verdict rule on empty and on missing populations.
-        for scenario in [Synthetic::EMPTY, Synthetic::MISSING] {
+        for scenario in Synthetic::ALL {
             let dir = work.path().join(scenario.label.replace(' ', "-"));
             report
                 .scenarios
@@ -352,25 +358,41 @@ impl Conformance {
 #[derive(Debug, Clone, Copy)]
 struct Synthetic {
     label: &'static str,
-    /// The collectors fail before finishing any population (else they write them empty).
-    fail: bool,
+    /// How the synthetic collectors end.
+    end: SyntheticEnd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SyntheticEnd {
+    /// Every population written empty and vouched for: nothing in scope.
+    Empty,
+    /// Every population written empty but marked incomplete: nothing can be established.
+    IncompleteEmpty,
+    /// The collectors fail before finishing any population.
+    Fail,
 }
 
 impl Synthetic {
     const EMPTY: Synthetic = Synthetic {
         label: "empty populations",
-        fail: false,
+        end: SyntheticEnd::Empty,
+    };
+    const INCOMPLETE: Synthetic = Synthetic {
+        label: "incomplete empty populations",
+        end: SyntheticEnd::IncompleteEmpty,
     };
     const MISSING: Synthetic = Synthetic {
         label: "missing populations",
-        fail: true,
+        end: SyntheticEnd::Fail,
     };
+    const ALL: [Synthetic; 3] = [Self::EMPTY, Self::INCOMPLETE, Self::MISSING];
 }
 
 /// Asserts the verdict rule for every check of `config`'s instances: over a run where every
 /// declared population is empty, each check emits at least one `not_applicable` and never
-/// `pass`; over one where the collectors failed before finishing any, at least one `error`
-/// and never `pass`. `dir` must not exist or be empty.
+/// `pass`; over one where every population is empty but marked incomplete, and over one
+/// where the collectors failed before finishing any, at least one `error` and never `pass`.
+/// `dir` must not exist or be empty.
 ///
 /// ```no_run
 /// # async fn demo(config: soc2_evidence_core::RunConfig) {
@@ -384,7 +406,7 @@ pub async fn assert_verdict_rule(config: &RunConfig, period: &str, dir: &Path) {
     };
     let ids = config.instance_ids();
     let mut problems = Vec::new();
-    for scenario in [Synthetic::EMPTY, Synthetic::MISSING] {
+    for scenario in Synthetic::ALL {
         let sub = dir.join(scenario.label.replace(' ', "-"));
         match synthetic_verdicts(config, &ids, period, &sub, scenario).await {
             Ok(p) => problems.extend(p),
@@ -417,7 +439,7 @@ async fn synthetic_verdicts(
             collector: Box::new(SyntheticCollector {
                 name: i.name().to_string(),
                 populations: i.populations(),
-                fail: scenario.fail,
+                end: scenario.end,
             }),
         });
     }
@@ -430,7 +452,7 @@ async fn synthetic_verdicts(
     for group in config.checks().iter().filter(|g| targets.contains(&g.id)) {
         for check in &group.checks {
             let findings = crate::runner::run_check(&store, check.as_ref());
-            judge_synthetic(check.id(), label, scenario.fail, &findings, &mut problems);
+            judge_synthetic(check.id(), label, scenario.end, &findings, &mut problems);
         }
     }
     Ok(problems)
@@ -439,7 +461,7 @@ async fn synthetic_verdicts(
 fn judge_synthetic(
     check: &str,
     label: &str,
-    fail: bool,
+    end: SyntheticEnd,
     findings: &[Finding],
     problems: &mut Vec<String>,
 ) {
@@ -455,10 +477,10 @@ fn judge_synthetic(
             p.subject_id, p.summary
         ));
     }
-    let wanted = if fail {
-        FindingStatus::Error
-    } else {
+    let wanted = if end == SyntheticEnd::Empty {
         FindingStatus::NotApplicable
+    } else {
+        FindingStatus::Error
     };
     if !findings.iter().any(|f| f.status == wanted) {
         let got: Vec<String> = findings
@@ -472,11 +494,12 @@ fn judge_synthetic(
     }
 }
 
-/// A collector that writes every declared population empty, or fails before finishing any.
+/// A collector that writes every declared population empty (vouched for or not), or fails
+/// before finishing any.
 struct SyntheticCollector {
     name: String,
     populations: Vec<PopulationSpec>,
-    fail: bool,
+    end: SyntheticEnd,
 }
 
 #[async_trait]
@@ -493,13 +516,22 @@ impl Collector for SyntheticCollector {
         for p in &self.populations {
             open.push(sink.open_raw(p)?);
         }
-        if self.fail {
-            return Err(CollectError::Source(
-                "conformance: collection failed on purpose".into(),
-            ));
-        }
-        for w in open {
-            w.finish()?;
+        match self.end {
+            SyntheticEnd::Fail => {
+                return Err(CollectError::Source(
+                    "conformance: collection failed on purpose".into(),
+                ))
+            }
+            SyntheticEnd::Empty => {
+                for w in open {
+                    w.finish()?;
+                }
+            }
+            SyntheticEnd::IncompleteEmpty => {
+                for w in open {
+                    w.finish_incomplete("conformance: marked incomplete on purpose")?;
+                }
+            }
         }
         Ok(())
     }
@@ -574,7 +606,9 @@ fn check_complete_populations(
             problems.push(format!("{at}: no provenance entry"));
             continue;
         };
-        if p["complete"] != true {
+        // A population cut short by the source's retention names the window it covers; that
+        // is honest, not a failure of the collector.
+        if p["complete"] != true && p.get("covers").is_none_or(|c| c.is_null()) {
             problems.push(format!("{at}: provenance says complete: {}", p["complete"]));
         }
         if p["kind"] != spec.kind.as_str() {
@@ -588,6 +622,76 @@ fn check_complete_populations(
                 "{at}: provenance records_written {} but the file has {lines} line(s)",
                 p["records_written"]
             ));
+        }
+    }
+}
+
+/// Marks every population of `targets` in a copy of the happy run incomplete (no window)
+/// and asserts that no check of theirs then says `pass`.
+fn check_no_pass_when_incomplete(
+    config: &RunConfig,
+    happy: &Path,
+    targets: &[InstanceId],
+    problems: &mut Vec<String>,
+) {
+    let label = "happy run marked incomplete";
+    let copy = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => return problems.push(format!("{label}: temp dir: {e}")),
+    };
+    for file in files_under(happy) {
+        let Ok(rel) = file.strip_prefix(happy) else {
+            continue;
+        };
+        let to = copy.path().join(rel);
+        let copied = to
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::copy(&file, &to).map(|_| ()));
+        if let Err(e) = copied {
+            return problems.push(format!("{label}: copying {}: {e}", file.display()));
+        }
+    }
+    for t in targets {
+        let path = copy.path().join(&t.name).join("provenance.json");
+        let marked = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| e.to_string())
+            })
+            .and_then(|mut prov| {
+                if let Some(ps) = prov["populations"].as_array_mut() {
+                    for p in ps {
+                        p["complete"] = false.into();
+                        if let Some(o) = p.as_object_mut() {
+                            o.remove("covers");
+                        }
+                        p["notes"] = serde_json::json!(["conformance: marked incomplete"]);
+                    }
+                }
+                prov["complete"] = false.into();
+                serde_json::to_vec(&prov).map_err(|e| e.to_string())
+            })
+            .and_then(|b| std::fs::write(&path, b).map_err(|e| e.to_string()));
+        if let Err(e) = marked {
+            return problems.push(format!("{label}: {}: {e}", path.display()));
+        }
+    }
+    let store = match EvidenceStore::open(copy.path()) {
+        Ok(s) => s,
+        Err(e) => return problems.push(format!("{label}: {e}")),
+    };
+    for group in config.checks().iter().filter(|g| targets.contains(&g.id)) {
+        for check in &group.checks {
+            let findings = crate::runner::run_check(&store, check.as_ref());
+            if let Some(p) = findings.iter().find(|f| f.status == FindingStatus::Pass) {
+                problems.push(format!(
+                    "{} on the {label}: `pass` for {:?} ({})",
+                    check.id(),
+                    p.subject_id,
+                    p.summary
+                ));
+            }
         }
     }
 }
