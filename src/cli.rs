@@ -74,8 +74,12 @@ where
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
+    if matches!(cli.command, Command::Demo { .. }) {
+        // Reported by the demo itself; it must come before anything reads the clock.
+        let _ = demo::pin_clock();
+    }
     if let Some(t) = soc2_evidence_core::clock::overridden() {
-        if !cli.quiet {
+        if !cli.quiet && !matches!(cli.command, Command::Demo { .. }) {
             eprintln!(
                 "note: the clock is overridden: now is {t} ({})",
                 soc2_evidence_core::clock::NOW_ENV

@@ -21,6 +21,10 @@ use super::{CliError, EXIT_FAILED, EXIT_OK};
 const MARKER: &str = ".soc2-evidence-demo";
 /// The demo's audit period: six months the sample organisation covers.
 pub const DEMO_PERIOD: &str = "2026-01-01..2026-06-30";
+/// The instant the demo treats as "now": the day after its period ends, so sources'
+/// retention windows (Okta's 90 days of System Log, GitHub's month of rule suites) fall
+/// where they would for a collection made then. `SOC2_EVIDENCE_NOW` still wins.
+pub const DEMO_AS_OF: &str = "2026-07-01T00:00:00Z";
 /// The principal in the demo's allowed_signers file.
 const PRINCIPAL: &str = "evidence@acme.example";
 
@@ -68,6 +72,12 @@ fn demo_config(
     )
 }
 
+/// Sets the clock to [`DEMO_AS_OF`]; the CLI calls it before anything reads the clock.
+pub(crate) fn pin_clock() -> Result<(), CliError> {
+    let as_of = soc2_evidence_core::clock::parse_override(DEMO_AS_OF).map_err(other)?;
+    soc2_evidence_core::clock::set_override(as_of).map_err(other)
+}
+
 /// Runs the demo into `out`, with the collector modules in `registry`.
 pub async fn run(registry: &Registry, out: &Path, quiet: bool) -> Result<u8, CliError> {
     let started = Instant::now();
@@ -78,6 +88,14 @@ pub async fn run(registry: &Registry, out: &Path, quiet: bool) -> Result<u8, Cli
             println!("{s}");
         }
     };
+    match pin_clock() {
+        Ok(()) => say(&format!(
+            "replaying the sample period as of {DEMO_AS_OF} (clock overridden; run.json and provenance say so)"
+        )),
+        Err(e) => say(&format!(
+            "note: {e}; the sample's retention windows are judged against that clock"
+        )),
+    }
 
     say("starting local Okta, GitHub and Jira servers for the sample organisation (127.0.0.1 only)…");
     let okta = soc2_sample::okta::start().await;
