@@ -25,6 +25,8 @@
 
 #[cfg(feature = "backups")]
 pub mod backups;
+#[cfg(all(feature = "github", feature = "jira"))]
+pub mod change;
 #[cfg(feature = "command")]
 pub mod command;
 #[cfg(any(feature = "okta", feature = "jira"))]
