@@ -1,8 +1,8 @@
 //! Checks across systems: a change seen in GitHub is tied to a change ticket in Jira (CC8.1).
 //!
-//! These checks own no collector and no config section. The registry runs them whenever
-//! both a `github` and a `jira` instance are configured, over every instance of each. With
-//! one of the two missing they say `not_applicable`, naming what is missing.
+//! These checks own no collector and no config section. The registry runs them over every
+//! `github` and `jira` instance of a run that has both; a run without one of them does not
+//! include them (built directly, [`PrHasTicket`] then says `not_applicable`).
 //!
 //! - [`PrHasTicket`] (`change.pr_has_ticket`, CC8.1): each merged pull request in the
 //!   period is linked to a change ticket. The link can be a Jira remote link to the PR (its
@@ -40,5 +40,11 @@ pub fn checks(instances: &[InstanceId]) -> Vec<Box<dyn Check>> {
             .map(|i| i.name.clone())
             .collect()
     };
-    vec![Box::new(PrHasTicket::new(of("github"), of("jira")))]
+    let (github, jira) = (of("github"), of("jira"));
+    // Without both systems there is nothing to tie together; the check is then left out
+    // rather than adding a `not_applicable` to every single-system run.
+    if github.is_empty() || jira.is_empty() {
+        return Vec::new();
+    }
+    vec![Box::new(PrHasTicket::new(github, jira))]
 }
