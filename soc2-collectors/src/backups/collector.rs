@@ -170,46 +170,161 @@ fn read_files(
             format!("no files match the path of backup source {:?}", cfg.name),
         ));
     }
+    if cfg.format == Format::Borg {
+        // The files of one borg run (stdout before stderr) are read one after the other.
+        files.sort_by_key(|p| {
+            let name = file_name(p);
+            (run_key(p), !name.ends_with(".json"), name)
+        });
+    }
     let (mut jobs, mut restores) = (Vec::new(), Vec::new());
+    // The borg run being read: its key, its parser state, the last file's context and line,
+    // and how many of its files were read.
+    let mut borg: Option<(PathBuf, formats::borg::Session, FileContext, u64, usize)> = None;
+    let fail = |shown: &str, e: ParseError| {
+        let at = if e.line > 0 {
+            format!("{shown}:{}", e.line)
+        } else {
+            shown.to_string()
+        };
+        (
+            at,
+            format!("{} ({} output)", e.message, cfg.format.as_str()),
+        )
+    };
     for path in files {
         let shown = path.display().to_string();
-        let (parsed, stats) = read_file(cfg, &path, &shown, tz).map_err(|e| {
-            let at = if e.line > 0 {
-                format!("{shown}:{}", e.line)
-            } else {
-                shown.clone()
-            };
-            (
-                at,
-                format!("{} ({} output)", e.message, cfg.format.as_str()),
-            )
-        })?;
+        if cfg.format == Format::Borg {
+            let key = run_key(&path);
+            if borg.as_ref().is_some_and(|b| b.0 != key) {
+                if let Some(group) = borg.take() {
+                    end_borg_run(group, out, &mut jobs).map_err(|(f, e)| fail(&f, e))?;
+                }
+            }
+            let group = borg.get_or_insert_with(|| {
+                (
+                    key,
+                    formats::borg::Session::default(),
+                    FileContext {
+                        source: cfg.name.clone(),
+                        tz,
+                        file: shown.clone(),
+                        fallback_time: None,
+                    },
+                    0,
+                    0,
+                )
+            });
+            let before = group.1.jobs_read();
+            let (ctx, stats) = read_borg_file(cfg, &path, &shown, tz, &mut group.1)
+                .map_err(|e| fail(&shown, e))?;
+            group.2 = ctx;
+            group.3 = stats.lines;
+            group.4 += 1;
+            out.received
+                .push((shown.clone(), (group.1.jobs_read() - before) as u64, 0));
+            push_file(out, shown, stats);
+            continue;
+        }
+        let (parsed, stats) = read_file(cfg, &path, &shown, tz).map_err(|e| fail(&shown, e))?;
         out.received.push((
             shown.clone(),
             parsed.jobs.len() as u64,
             parsed.restores.len() as u64,
         ));
         out.notes.extend(parsed.notes);
-        out.record.files.push(SourceFile {
-            path: shown,
-            sha256: stats.sha256,
-            bytes: stats.bytes,
-            lines: stats.lines,
-            skipped_lines: stats.skipped,
-        });
+        push_file(out, shown, stats);
         jobs.extend(parsed.jobs);
         restores.extend(parsed.restores);
+    }
+    if let Some(group) = borg.take() {
+        end_borg_run(group, out, &mut jobs).map_err(|(f, e)| fail(&f, e))?;
     }
     Ok((jobs, restores))
 }
 
-fn read_file(
+fn push_file(out: &mut SourceOutcome, path: String, stats: formats::FileStats) {
+    out.record.files.push(SourceFile {
+        path,
+        sha256: stats.sha256,
+        bytes: stats.bytes,
+        lines: stats.lines,
+        skipped_lines: stats.skipped,
+    });
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default()
+}
+
+/// The run a borg file belongs to: its directory and its name up to the first `.`, so
+/// `create-2026-04-29.json` (stdout) and `create-2026-04-29.stderr.jsonl` (or `.log`) are
+/// one run.
+fn run_key(p: &Path) -> PathBuf {
+    let name = file_name(p);
+    let stem = name.split('.').next().unwrap_or_default();
+    p.with_file_name(stem)
+}
+
+/// Ends a borg run read from one or more files and keeps its jobs.
+fn end_borg_run(
+    (key, session, ctx, last_line, files): (
+        PathBuf,
+        formats::borg::Session,
+        FileContext,
+        u64,
+        usize,
+    ),
+    out: &mut SourceOutcome,
+    jobs: &mut Vec<BackupJob>,
+) -> Result<(), (String, ParseError)> {
+    let before = session.jobs_read();
+    let parsed = session
+        .finish(&ctx, last_line)
+        .map_err(|e| (ctx.file.clone(), e))?;
+    if let Some(last) = out.received.last_mut() {
+        last.1 += (parsed.jobs.len() - before) as u64;
+    }
+    if files > 1 {
+        out.notes.push(format!(
+            "{}: {files} files named {}.* were read as the output of one borg run (stdout \
+             and stderr), giving {} record(s)",
+            ctx.source,
+            key.display(),
+            parsed.jobs.len()
+        ));
+    }
+    out.notes.extend(parsed.notes);
+    jobs.extend(parsed.jobs);
+    Ok(())
+}
+
+/// Reads one file of a borg run into `session`.
+fn read_borg_file(
     cfg: &SourceConfig,
     path: &Path,
     shown: &str,
     tz: chrono_tz::Tz,
-) -> Result<(Parsed, formats::FileStats), ParseError> {
+    session: &mut formats::borg::Session,
+) -> Result<(FileContext, formats::FileStats), ParseError> {
     let file = File::open(path).map_err(|e| ParseError::at(0, format!("cannot open: {e}")))?;
+    let ctx = file_context(cfg, path, shown, tz, &file);
+    let mut lines = Lines::new(file);
+    session.read(&mut lines, &ctx)?;
+    let stats = finish_lines(lines, cfg)?;
+    Ok((ctx, stats))
+}
+
+/// What a parser is told about a file: its source, zone, name and a fallback time.
+fn file_context(
+    cfg: &SourceConfig,
+    path: &Path,
+    shown: &str,
+    tz: chrono_tz::Tz,
+    file: &File,
+) -> FileContext {
     let name = path.file_name().map(|n| n.to_string_lossy().to_string());
     let fallback_time = name
         .as_deref()
@@ -222,20 +337,16 @@ fn read_file(
                 .fixed_offset();
             Some((t, "the file's modification time".to_string()))
         });
-    let ctx = FileContext {
+    FileContext {
         source: cfg.name.clone(),
         tz,
         file: shown.to_string(),
         fallback_time,
-    };
-    let mut lines = Lines::new(file);
-    let parsed = match cfg.format {
-        Format::Restic => formats::restic::parse(&mut lines, &ctx)?,
-        Format::Borg => formats::borg::parse(&mut lines, &ctx)?,
-        Format::AwsBackup => formats::aws::parse(&mut lines, &ctx)?,
-        Format::Pgbackrest => formats::pgbackrest::parse(&mut lines, &ctx)?,
-        Format::Jsonl => formats::jsonl::parse(&mut lines, &ctx)?,
-    };
+    }
+}
+
+/// Reads a file to its end and checks that it held JSON at all.
+fn finish_lines(lines: Lines<File>, cfg: &SourceConfig) -> Result<formats::FileStats, ParseError> {
     let stats = lines.finish()?;
     if stats.documents == 0 && stats.lines > 0 {
         return Err(ParseError::at(
@@ -247,6 +358,26 @@ fn read_file(
             ),
         ));
     }
+    Ok(stats)
+}
+
+fn read_file(
+    cfg: &SourceConfig,
+    path: &Path,
+    shown: &str,
+    tz: chrono_tz::Tz,
+) -> Result<(Parsed, formats::FileStats), ParseError> {
+    let file = File::open(path).map_err(|e| ParseError::at(0, format!("cannot open: {e}")))?;
+    let ctx = file_context(cfg, path, shown, tz, &file);
+    let mut lines = Lines::new(file);
+    let parsed = match cfg.format {
+        Format::Restic => formats::restic::parse(&mut lines, &ctx)?,
+        Format::Borg => formats::borg::parse(&mut lines, &ctx)?,
+        Format::AwsBackup => formats::aws::parse(&mut lines, &ctx)?,
+        Format::Pgbackrest => formats::pgbackrest::parse(&mut lines, &ctx)?,
+        Format::Jsonl => formats::jsonl::parse(&mut lines, &ctx)?,
+    };
+    let stats = finish_lines(lines, cfg)?;
     Ok((parsed, stats))
 }
 

@@ -464,7 +464,10 @@ mod tests {
         let p = run(RESTIC_09_RACE).unwrap();
         assert_eq!(p.jobs.len(), 1, "{:?}", p.jobs);
         let j = &p.jobs[0];
-        assert_eq!((j.id.as_str(), j.status), ("56ae882c", JobStatus::Succeeded));
+        assert_eq!(
+            (j.id.as_str(), j.status),
+            ("56ae882c", JobStatus::Succeeded)
+        );
         assert_eq!(j.origins, ["r.log:3", "r.log:4"]);
         assert!(p.notes[0].contains("1 repeated summary"), "{:?}", p.notes);
         // The same shape followed by a run that really began and died is still two runs.
@@ -484,7 +487,11 @@ mod tests {
         let p = run(&text).unwrap();
         assert_eq!(p.jobs.len(), 2);
         assert_eq!(p.jobs[0].status, JobStatus::Succeeded);
-        assert!(p.jobs[1].message.as_deref().unwrap().contains("permission denied"));
+        assert!(p.jobs[1]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("permission denied"));
     }
 
     #[test]
