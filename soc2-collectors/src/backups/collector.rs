@@ -1,6 +1,6 @@
 //! Reading every source's files and writing the normalised populations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,7 @@ use soc2_evidence_core::{
 use super::config::{BackupsConfig, Format, SourceConfig};
 use super::formats::{self, FileContext, Lines, ParseError, Parsed};
 use super::records::{
-    BackupJob, BackupSource, JobStatus, RestoreJob, SourceFile, JOBS, RESTORES, SOURCES,
+    BackupJob, BackupSource, JobStatus, Resource, RestoreJob, SourceFile, JOBS, RESTORES, SOURCES,
 };
 use super::time;
 
@@ -90,6 +90,8 @@ pub fn read_source(
             restores: 0,
             status: "ok".into(),
             error: None,
+            resources: Vec::new(),
+            resources_filter: cfg.resources.clone(),
         },
         jobs: Vec::new(),
         restores: Vec::new(),
@@ -131,6 +133,22 @@ pub fn read_source(
             }
             out.jobs.sort_by_key(|j| j.started);
             out.restores.sort_by_key(|r| r.started);
+            settle_resources(cfg, &mut out);
+            let conflicting: Vec<String> = out
+                .jobs
+                .iter()
+                .filter(|j| !j.conflicts.is_empty())
+                .map(|j| format!("run {}: {}", j.id, j.conflicts.join("; ")))
+                .collect();
+            if !conflicting.is_empty() {
+                out.notes.push(format!(
+                    "{}: CONFLICT: {} run(s) are described differently by two records (the \
+                     first record's values were kept, and checks report an error for them): {}",
+                    cfg.name,
+                    conflicting.len(),
+                    conflicting.join(" | ")
+                ));
+            }
             out.record.jobs = out.jobs.len() as u64;
             out.record.restores = out.restores.len() as u64;
         }
@@ -148,6 +166,74 @@ pub fn read_source(
 }
 
 type Records = (Vec<BackupJob>, Vec<RestoreJob>);
+
+/// Builds the source's resource list from what the files said about resources and the jobs
+/// kept, applies the `resources` filter to both, and adds each listed resource the files never
+/// mention (so it is judged, not forgotten).
+fn settle_resources(cfg: &SourceConfig, out: &mut SourceOutcome) {
+    let mut by_id: BTreeMap<String, Resource> = BTreeMap::new();
+    // Later files are later exports: their status is the current one.
+    for r in std::mem::take(&mut out.record.resources) {
+        by_id.insert(r.id.clone(), r);
+    }
+    for j in &out.jobs {
+        let Some(id) = &j.resource else { continue };
+        let r = by_id.entry(id.clone()).or_insert_with(|| Resource {
+            id: id.clone(),
+            name: None,
+            seen: true,
+            jobs: 0,
+            status: None,
+            unreadable: false,
+        });
+        r.jobs += 1;
+        if r.name.is_none() && j.target.as_deref() != Some(id.as_str()) {
+            r.name = j.target.clone();
+        }
+    }
+    if !cfg.resources.is_empty() {
+        let listed: BTreeSet<&str> = cfg.resources.iter().map(String::as_str).collect();
+        let before = out.jobs.len();
+        out.jobs
+            .retain(|j| j.resource.as_deref().is_some_and(|r| listed.contains(r)));
+        let unlisted: Vec<String> = by_id
+            .keys()
+            .filter(|id| !listed.contains(id.as_str()))
+            .cloned()
+            .collect();
+        if !unlisted.is_empty() {
+            out.notes.push(format!(
+                "{}: {} backup run(s) of {} resource(s) not listed in `resources` were not kept: \
+                 {}",
+                cfg.name,
+                before - out.jobs.len(),
+                unlisted.len(),
+                unlisted.join(", ")
+            ));
+        }
+        by_id.retain(|id, _| listed.contains(id.as_str()));
+        for id in &cfg.resources {
+            if !by_id.contains_key(id) {
+                out.notes.push(format!(
+                    "{}: resource {id} is listed in `resources` but no file read mentions it",
+                    cfg.name
+                ));
+                by_id.insert(
+                    id.clone(),
+                    Resource {
+                        id: id.clone(),
+                        name: None,
+                        seen: false,
+                        jobs: 0,
+                        status: None,
+                        unreadable: false,
+                    },
+                );
+            }
+        }
+    }
+    out.record.resources = by_id.into_values().collect();
+}
 
 fn read_files(
     cfg: &SourceConfig,
@@ -233,6 +319,7 @@ fn read_files(
             parsed.restores.len() as u64,
         ));
         out.notes.extend(parsed.notes);
+        out.record.resources.extend(parsed.resources);
         push_file(out, shown, stats);
         jobs.extend(parsed.jobs);
         restores.extend(parsed.restores);
@@ -414,6 +501,38 @@ impl SameRun for BackupJob {
     }
 
     fn absorb(&mut self, j: BackupJob) {
+        // Two records read from the tool itself that place the run at different times are a
+        // conflict to show, not a detail to smooth over (borg `list` and `info` of one
+        // archive can disagree on `start`). Sub-second differences are precision.
+        let at = |o: &[String]| o.join(", ");
+        let differ = |a: DateTime<FixedOffset>, b: DateTime<FixedOffset>| {
+            (a - b).num_milliseconds().abs() >= 1000
+        };
+        if !self.estimated_time && !j.estimated_time && differ(self.started, j.started) {
+            self.conflicts.push(format!(
+                "started {} ({}) vs {} ({})",
+                self.started.to_rfc3339(),
+                at(&self.origins),
+                j.started.to_rfc3339(),
+                at(&j.origins)
+            ));
+        }
+        if let (Some(a), Some(b)) = (self.finished, j.finished) {
+            if differ(a, b) {
+                self.conflicts.push(format!(
+                    "finished {} ({}) vs {} ({})",
+                    a.to_rfc3339(),
+                    at(&self.origins),
+                    b.to_rfc3339(),
+                    at(&j.origins)
+                ));
+            }
+        }
+        for c in j.conflicts {
+            if !self.conflicts.contains(&c) {
+                self.conflicts.push(c);
+            }
+        }
         let (status, tool_status) =
             merge_status((self.status, &self.tool_status), (j.status, &j.tool_status));
         self.status = status;
@@ -659,6 +778,8 @@ mod tests {
             message: None,
             origins: vec![origin.into()],
             estimated_time: estimated,
+            resource: None,
+            conflicts: Vec::new(),
         };
         let (merged, n) = merge_same_runs(vec![
             job(

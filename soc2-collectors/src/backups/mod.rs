@@ -92,8 +92,8 @@ pub use collector::{merge_same_runs, read_source, BackupsCollector, SameRun, Sou
 pub use config::{BackupsConfig, Format, Schedule, SourceConfig};
 pub use module::BackupsModule;
 pub use records::{
-    shorten, BackupJob, BackupSource, JobStatus, RestoreJob, SourceFile, JOBS, ORGANIZATION,
-    RESTORES, SOURCE, SOURCES,
+    shorten, BackupJob, BackupSource, JobStatus, Resource, RestoreJob, SourceFile, JOBS,
+    ORGANIZATION, RESTORES, SOURCE, SOURCES,
 };
 
 /// The module's type: the config section and the default instance name.

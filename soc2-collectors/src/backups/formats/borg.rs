@@ -283,6 +283,8 @@ fn finish_run(
             message: Some(shorten(&first)),
             origins: vec![ctx.at(line)],
             estimated_time: run.started.is_none() && at.is_none(),
+            resource: None,
+            conflicts: Vec::new(),
         });
     }
     *run = Run::default();
@@ -311,6 +313,8 @@ fn archive_job(a: Archive, ctx: &FileContext, line: u64) -> Result<BackupJob, Pa
         message: None,
         origins: vec![ctx.at(line)],
         estimated_time: false,
+        resource: None,
+        conflicts: Vec::new(),
     })
 }
 

@@ -334,6 +334,8 @@ fn summary_job(
         message,
         origins: vec![ctx.at(line)],
         estimated_time: estimated,
+        resource: None,
+        conflicts: Vec::new(),
     })
 }
 
@@ -373,6 +375,8 @@ fn failed_job(
         message: Some(shorten(&message)),
         origins: vec![ctx.at(line)],
         estimated_time: true,
+        resource: None,
+        conflicts: Vec::new(),
     })
 }
 
@@ -405,6 +409,8 @@ fn snapshot_job(s: Snapshot, ctx: &FileContext, line: u64) -> Result<BackupJob, 
         message: None,
         origins: vec![ctx.at(line)],
         estimated_time: false,
+        resource: None,
+        conflicts: Vec::new(),
     })
 }
 
