@@ -14,6 +14,11 @@
 //! `not_applicable` for every check, with the reason. A source with no backup in the period
 //! fails daily coverage, and is `not_applicable` — with that reason — for the checks that
 //! judge runs (clean completion, recovery): "0 of 0 runs were clean" proves nothing.
+//!
+//! A source whose files cover several resources (AWS resources, pgBackRest stanzas) is
+//! judged per resource: `<source>` in the subjects above becomes `<source>/<resource>`, and
+//! one resource's run never covers another's day. A run whose merged records disagree on its
+//! times is never passed: it gets an `error` naming the conflict.
 
 use std::collections::{BTreeMap, BTreeSet};
 
