@@ -14,6 +14,11 @@
 //! `not_applicable` for every check, with the reason. A source with no backup in the period
 //! fails daily coverage, and is `not_applicable` — with that reason — for the checks that
 //! judge runs (clean completion, recovery): "0 of 0 runs were clean" proves nothing.
+//!
+//! A source whose files cover several resources (AWS resources, pgBackRest stanzas) is
+//! judged per resource: `<source>` in the subjects above becomes `<source>/<resource>`, and
+//! one resource's run never covers another's day. A run whose merged records disagree on its
+//! times is never passed: it gets an `error` naming the conflict.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,7 +27,7 @@ use soc2_evidence_core::{Check, CheckError, EvidenceStore, Finding, FindingStatu
 
 use super::config::{BackupsConfig, Format};
 use super::records::{
-    BackupJob, BackupSource, JobStatus, RestoreJob, JOBS, ORGANIZATION, RESTORES, SOURCES,
+    BackupJob, BackupSource, JobStatus, Resource, RestoreJob, JOBS, ORGANIZATION, RESTORES, SOURCES,
 };
 use super::time::{iso_week_label, quarter_label};
 
@@ -177,31 +182,113 @@ fn in_period(store: &EvidenceStore, d: NaiveDate) -> bool {
     store.period().contains_date(d)
 }
 
-/// The runs of `source` counted for a day of the period.
-fn runs_in_period<'a>(
-    store: &EvidenceStore,
-    jobs: &'a BTreeMap<String, Vec<BackupJob>>,
-    source: &str,
-) -> Vec<&'a BackupJob> {
-    jobs.get(source)
-        .map(|runs| {
-            runs.iter()
-                .filter(|j| in_period(store, j.local_date))
-                .collect()
-        })
-        .unwrap_or_default()
+/// What a check judges: a source, or — when its files cover several resources (AWS
+/// resources, pgBackRest stanzas) — each resource of it, so one resource's backup never covers
+/// another's missing day.
+struct Unit<'a> {
+    source: &'a BackupSource,
+    /// The resource judged, or the source's only resource (for its status), if any.
+    resource: Option<&'a Resource>,
+    /// The subject prefix: `db-01`, or `aws-prod/<ResourceArn>` for one of several resources.
+    label: String,
 }
 
-/// The one `not_applicable` finding for a source with no backup run in the period.
-fn no_backups(check: &dyn Check, instance: &str, source: &str) -> Finding {
+impl<'a> Unit<'a> {
+    /// The units of a source: one per resource when it covers several, else the source.
+    fn of(source: &'a BackupSource) -> Vec<Unit<'a>> {
+        if source.per_resource() {
+            source
+                .resources
+                .iter()
+                .map(|r| Unit {
+                    source,
+                    resource: Some(r),
+                    label: format!("{}/{}", source.name, r.id),
+                })
+                .collect()
+        } else {
+            vec![Unit {
+                source,
+                resource: source.resources.first(),
+                label: source.name.clone(),
+            }]
+        }
+    }
+
+    /// This unit's runs, sorted by start.
+    fn runs<'j>(&self, jobs: &'j BTreeMap<String, Vec<BackupJob>>) -> Vec<&'j BackupJob> {
+        let per_resource = self.source.per_resource();
+        jobs.get(&self.source.name)
+            .into_iter()
+            .flatten()
+            .filter(|j| {
+                !per_resource || j.resource.as_deref() == self.resource.map(|r| r.id.as_str())
+            })
+            .collect()
+    }
+
+    /// This unit's runs counted for a day of the period.
+    fn runs_in_period<'j>(
+        &self,
+        store: &EvidenceStore,
+        jobs: &'j BTreeMap<String, Vec<BackupJob>>,
+    ) -> Vec<&'j BackupJob> {
+        self.runs(jobs)
+            .into_iter()
+            .filter(|j| in_period(store, j.local_date))
+            .collect()
+    }
+
+    /// What the tool said about the resource, for the summary of a finding about absence:
+    /// `; resource … is listed in resources but …`, `; pgBackRest status 2: no valid backups`.
+    fn context(&self) -> String {
+        match self.resource {
+            Some(r) if !r.seen => format!(
+                "; resource {} is listed in `resources` but no file read mentions it",
+                r.id
+            ),
+            Some(Resource {
+                status: Some(st), ..
+            }) => format!("; {st}"),
+            _ => String::new(),
+        }
+    }
+
+    /// Whether the tool could not read this resource's backups, so absence proves nothing.
+    fn unreadable(&self) -> bool {
+        self.resource.is_some_and(|r| r.unreadable)
+    }
+}
+
+/// The one `not_applicable` finding for a unit with no backup run in the period.
+fn no_backups(check: &dyn Check, instance: &str, unit: &Unit<'_>) -> Finding {
     Finding::new(
         check.id(),
         check.criteria(),
         FindingStatus::NotApplicable,
-        source,
-        format!("{source}: no backups in the period"),
+        &unit.label,
+        format!("{}: no backups in the period{}", unit.label, unit.context()),
     )
     .with_evidence(JOBS.at(instance).evidence_file())
+}
+
+/// The `error` finding for a run whose merged records disagree: the check cannot tell which
+/// to believe, so it neither passes nor fails the run.
+fn conflicting(check: &dyn Check, instance: &str, unit: &Unit<'_>, j: &BackupJob) -> Finding {
+    Finding::new(
+        check.id(),
+        check.criteria(),
+        FindingStatus::Error,
+        job_subject(j),
+        format!(
+            "{} {}: its records disagree ({}), so it cannot be judged; fix or remove the \
+             wrong export",
+            unit.label,
+            describe(j),
+            j.conflicts.join("; ")
+        ),
+    )
+    .with_evidence(JOBS.at(instance).evidence(job_subject(j)))
 }
 
 /// `backups.daily_coverage`: each day (or ISO week) of the period has a backup that produced
@@ -235,8 +322,8 @@ impl Check for DailyCoverage {
         let jobs = read_jobs(store, &self.scope.instance)?;
         let jobs_ref = JOBS.at(&self.scope.instance);
         let mut out = sources.unjudged(self, &self.scope.instance);
-        for source in &sources.read {
-            let weekly = source.schedule == "weekly";
+        for unit in sources.read.iter().flat_map(Unit::of) {
+            let weekly = unit.source.schedule == "weekly";
             let bucket = |d: NaiveDate| {
                 if weekly {
                     iso_week_label(d)
@@ -250,17 +337,19 @@ impl Check for DailyCoverage {
             for d in period.dates() {
                 slots.entry(bucket(d)).or_default();
             }
-            for j in jobs.get(&source.name).into_iter().flatten() {
+            for j in unit.runs(&jobs) {
                 if let Some(v) = slots.get_mut(&bucket(j.local_date)) {
                     v.push(j);
                 }
             }
-            let unit = if weekly { "week" } else { "day" };
+            let unit_word = if weekly { "week" } else { "day" };
+            let name = &unit.label;
             for (slot, runs) in slots {
-                let subject = format!("{}/{slot}", source.name);
+                let subject = format!("{name}/{slot}");
                 let good: Vec<&&BackupJob> =
                     runs.iter().filter(|j| j.status.restorable()).collect();
-                let finding = if let Some(first) = good.first() {
+                let agreed = good.iter().find(|j| j.conflicts.is_empty());
+                let finding = if let Some(first) = agreed {
                     let clean = good
                         .iter()
                         .filter(|j| j.status == JobStatus::Succeeded)
@@ -271,21 +360,52 @@ impl Check for DailyCoverage {
                         FindingStatus::Pass,
                         &subject,
                         format!(
-                            "{} has {} restorable backup(s) in {unit} {slot} ({clean} without \
-                             warnings), the first {}",
-                            source.name,
+                            "{name} has {} restorable backup(s) in {unit_word} {slot} ({clean} \
+                             without warnings), the first {}",
                             good.len(),
                             describe(first)
                         ),
                     )
                     .with_evidence(jobs_ref.evidence(job_subject(first)))
+                } else if let Some(first) = good.first() {
+                    // Only runs whose records disagree would cover this slot.
+                    Finding::new(
+                        self.id(),
+                        self.criteria(),
+                        FindingStatus::Error,
+                        &subject,
+                        format!(
+                            "{name}: the only restorable backup in {unit_word} {slot} is {}, \
+                             whose records disagree ({}), so the {unit_word} cannot be shown \
+                             covered",
+                            describe(first),
+                            first.conflicts.join("; ")
+                        ),
+                    )
+                    .with_evidence(jobs_ref.evidence(job_subject(first)))
+                } else if runs.is_empty() && unit.unreadable() {
+                    Finding::new(
+                        self.id(),
+                        self.criteria(),
+                        FindingStatus::Error,
+                        &subject,
+                        format!(
+                            "{name}: no backup found in {unit_word} {slot}, but the tool could \
+                             not read this resource's backups{}, so their absence is not shown",
+                            unit.context()
+                        ),
+                    )
+                    .with_evidence(SOURCES.at(&self.scope.instance).evidence(&unit.source.name))
                 } else if runs.is_empty() {
                     Finding::new(
                         self.id(),
                         self.criteria(),
                         FindingStatus::Fail,
                         &subject,
-                        format!("{} has no backup run at all in {unit} {slot}", source.name),
+                        format!(
+                            "{name} has no backup run at all in {unit_word} {slot}{}",
+                            unit.context()
+                        ),
                     )
                     .with_evidence(jobs_ref.evidence_file())
                 } else {
@@ -295,9 +415,8 @@ impl Check for DailyCoverage {
                         FindingStatus::Fail,
                         &subject,
                         format!(
-                            "{} has no restorable backup in {unit} {slot}: {} run(s), none \
-                             succeeded; {}",
-                            source.name,
+                            "{name} has no restorable backup in {unit_word} {slot}: {} run(s), \
+                             none succeeded; {}",
                             runs.len(),
                             describe(runs[0])
                         ),
@@ -344,8 +463,9 @@ impl Check for CompletedCleanly {
         let jobs = read_jobs(store, &self.scope.instance)?;
         let jobs_ref = JOBS.at(&self.scope.instance);
         let mut out = sources.unjudged(self, &self.scope.instance);
-        for source in &sources.read {
-            let runs = runs_in_period(store, &jobs, &source.name);
+        for unit in sources.read.iter().flat_map(Unit::of) {
+            let name = &unit.label;
+            let runs = unit.runs_in_period(store, &jobs);
             let partial: Vec<&&BackupJob> = runs
                 .iter()
                 .filter(|j| j.status == JobStatus::Partial)
@@ -358,44 +478,62 @@ impl Check for CompletedCleanly {
                         FindingStatus::Fail,
                         job_subject(j),
                         format!(
-                            "{} {} produced a backup but with warnings or errors",
-                            source.name,
+                            "{name} {} produced a backup but with warnings or errors",
                             describe(j)
                         ),
                     )
                     .with_evidence(jobs_ref.evidence(job_subject(j))),
                 );
             }
+            // A clean run whose records disagree is not counted clean unseen.
+            let disputed: Vec<&&BackupJob> = runs
+                .iter()
+                .filter(|j| j.status != JobStatus::Partial && !j.conflicts.is_empty())
+                .collect();
+            for j in &disputed {
+                out.push(conflicting(self, &self.scope.instance, &unit, j));
+            }
             if !partial.is_empty() {
                 continue;
             }
-            let restorable = runs.iter().filter(|j| j.status.restorable()).count();
+            let restorable = runs
+                .iter()
+                .filter(|j| j.status.restorable() && j.conflicts.is_empty())
+                .count();
             let finding = match (runs.len(), restorable) {
-                (0, _) => no_backups(self, &self.scope.instance, &source.name),
+                (0, _) => no_backups(self, &self.scope.instance, &unit),
+                (_, 0) if !disputed.is_empty() => continue,
                 (n, 0) => Finding::new(
                     self.id(),
                     self.criteria(),
                     FindingStatus::NotApplicable,
-                    &source.name,
+                    name,
                     format!(
-                        "{}: no backup completed in the period ({n} run(s), all failed or still \
-                         running), so there is no completed backup to judge",
-                        source.name
+                        "{name}: no backup completed in the period ({n} run(s), all failed or \
+                         still running), so there is no completed backup to judge"
                     ),
                 )
                 .with_evidence(jobs_ref.evidence_file()),
-                _ => Finding::new(
-                    self.id(),
-                    self.criteria(),
-                    FindingStatus::Pass,
-                    &source.name,
-                    format!(
-                        "all {restorable} backup(s) of {} in the period completed without \
-                         warnings",
-                        source.name
-                    ),
-                )
-                .with_evidence(jobs_ref.evidence_file()),
+                _ => {
+                    let mut summary = format!(
+                        "all {restorable} backup(s) of {name} in the period completed without \
+                         warnings"
+                    );
+                    if !disputed.is_empty() {
+                        summary.push_str(&format!(
+                            " ({} run(s) with conflicting records are reported as errors)",
+                            disputed.len()
+                        ));
+                    }
+                    Finding::new(
+                        self.id(),
+                        self.criteria(),
+                        FindingStatus::Pass,
+                        name,
+                        summary,
+                    )
+                    .with_evidence(jobs_ref.evidence_file())
+                }
             };
             out.push(finding);
         }
@@ -443,12 +581,10 @@ impl Check for RecoveryAfterFailure {
         let window = Duration::hours(i64::from(self.hours));
         let collected_at = store.collected_at();
         let mut out = sources.unjudged(self, &self.scope.instance);
-        for source in &sources.read {
-            let runs = jobs
-                .get(&source.name)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let in_period_runs = runs_in_period(store, &jobs, &source.name);
+        for unit in sources.read.iter().flat_map(Unit::of) {
+            let name = &unit.label;
+            let runs = unit.runs(&jobs);
+            let in_period_runs = unit.runs_in_period(store, &jobs);
             let mut failed = 0;
             for j in in_period_runs
                 .iter()
@@ -461,6 +597,23 @@ impl Check for RecoveryAfterFailure {
                     .find(|s| s.status == JobStatus::Succeeded && s.started > j.started);
                 let subject = job_subject(j);
                 let f = match recovery {
+                    _ if !j.conflicts.is_empty() => {
+                        out.push(conflicting(self, &self.scope.instance, &unit, j));
+                        continue;
+                    }
+                    Some(s) if !s.conflicts.is_empty() => Finding::new(
+                        self.id(),
+                        self.criteria(),
+                        FindingStatus::Error,
+                        &subject,
+                        format!(
+                            "{name} {}; the next successful run, {}, has records that disagree \
+                             ({}), so the recovery time cannot be shown",
+                            describe(j),
+                            s.id,
+                            s.conflicts.join("; ")
+                        ),
+                    ),
                     Some(s) if s.finished.unwrap_or(s.started) - failed_at <= window => {
                         let gap = s.finished.unwrap_or(s.started) - failed_at;
                         Finding::new(
@@ -469,9 +622,8 @@ impl Check for RecoveryAfterFailure {
                             FindingStatus::Pass,
                             &subject,
                             format!(
-                                "{} {} was followed by successful run {} {:.1} hours later \
+                                "{name} {} was followed by successful run {} {:.1} hours later \
                                  (within {} hours)",
-                                source.name,
                                 describe(j),
                                 s.id,
                                 gap.num_minutes() as f64 / 60.0,
@@ -486,9 +638,8 @@ impl Check for RecoveryAfterFailure {
                         FindingStatus::Fail,
                         &subject,
                         format!(
-                            "{} {}; the next successful run, {}, came {:.1} hours later, after \
-                             the {}-hour window",
-                            source.name,
+                            "{name} {}; the next successful run, {}, came {:.1} hours later, \
+                             after the {}-hour window",
                             describe(j),
                             s.id,
                             (s.finished.unwrap_or(s.started) - failed_at).num_minutes() as f64
@@ -504,10 +655,9 @@ impl Check for RecoveryAfterFailure {
                         FindingStatus::Error,
                         &subject,
                         format!(
-                            "{} {}; no successful run follows it in the logs, but its \
-                                 {}-hour recovery window had not ended when the logs were \
-                                 collected ({}): collect again to judge it",
-                            source.name,
+                            "{name} {}; no successful run follows it in the logs, but its \
+                             {}-hour recovery window had not ended when the logs were \
+                             collected ({}): collect again to judge it",
                             describe(j),
                             self.hours,
                             collected_at.to_rfc3339()
@@ -519,8 +669,7 @@ impl Check for RecoveryAfterFailure {
                         FindingStatus::Fail,
                         &subject,
                         format!(
-                            "{} {}; no successful run follows it in the logs",
-                            source.name,
+                            "{name} {}; no successful run follows it in the logs",
                             describe(j)
                         ),
                     ),
@@ -531,16 +680,15 @@ impl Check for RecoveryAfterFailure {
                 continue;
             }
             out.push(if in_period_runs.is_empty() {
-                no_backups(self, &self.scope.instance, &source.name)
+                no_backups(self, &self.scope.instance, &unit)
             } else {
                 Finding::new(
                     self.id(),
                     self.criteria(),
                     FindingStatus::Pass,
-                    &source.name,
+                    name,
                     format!(
-                        "{} had no failed backup runs in the period ({} run(s))",
-                        source.name,
+                        "{name} had no failed backup runs in the period ({} run(s))",
                         in_period_runs.len()
                     ),
                 )

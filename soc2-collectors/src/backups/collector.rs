@@ -1,6 +1,6 @@
 //! Reading every source's files and writing the normalised populations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,7 @@ use soc2_evidence_core::{
 use super::config::{BackupsConfig, Format, SourceConfig};
 use super::formats::{self, FileContext, Lines, ParseError, Parsed};
 use super::records::{
-    BackupJob, BackupSource, JobStatus, RestoreJob, SourceFile, JOBS, RESTORES, SOURCES,
+    BackupJob, BackupSource, JobStatus, Resource, RestoreJob, SourceFile, JOBS, RESTORES, SOURCES,
 };
 use super::time;
 
@@ -90,6 +90,8 @@ pub fn read_source(
             restores: 0,
             status: "ok".into(),
             error: None,
+            resources: Vec::new(),
+            resources_filter: cfg.resources.clone(),
         },
         jobs: Vec::new(),
         restores: Vec::new(),
@@ -131,6 +133,22 @@ pub fn read_source(
             }
             out.jobs.sort_by_key(|j| j.started);
             out.restores.sort_by_key(|r| r.started);
+            settle_resources(cfg, &mut out);
+            let conflicting: Vec<String> = out
+                .jobs
+                .iter()
+                .filter(|j| !j.conflicts.is_empty())
+                .map(|j| format!("run {}: {}", j.id, j.conflicts.join("; ")))
+                .collect();
+            if !conflicting.is_empty() {
+                out.notes.push(format!(
+                    "{}: CONFLICT: {} run(s) are described differently by two records (the \
+                     first record's values were kept, and checks report an error for them): {}",
+                    cfg.name,
+                    conflicting.len(),
+                    conflicting.join(" | ")
+                ));
+            }
             out.record.jobs = out.jobs.len() as u64;
             out.record.restores = out.restores.len() as u64;
         }
@@ -148,6 +166,74 @@ pub fn read_source(
 }
 
 type Records = (Vec<BackupJob>, Vec<RestoreJob>);
+
+/// Builds the source's resource list from what the files said about resources and the jobs
+/// kept, applies the `resources` filter to both, and adds each listed resource the files never
+/// mention (so it is judged, not forgotten).
+fn settle_resources(cfg: &SourceConfig, out: &mut SourceOutcome) {
+    let mut by_id: BTreeMap<String, Resource> = BTreeMap::new();
+    // Later files are later exports: their status is the current one.
+    for r in std::mem::take(&mut out.record.resources) {
+        by_id.insert(r.id.clone(), r);
+    }
+    for j in &out.jobs {
+        let Some(id) = &j.resource else { continue };
+        let r = by_id.entry(id.clone()).or_insert_with(|| Resource {
+            id: id.clone(),
+            name: None,
+            seen: true,
+            jobs: 0,
+            status: None,
+            unreadable: false,
+        });
+        r.jobs += 1;
+        if r.name.is_none() && j.target.as_deref() != Some(id.as_str()) {
+            r.name = j.target.clone();
+        }
+    }
+    if !cfg.resources.is_empty() {
+        let listed: BTreeSet<&str> = cfg.resources.iter().map(String::as_str).collect();
+        let before = out.jobs.len();
+        out.jobs
+            .retain(|j| j.resource.as_deref().is_some_and(|r| listed.contains(r)));
+        let unlisted: Vec<String> = by_id
+            .keys()
+            .filter(|id| !listed.contains(id.as_str()))
+            .cloned()
+            .collect();
+        if !unlisted.is_empty() {
+            out.notes.push(format!(
+                "{}: {} backup run(s) of {} resource(s) not listed in `resources` were not kept: \
+                 {}",
+                cfg.name,
+                before - out.jobs.len(),
+                unlisted.len(),
+                unlisted.join(", ")
+            ));
+        }
+        by_id.retain(|id, _| listed.contains(id.as_str()));
+        for id in &cfg.resources {
+            if !by_id.contains_key(id) {
+                out.notes.push(format!(
+                    "{}: resource {id} is listed in `resources` but no file read mentions it",
+                    cfg.name
+                ));
+                by_id.insert(
+                    id.clone(),
+                    Resource {
+                        id: id.clone(),
+                        name: None,
+                        seen: false,
+                        jobs: 0,
+                        status: None,
+                        unreadable: false,
+                    },
+                );
+            }
+        }
+    }
+    out.record.resources = by_id.into_values().collect();
+}
 
 fn read_files(
     cfg: &SourceConfig,
@@ -170,46 +256,162 @@ fn read_files(
             format!("no files match the path of backup source {:?}", cfg.name),
         ));
     }
+    if cfg.format == Format::Borg {
+        // The files of one borg run (stdout before stderr) are read one after the other.
+        files.sort_by_key(|p| {
+            let name = file_name(p);
+            (run_key(p), !name.ends_with(".json"), name)
+        });
+    }
     let (mut jobs, mut restores) = (Vec::new(), Vec::new());
+    // The borg run being read: its key, its parser state, the last file's context and line,
+    // and how many of its files were read.
+    let mut borg: Option<(PathBuf, formats::borg::Session, FileContext, u64, usize)> = None;
+    let fail = |shown: &str, e: ParseError| {
+        let at = if e.line > 0 {
+            format!("{shown}:{}", e.line)
+        } else {
+            shown.to_string()
+        };
+        (
+            at,
+            format!("{} ({} output)", e.message, cfg.format.as_str()),
+        )
+    };
     for path in files {
         let shown = path.display().to_string();
-        let (parsed, stats) = read_file(cfg, &path, &shown, tz).map_err(|e| {
-            let at = if e.line > 0 {
-                format!("{shown}:{}", e.line)
-            } else {
-                shown.clone()
-            };
-            (
-                at,
-                format!("{} ({} output)", e.message, cfg.format.as_str()),
-            )
-        })?;
+        if cfg.format == Format::Borg {
+            let key = run_key(&path);
+            if borg.as_ref().is_some_and(|b| b.0 != key) {
+                if let Some(group) = borg.take() {
+                    end_borg_run(group, out, &mut jobs).map_err(|(f, e)| fail(&f, e))?;
+                }
+            }
+            let group = borg.get_or_insert_with(|| {
+                (
+                    key,
+                    formats::borg::Session::default(),
+                    FileContext {
+                        source: cfg.name.clone(),
+                        tz,
+                        file: shown.clone(),
+                        fallback_time: None,
+                    },
+                    0,
+                    0,
+                )
+            });
+            let before = group.1.jobs_read();
+            let (ctx, stats) = read_borg_file(cfg, &path, &shown, tz, &mut group.1)
+                .map_err(|e| fail(&shown, e))?;
+            group.2 = ctx;
+            group.3 = stats.lines;
+            group.4 += 1;
+            out.received
+                .push((shown.clone(), (group.1.jobs_read() - before) as u64, 0));
+            push_file(out, shown, stats);
+            continue;
+        }
+        let (parsed, stats) = read_file(cfg, &path, &shown, tz).map_err(|e| fail(&shown, e))?;
         out.received.push((
             shown.clone(),
             parsed.jobs.len() as u64,
             parsed.restores.len() as u64,
         ));
         out.notes.extend(parsed.notes);
-        out.record.files.push(SourceFile {
-            path: shown,
-            sha256: stats.sha256,
-            bytes: stats.bytes,
-            lines: stats.lines,
-            skipped_lines: stats.skipped,
-        });
+        out.record.resources.extend(parsed.resources);
+        push_file(out, shown, stats);
         jobs.extend(parsed.jobs);
         restores.extend(parsed.restores);
+    }
+    if let Some(group) = borg.take() {
+        end_borg_run(group, out, &mut jobs).map_err(|(f, e)| fail(&f, e))?;
     }
     Ok((jobs, restores))
 }
 
-fn read_file(
+fn push_file(out: &mut SourceOutcome, path: String, stats: formats::FileStats) {
+    out.record.files.push(SourceFile {
+        path,
+        sha256: stats.sha256,
+        bytes: stats.bytes,
+        lines: stats.lines,
+        skipped_lines: stats.skipped,
+    });
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default()
+}
+
+/// The run a borg file belongs to: its directory and its name up to the first `.`, so
+/// `create-2026-04-29.json` (stdout) and `create-2026-04-29.stderr.jsonl` (or `.log`) are
+/// one run.
+fn run_key(p: &Path) -> PathBuf {
+    let name = file_name(p);
+    let stem = name.split('.').next().unwrap_or_default();
+    p.with_file_name(stem)
+}
+
+/// Ends a borg run read from one or more files and keeps its jobs.
+fn end_borg_run(
+    (key, session, ctx, last_line, files): (
+        PathBuf,
+        formats::borg::Session,
+        FileContext,
+        u64,
+        usize,
+    ),
+    out: &mut SourceOutcome,
+    jobs: &mut Vec<BackupJob>,
+) -> Result<(), (String, ParseError)> {
+    let before = session.jobs_read();
+    let parsed = session
+        .finish(&ctx, last_line)
+        .map_err(|e| (ctx.file.clone(), e))?;
+    if let Some(last) = out.received.last_mut() {
+        last.1 += (parsed.jobs.len() - before) as u64;
+    }
+    if files > 1 {
+        out.notes.push(format!(
+            "{}: {files} files named {}.* were read as the output of one borg run (stdout \
+             and stderr), giving {} record(s)",
+            ctx.source,
+            key.display(),
+            parsed.jobs.len()
+        ));
+    }
+    out.notes.extend(parsed.notes);
+    jobs.extend(parsed.jobs);
+    Ok(())
+}
+
+/// Reads one file of a borg run into `session`.
+fn read_borg_file(
     cfg: &SourceConfig,
     path: &Path,
     shown: &str,
     tz: chrono_tz::Tz,
-) -> Result<(Parsed, formats::FileStats), ParseError> {
+    session: &mut formats::borg::Session,
+) -> Result<(FileContext, formats::FileStats), ParseError> {
     let file = File::open(path).map_err(|e| ParseError::at(0, format!("cannot open: {e}")))?;
+    let ctx = file_context(cfg, path, shown, tz, &file);
+    let mut lines = Lines::new(file);
+    session.read(&mut lines, &ctx)?;
+    let stats = finish_lines(lines, cfg)?;
+    Ok((ctx, stats))
+}
+
+/// What a parser is told about a file: its source, zone, name and a fallback time.
+fn file_context(
+    cfg: &SourceConfig,
+    path: &Path,
+    shown: &str,
+    tz: chrono_tz::Tz,
+    file: &File,
+) -> FileContext {
     let name = path.file_name().map(|n| n.to_string_lossy().to_string());
     let fallback_time = name
         .as_deref()
@@ -222,20 +424,16 @@ fn read_file(
                 .fixed_offset();
             Some((t, "the file's modification time".to_string()))
         });
-    let ctx = FileContext {
+    FileContext {
         source: cfg.name.clone(),
         tz,
         file: shown.to_string(),
         fallback_time,
-    };
-    let mut lines = Lines::new(file);
-    let parsed = match cfg.format {
-        Format::Restic => formats::restic::parse(&mut lines, &ctx)?,
-        Format::Borg => formats::borg::parse(&mut lines, &ctx)?,
-        Format::AwsBackup => formats::aws::parse(&mut lines, &ctx)?,
-        Format::Pgbackrest => formats::pgbackrest::parse(&mut lines, &ctx)?,
-        Format::Jsonl => formats::jsonl::parse(&mut lines, &ctx)?,
-    };
+    }
+}
+
+/// Reads a file to its end and checks that it held JSON at all.
+fn finish_lines(lines: Lines<File>, cfg: &SourceConfig) -> Result<formats::FileStats, ParseError> {
     let stats = lines.finish()?;
     if stats.documents == 0 && stats.lines > 0 {
         return Err(ParseError::at(
@@ -247,6 +445,26 @@ fn read_file(
             ),
         ));
     }
+    Ok(stats)
+}
+
+fn read_file(
+    cfg: &SourceConfig,
+    path: &Path,
+    shown: &str,
+    tz: chrono_tz::Tz,
+) -> Result<(Parsed, formats::FileStats), ParseError> {
+    let file = File::open(path).map_err(|e| ParseError::at(0, format!("cannot open: {e}")))?;
+    let ctx = file_context(cfg, path, shown, tz, &file);
+    let mut lines = Lines::new(file);
+    let parsed = match cfg.format {
+        Format::Restic => formats::restic::parse(&mut lines, &ctx)?,
+        Format::Borg => formats::borg::parse(&mut lines, &ctx)?,
+        Format::AwsBackup => formats::aws::parse(&mut lines, &ctx)?,
+        Format::Pgbackrest => formats::pgbackrest::parse(&mut lines, &ctx)?,
+        Format::Jsonl => formats::jsonl::parse(&mut lines, &ctx)?,
+    };
+    let stats = finish_lines(lines, cfg)?;
     Ok((parsed, stats))
 }
 
@@ -283,6 +501,38 @@ impl SameRun for BackupJob {
     }
 
     fn absorb(&mut self, j: BackupJob) {
+        // Two records read from the tool itself that place the run at different times are a
+        // conflict to show, not a detail to smooth over (borg `list` and `info` of one
+        // archive can disagree on `start`). Sub-second differences are precision.
+        let at = |o: &[String]| o.join(", ");
+        let differ = |a: DateTime<FixedOffset>, b: DateTime<FixedOffset>| {
+            (a - b).num_milliseconds().abs() >= 1000
+        };
+        if !self.estimated_time && !j.estimated_time && differ(self.started, j.started) {
+            self.conflicts.push(format!(
+                "started {} ({}) vs {} ({})",
+                self.started.to_rfc3339(),
+                at(&self.origins),
+                j.started.to_rfc3339(),
+                at(&j.origins)
+            ));
+        }
+        if let (Some(a), Some(b)) = (self.finished, j.finished) {
+            if differ(a, b) {
+                self.conflicts.push(format!(
+                    "finished {} ({}) vs {} ({})",
+                    a.to_rfc3339(),
+                    at(&self.origins),
+                    b.to_rfc3339(),
+                    at(&j.origins)
+                ));
+            }
+        }
+        for c in j.conflicts {
+            if !self.conflicts.contains(&c) {
+                self.conflicts.push(c);
+            }
+        }
         let (status, tool_status) =
             merge_status((self.status, &self.tool_status), (j.status, &j.tool_status));
         self.status = status;
@@ -528,6 +778,8 @@ mod tests {
             message: None,
             origins: vec![origin.into()],
             estimated_time: estimated,
+            resource: None,
+            conflicts: Vec::new(),
         };
         let (merged, n) = merge_same_runs(vec![
             job(

@@ -73,6 +73,7 @@ impl Schedule {
 /// schedule = "daily"           # daily (default) | weekly
 /// timezone = "Europe/Berlin"   # for timestamps without an offset (default UTC)
 /// require_restore_tests = true # this source needs its own restore test each quarter
+/// resources = ["main"]         # aws-backup / pgbackrest: only these ARNs or stanzas
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,6 +95,11 @@ pub struct SourceConfig {
     /// source anyway.
     #[serde(default)]
     pub require_restore_tests: bool,
+    /// Only these resources of the files (AWS `ResourceArn`s, pgBackRest stanza names) are
+    /// judged; empty means every resource found. A listed resource the files never mention
+    /// fails daily coverage. Only for `aws-backup` and `pgbackrest`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
 }
 
 /// `[backups]`, or one `[[backups]]` entry (its `name` is the instance name, taken by the
@@ -175,6 +181,27 @@ impl BackupsConfig {
             }
             glob::Pattern::new(&s.path)
                 .map_err(|e| invalid("path", format!("not a valid glob: {e}")))?;
+            if !s.resources.is_empty()
+                && !matches!(s.format, Format::AwsBackup | Format::Pgbackrest)
+            {
+                return Err(invalid(
+                    "resources",
+                    format!(
+                        "only aws-backup and pgbackrest files cover several resources; a {} \
+                         source backs up one thing",
+                        s.format.as_str()
+                    ),
+                ));
+            }
+            let mut listed = std::collections::BTreeSet::new();
+            for r in &s.resources {
+                if r.trim().is_empty() || !listed.insert(r.as_str()) {
+                    return Err(invalid(
+                        "resources",
+                        format!("{r:?} is empty or listed twice"),
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -19,7 +19,13 @@
 //! schedule = "daily"             # daily (default) | weekly
 //! timezone = "Europe/Berlin"     # for timestamps without an offset (default UTC)
 //! require_restore_tests = false  # this source needs its own restore test each quarter
+//! resources = ["main"]           # aws-backup / pgbackrest: only these ARNs or stanzas
 //! ```
+//!
+//! A source whose files cover several resources (an AWS Backup export of the whole account,
+//! a pgBackRest `info` with several stanzas) is judged per resource, with subjects
+//! `<source>/<resource>/<day>`; a listed resource the files never mention fails daily
+//! coverage rather than being skipped.
 //!
 //! Several `[[backups]]` entries, each with a `name` and its own `[[backups.source]]`
 //! entries after it, are separate instances writing `<name>/`; the findings of a named
@@ -33,7 +39,8 @@
 //!   (source, tool, id, started, finished, local date, status `succeeded | partial | failed |
 //!   running`, the tool's own status, size, message, and the `file:line`s it was read from).
 //!   A snapshot list and run logs describing the same run (same snapshot/archive/job id) are
-//!   merged.
+//!   merged; where they disagree on its times the job lists the `conflicts` and checks report
+//!   an `error` for it. `resource` names the AWS resource or pgBackRest stanza.
 //! - `restores.jsonl` ([`RESTORES`], events) — `backup.restore`: restore jobs and tests with
 //!   their validation.
 //! - `sources.jsonl` ([`SOURCES`], state) — `backup.source`: each source's settings, the
@@ -92,8 +99,8 @@ pub use collector::{merge_same_runs, read_source, BackupsCollector, SameRun, Sou
 pub use config::{BackupsConfig, Format, Schedule, SourceConfig};
 pub use module::BackupsModule;
 pub use records::{
-    shorten, BackupJob, BackupSource, JobStatus, RestoreJob, SourceFile, JOBS, ORGANIZATION,
-    RESTORES, SOURCE, SOURCES,
+    shorten, BackupJob, BackupSource, JobStatus, Resource, RestoreJob, SourceFile, JOBS,
+    ORGANIZATION, RESTORES, SOURCE, SOURCES,
 };
 
 /// The module's type: the config section and the default instance name.

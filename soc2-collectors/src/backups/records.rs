@@ -82,6 +82,15 @@ pub struct BackupJob {
     /// or the file's modification time (see `message`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub estimated_time: bool,
+    /// The protected resource, for tools whose files cover several: the AWS `ResourceArn`, the
+    /// pgBackRest stanza. `None` for tools that back up one thing per source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// Where records of this run that were merged disagree (`started 02:00:00 (list.json:3)
+    /// vs 02:00:07 (info.json:2)`). The first record's values are kept; a check that would
+    /// judge this run reports an `error` naming the conflict instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
 }
 
 impl Evidence for BackupJob {
@@ -191,6 +200,45 @@ pub struct BackupSource {
     /// Why the source failed, naming the file and line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The resources the source's files cover, for tools whose files cover several (AWS
+    /// Backup, pgBackRest; empty for the others): each is judged on its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<Resource>,
+    /// The configured `resources` filter (empty: every resource in the files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources_filter: Vec<String>,
+}
+
+impl BackupSource {
+    /// Whether findings carry the resource in their subject (`db/<resource>/2026-03-14`):
+    /// when the source covers more than one resource.
+    pub fn per_resource(&self) -> bool {
+        self.resources.len() > 1
+    }
+}
+
+/// One protected resource of a source: an AWS resource (by ARN) or a pgBackRest stanza.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// The resource's id: the `ResourceArn`, the stanza name.
+    pub id: String,
+    /// A readable name, if the tool gives one (AWS `ResourceName` and `ResourceType`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether the files read mention it at all; `false` for a resource named only by the
+    /// `resources` filter.
+    pub seen: bool,
+    /// Backup runs kept for it.
+    pub jobs: u64,
+    /// What the tool last said about it, when not plainly "ok" (pgBackRest `status 2: no valid
+    /// backups`, `backup/expire running`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// True when the tool said it could not read the resource's backup list (pgBackRest
+    /// status 1 missing stanza path, 3 missing stanza data, 99 other): then a day without a
+    /// backup of it is not shown to have none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
 }
 
 impl Evidence for BackupSource {

@@ -37,13 +37,40 @@ pub fn localize(naive: NaiveDateTime, tz: Tz) -> DateTime<FixedOffset> {
 }
 
 /// An instant given as epoch seconds, shown in `tz`.
+///
+/// The fraction is rounded to whole microseconds: an `f64` near 1.6e9 only holds about seven
+/// significant decimals after the point, so `1600721724.77` is stored as `…724.7699999809`,
+/// and truncating it would lose a millisecond (`.769`). No tool writes finer than microseconds.
 pub fn from_epoch(seconds: f64, tz: Tz) -> Option<DateTime<FixedOffset>> {
     if !seconds.is_finite() {
         return None;
     }
-    let whole = seconds.floor();
-    let nanos = ((seconds - whole) * 1e9).round().clamp(0.0, 999_999_999.0) as u32;
-    let utc = DateTime::from_timestamp(whole as i64, nanos)?;
+    let mut whole = seconds.floor();
+    let mut micros = ((seconds - whole) * 1e6).round();
+    if micros >= 1e6 {
+        whole += 1.0;
+        micros = 0.0;
+    }
+    let utc = DateTime::from_timestamp(whole as i64, (micros as u32) * 1000)?;
+    Some(utc.with_timezone(&tz).fixed_offset())
+}
+
+/// Epoch seconds written as decimal text (`1600721724.77`), read digit by digit so the
+/// fraction is exact; other spellings (`1.6e9`) go through [`from_epoch`].
+pub fn from_epoch_text(text: &str, tz: Tz) -> Option<DateTime<FixedOffset>> {
+    let s = text.trim();
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !(frac.is_empty() || digits(frac)) {
+        return from_epoch(s.parse().ok()?, tz);
+    }
+    let secs: i64 = int.parse().ok()?;
+    let mut nanos = String::from(frac);
+    nanos.truncate(9);
+    while nanos.len() < 9 {
+        nanos.push('0');
+    }
+    let utc = DateTime::from_timestamp(secs, nanos.parse().ok()?)?;
     Some(utc.with_timezone(&tz).fixed_offset())
 }
 
@@ -81,8 +108,8 @@ pub fn parse_text(text: &str, tz: Tz) -> Option<DateTime<FixedOffset>> {
             return Some(localize(n, tz));
         }
     }
-    if let Ok(secs) = s.parse::<f64>() {
-        return from_epoch(secs, tz);
+    if s.parse::<f64>().is_ok() {
+        return from_epoch_text(s, tz);
     }
     None
 }
@@ -91,7 +118,9 @@ pub fn parse_text(text: &str, tz: Tz) -> Option<DateTime<FixedOffset>> {
 pub fn parse_value(v: &serde_json::Value, tz: Tz) -> Option<DateTime<FixedOffset>> {
     match v {
         serde_json::Value::String(s) => parse_text(s, tz),
-        serde_json::Value::Number(n) => from_epoch(n.as_f64()?, tz),
+        // serde_json prints a float in its shortest exact form, so the text keeps the digits
+        // the tool wrote.
+        serde_json::Value::Number(n) => from_epoch_text(&n.to_string(), tz),
         _ => None,
     }
 }
@@ -190,6 +219,12 @@ mod tests {
         assert_eq!(e.offset().local_minus_utc(), 3600);
         assert_eq!(e.timestamp(), 1_772_589_600);
         assert!(parse_text("yesterday", utc).is_none());
+        // AWS Backup's raw API writes epoch floats; the milliseconds must survive.
+        let aws = parse_value(&serde_json::json!(1_600_721_724.77), utc).unwrap();
+        assert_eq!(aws.timestamp_subsec_millis(), 770);
+        assert_eq!(aws.to_rfc3339(), "2020-09-21T20:55:24.770+00:00");
+        let f = from_epoch(1_600_721_724.77, utc).unwrap();
+        assert_eq!(f.timestamp_subsec_micros(), 770_000);
         let err = parse_zone("Mars/Olympus").unwrap_err();
         assert!(err.contains("Mars/Olympus"), "{err}");
     }

@@ -6,7 +6,11 @@
 //! States: `COMPLETED` → succeeded, `PARTIAL` → partial, `FAILED`/`ABORTED`/`EXPIRED` →
 //! failed, `CREATED`/`PENDING`/`RUNNING`/`ABORTING` → running; anything else is a failure.
 //! Restore `ValidationStatus` other than `SUCCESSFUL` means the restore does not prove
-//! recoverability.
+//! recoverability. A job that stays `CREATED` or `PENDING` never ran: it is no completion.
+//!
+//! One export covers every protected resource of the account; each backup job counts for its
+//! `ResourceArn` (the resource), and each resource is judged on its own. Restore jobs name
+//! the recovery point, not the source resource, and are judged per configured source.
 
 use std::io::Read;
 
@@ -91,6 +95,13 @@ fn backup_job(item: &Value, ctx: &FileContext, line: u64) -> Result<BackupJob, P
     let id = item.get("BackupJobId").and_then(text).unwrap_or_default();
     let started = date(item, "CreationDate", ctx, line)?
         .ok_or_else(|| ParseError::at(line, format!("backup job {id} has no CreationDate")))?;
+    // Each job names the resource it protects; one export covers every resource of the
+    // account, so the resource is what a job counts for.
+    let resource = item
+        .get("ResourceArn")
+        .and_then(text)
+        .or_else(|| item.get("ResourceName").and_then(text))
+        .unwrap_or_else(|| "unknown-resource".to_string());
     let state = item
         .get("State")
         .and_then(Value::as_str)
@@ -114,6 +125,8 @@ fn backup_job(item: &Value, ctx: &FileContext, line: u64) -> Result<BackupJob, P
             .map(|m| shorten(&m)),
         origins: vec![ctx.at(line)],
         estimated_time: false,
+        resource: Some(resource),
+        conflicts: Vec::new(),
         id,
     })
 }

@@ -72,93 +72,153 @@ fn return_code(message: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
-/// Parses one borg file.
+/// Parses one borg file on its own (see [`Session`] for a run split over two files).
 pub fn parse<R: Read>(lines: &mut Lines<R>, ctx: &FileContext) -> Result<Parsed, ParseError> {
-    let mut out = Parsed::default();
-    let mut run = Run::default();
-    let mut last_archive: Option<usize> = None;
-    while lines.advance()? {
-        let line_no = lines.line_no();
-        let Some(doc) = lines.document()? else {
-            let text = String::from_utf8_lossy(lines.line()).to_string();
-            if let Some(rc) = return_code(&text) {
-                finish_run(
-                    &mut out,
-                    &mut run,
-                    &mut last_archive,
-                    rc,
-                    None,
-                    ctx,
-                    line_no,
-                )?;
-            }
-            continue;
-        };
-        let value: serde_json::Value = doc.parse("borg JSON document")?;
-        if value.get("archive").is_some() {
-            let c: Create = serde_json::from_value(value)
-                .map_err(|e| ParseError::at(doc.line, format!("bad borg create --json: {e}")))?;
-            let mut job = archive_job(c.archive, ctx, doc.line)?;
-            job.tool_status = "create".into();
-            let noted: Vec<&String> = run.errors.iter().chain(&run.warnings).collect();
-            if !noted.is_empty() {
-                job.status = JobStatus::Partial;
-                job.tool_status = "create with warnings".into();
-                job.message = Some(shorten(&format!(
-                    "{} warning(s) logged: {}",
-                    noted.len(),
-                    noted[0]
-                )));
-            }
-            out.jobs.push(job);
-            last_archive = Some(out.jobs.len() - 1);
-            run = Run::default();
-        } else if let Some(list) = value.get("archives") {
-            if !list.is_array() {
+    let mut session = Session::default();
+    session.read(lines, ctx)?;
+    session.finish(ctx, lines.line_no())
+}
+
+/// The state of one borg run read from one or more files: `borg create --json` prints the
+/// archive on stdout and `--log-json` writes warnings and the return code to stderr, so a run
+/// captured into `create-2026-04-29.json` and `create-2026-04-29.stderr.jsonl` is one job.
+/// Read the stdout file first (the collector orders each group so), then the stderr file:
+/// the return code that follows the archive applies to it.
+#[derive(Default)]
+pub struct Session {
+    out: Parsed,
+    run: Run,
+    last_archive: Option<usize>,
+}
+
+impl Session {
+    /// Backup records read so far.
+    pub fn jobs_read(&self) -> usize {
+        self.out.jobs.len()
+    }
+
+    /// Reads one file of the run.
+    pub fn read<R: Read>(
+        &mut self,
+        lines: &mut Lines<R>,
+        ctx: &FileContext,
+    ) -> Result<(), ParseError> {
+        let Session {
+            out,
+            run,
+            last_archive,
+        } = self;
+        while lines.advance()? {
+            let line_no = lines.line_no();
+            let Some(doc) = lines.document()? else {
+                let text = String::from_utf8_lossy(lines.line()).to_string();
+                if let Some(rc) = return_code(&text) {
+                    finish_run(out, run, last_archive, rc, None, ctx, line_no)?;
+                }
+                continue;
+            };
+            let value: serde_json::Value = doc.parse("borg JSON document")?;
+            if value.get("archive").is_some() {
+                let c: Create = serde_json::from_value(value).map_err(|e| {
+                    ParseError::at(doc.line, format!("bad borg create --json: {e}"))
+                })?;
+                let mut job = archive_job(c.archive, ctx, doc.line)?;
+                job.tool_status = "create".into();
+                let noted: Vec<&String> = run.errors.iter().chain(&run.warnings).collect();
+                if !noted.is_empty() {
+                    job.status = JobStatus::Partial;
+                    job.tool_status = "create with warnings".into();
+                    job.message = Some(shorten(&format!(
+                        "{} warning(s) logged: {}",
+                        noted.len(),
+                        noted[0]
+                    )));
+                }
+                out.jobs.push(job);
+                *last_archive = Some(out.jobs.len() - 1);
+                *run = Run::default();
+            } else if let Some(list) = value.get("archives") {
+                if !list.is_array() {
+                    return Err(ParseError::at(
+                        doc.line,
+                        "borg list/info --json: archives is not a list",
+                    ));
+                }
+                let l: List = serde_json::from_value(value).map_err(|e| {
+                    ParseError::at(doc.line, format!("bad borg list/info --json: {e}"))
+                })?;
+                for a in l.archives {
+                    let mut job = archive_job(a, ctx, doc.line)?;
+                    job.tool_status = "archive".into();
+                    out.jobs.push(job);
+                }
+            } else if value.get("type").and_then(|t| t.as_str()) == Some("log_message") {
+                let m: LogMessage = serde_json::from_value(value)
+                    .map_err(|e| ParseError::at(doc.line, format!("bad borg log message: {e}")))?;
+                let text = m.message.unwrap_or_default();
+                let at = m.time.and_then(|t| time::from_epoch(t, ctx.tz));
+                if let Some(rc) = return_code(&text) {
+                    finish_run(out, run, last_archive, rc, at, ctx, doc.line)?;
+                    continue;
+                }
+                if run.started.is_none() {
+                    run.started = at;
+                    run.first_line = doc.line;
+                }
+                match m.levelname.as_deref() {
+                    Some("WARNING") => run.warnings.push(text),
+                    Some("ERROR" | "CRITICAL") => run.errors.push(text),
+                    _ => {}
+                }
+            } else if value.get("type").is_some() {
+                // Progress and file-status messages.
+            } else {
                 return Err(ParseError::at(
                     doc.line,
-                    "borg list --json: archives is not a list",
+                    "JSON without archive, archives or type: not borg --json output",
                 ));
             }
-            let l: List = serde_json::from_value(value)
-                .map_err(|e| ParseError::at(doc.line, format!("bad borg list --json: {e}")))?;
-            for a in l.archives {
-                let mut job = archive_job(a, ctx, doc.line)?;
-                job.tool_status = "archive".into();
-                out.jobs.push(job);
-            }
-        } else if value.get("type").and_then(|t| t.as_str()) == Some("log_message") {
-            let m: LogMessage = serde_json::from_value(value)
-                .map_err(|e| ParseError::at(doc.line, format!("bad borg log message: {e}")))?;
-            let text = m.message.unwrap_or_default();
-            let at = m.time.and_then(|t| time::from_epoch(t, ctx.tz));
-            if let Some(rc) = return_code(&text) {
-                finish_run(&mut out, &mut run, &mut last_archive, rc, at, ctx, doc.line)?;
-                continue;
-            }
-            if run.started.is_none() {
-                run.started = at;
-                run.first_line = doc.line;
-            }
-            match m.levelname.as_deref() {
-                Some("WARNING") => run.warnings.push(text),
-                Some("ERROR" | "CRITICAL") => run.errors.push(text),
-                _ => {}
-            }
-        } else if value.get("type").is_some() {
-            // Progress and file-status messages.
-        } else {
-            return Err(ParseError::at(
-                doc.line,
-                "JSON without archive, archives or type: not borg --json output",
-            ));
         }
+        Ok(())
     }
-    if !run.errors.is_empty() {
-        // Errors logged, and neither an archive nor a return code: the run did not finish.
-        finish_run(&mut out, &mut run, &mut None, 2, None, ctx, lines.line_no())?;
+
+    /// Ends the run after its last file (`line` is that file's last line).
+    pub fn finish(mut self, ctx: &FileContext, line: u64) -> Result<Parsed, ParseError> {
+        let logged = !self.run.errors.is_empty() || !self.run.warnings.is_empty();
+        match self.last_archive {
+            // Warnings or errors in the stderr of a run whose archive was created, and no
+            // return code: the archive exists, with warnings.
+            Some(i) if logged => {
+                let job = &mut self.out.jobs[i];
+                job.status = job.status.worse(JobStatus::Partial);
+                job.tool_status = "create with warnings".into();
+                note_logged(job, &self.run, ctx, line);
+            }
+            Some(_) => {}
+            None if !self.run.errors.is_empty() => {
+                // Errors logged, and neither an archive nor a return code: the run did not
+                // finish.
+                finish_run(&mut self.out, &mut self.run, &mut None, 2, None, ctx, line)?;
+            }
+            None => {}
+        }
+        Ok(self.out)
     }
-    Ok(out)
+}
+
+/// Adds what the stderr of a run logged to its archive's record.
+fn note_logged(job: &mut BackupJob, run: &Run, ctx: &FileContext, line: u64) {
+    let noted: Vec<&String> = run.errors.iter().chain(&run.warnings).collect();
+    if let (None, Some(first)) = (&job.message, noted.first()) {
+        job.message = Some(shorten(&format!(
+            "{} warning(s) logged: {first}",
+            noted.len()
+        )));
+    }
+    let origin = ctx.at(line);
+    if !job.origins.contains(&origin) {
+        job.origins.push(origin);
+    }
 }
 
 fn finish_run(
@@ -172,6 +232,11 @@ fn finish_run(
 ) -> Result<(), ParseError> {
     if let Some(i) = last_archive.take() {
         let job = &mut out.jobs[i];
+        let here = format!("{}:", ctx.file);
+        if !job.origins.iter().any(|o| o.starts_with(&here)) {
+            // The return code came from another file of the run (its stderr).
+            note_logged(job, run, ctx, line);
+        }
         job.tool_status = format!("rc {rc}");
         job.status = match rc {
             0 => job.status,
@@ -218,6 +283,8 @@ fn finish_run(
             message: Some(shorten(&first)),
             origins: vec![ctx.at(line)],
             estimated_time: run.started.is_none() && at.is_none(),
+            resource: None,
+            conflicts: Vec::new(),
         });
     }
     *run = Run::default();
@@ -246,6 +313,8 @@ fn archive_job(a: Archive, ctx: &FileContext, line: u64) -> Result<BackupJob, Pa
         message: None,
         origins: vec![ctx.at(line)],
         estimated_time: false,
+        resource: None,
+        conflicts: Vec::new(),
     })
 }
 

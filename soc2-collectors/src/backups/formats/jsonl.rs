@@ -124,6 +124,8 @@ pub fn parse<R: Read>(lines: &mut Lines<R>, ctx: &FileContext) -> Result<Parsed,
                 message,
                 origins: vec![ctx.at(at)],
                 estimated_time: false,
+                resource: None,
+                conflicts: Vec::new(),
             }),
             "restore" => {
                 let validated = match &l.validation {

@@ -72,6 +72,9 @@ pub struct Parsed {
     pub restores: Vec<RestoreJob>,
     /// Remarks for provenance (e.g. an AWS export with a `NextToken`).
     pub notes: Vec<String>,
+    /// Resources the file describes, with the tool's status for each (pgBackRest stanzas,
+    /// including those without backups). Resources named by jobs are added by the collector.
+    pub resources: Vec<super::records::Resource>,
 }
 
 /// Counters and digest of one file.

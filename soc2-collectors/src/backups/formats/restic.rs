@@ -59,18 +59,46 @@ struct Run {
     first_line: u64,
 }
 
+/// How many `status` lines after a `summary`, with nothing else after them, are still read as
+/// progress output of the run that summary ended. restic 0.9.x writes its progress and its
+/// summary from two goroutines (restic#2389, restic#2810): the summary can be printed twice
+/// and a status line can follow it. A new run prints status lines ten or more times a second,
+/// so a longer tail is a run of its own that ended without a summary.
+const MAX_TRAILING_STATUS: u64 = 3;
+
 /// Parses one restic file.
 pub fn parse<R: Read>(lines: &mut Lines<R>, ctx: &FileContext) -> Result<Parsed, ParseError> {
     let mut out = Parsed::default();
     let mut run = Run::default();
     // Index of the last run that ended with a summary, while no new run has begun: a trailing
-    // warning line or `exit_error` code 3 belongs to it.
+    // warning line, a repeated summary or `exit_error` code 3 belongs to it.
     let mut last_summary: Option<usize> = None;
-    let mut dry_runs = 0u64;
+    // Status lines read after that summary: (count, first line). They belong to it unless
+    // another run's message follows them.
+    let mut trailing = (0u64, 0u64);
+    let (mut dry_runs, mut repeated) = (0u64, 0u64);
+    let mut trailing_read = 0u64;
     while lines.advance()? {
         let line = lines.line();
         if is_progress(line) {
             lines.count_document();
+            if last_summary.is_some() && !run.active {
+                if trailing.0 == 0 {
+                    trailing.1 = lines.line_no();
+                }
+                trailing.0 += 1;
+                if trailing.0 > MAX_TRAILING_STATUS {
+                    // Too much progress for a stray line: a new run has begun.
+                    run = Run {
+                        active: true,
+                        first_line: trailing.1,
+                        ..Run::default()
+                    };
+                    last_summary = None;
+                    trailing = (0, 0);
+                }
+                continue;
+            }
             if !run.active {
                 run = Run {
                     active: true,
@@ -115,8 +143,30 @@ pub fn parse<R: Read>(lines: &mut Lines<R>, ctx: &FileContext) -> Result<Parsed,
                     "JSON object without a message_type: not restic --json output",
                 )
             })?;
+        // Another run's message after status lines that followed a summary: those status
+        // lines were that run's start, unless this is the summary printed again.
+        let opens_run = matches!(kind, "summary" | "error" | "exit_error");
+        if opens_run && trailing.0 > 0 {
+            let again = kind == "summary" && repeats(&value, last_summary.map(|i| &out.jobs[i]));
+            if !again && kind != "exit_error" {
+                run = Run {
+                    active: true,
+                    first_line: trailing.1,
+                    ..Run::default()
+                };
+                last_summary = None;
+            }
+            trailing = (0, 0);
+        }
         match kind {
             "summary" => {
+                if !run.active && repeats(&value, last_summary.map(|i| &out.jobs[i])) {
+                    repeated += 1;
+                    if let Some(i) = last_summary {
+                        out.jobs[i].origins.push(ctx.at(doc.line));
+                    }
+                    continue;
+                }
                 let s: Summary = serde_json::from_value(value)
                     .map_err(|e| ParseError::at(doc.line, format!("bad restic summary: {e}")))?;
                 if s.dry_run {
@@ -130,8 +180,10 @@ pub fn parse<R: Read>(lines: &mut Lines<R>, ctx: &FileContext) -> Result<Parsed,
                 run = Run::default();
             }
             "error" => {
+                // restic ≥ 0.10 nests the message (`error.message`); 0.9.x wrote a string.
                 let msg = value
                     .pointer("/error/message")
+                    .or_else(|| value.get("error"))
                     .and_then(|v| v.as_str())
                     .unwrap_or("error");
                 let item = value.get("item").and_then(|v| v.as_str()).unwrap_or("");
@@ -139,6 +191,7 @@ pub fn parse<R: Read>(lines: &mut Lines<R>, ctx: &FileContext) -> Result<Parsed,
                     run.active = true;
                     run.first_line = doc.line;
                 }
+                last_summary = None;
                 run.errors.push(format!("{item}: {msg}"));
             }
             "exit_error" => {
@@ -163,9 +216,12 @@ pub fn parse<R: Read>(lines: &mut Lines<R>, ctx: &FileContext) -> Result<Parsed,
                 last_summary = None;
                 run = Run::default();
             }
+            // `verbose_status` (with --verbose) and message types of later versions carry
+            // no outcome.
             _ => {}
         }
     }
+    trailing_read += trailing.0;
     if run.active {
         let msg = "the log ends without a summary or exit_error: the run was interrupted or \
                    is still running";
@@ -179,7 +235,27 @@ pub fn parse<R: Read>(lines: &mut Lines<R>, ctx: &FileContext) -> Result<Parsed,
             ctx.file
         ));
     }
+    if repeated > 0 || trailing_read > 0 {
+        out.notes.push(format!(
+            "{}: {repeated} repeated summary line(s) and {trailing_read} status line(s) after \
+             the last summary were read as part of the run that summary ended (restic 0.9.x \
+             prints its summary and progress concurrently), not as further runs",
+            ctx.file
+        ));
+    }
     Ok(out)
+}
+
+/// Whether `summary` repeats the summary of `previous`, the run just ended: the same snapshot
+/// id, or neither names one.
+fn repeats(summary: &serde_json::Value, previous: Option<&BackupJob>) -> bool {
+    let Some(p) = previous else {
+        return false;
+    };
+    match summary.get("snapshot_id").and_then(|v| v.as_str()) {
+        Some(id) => p.id == id,
+        None => p.id.starts_with("run@"),
+    }
 }
 
 fn mark_partial(job: &mut BackupJob, why: &str) {
@@ -258,6 +334,8 @@ fn summary_job(
         message,
         origins: vec![ctx.at(line)],
         estimated_time: estimated,
+        resource: None,
+        conflicts: Vec::new(),
     })
 }
 
@@ -297,6 +375,8 @@ fn failed_job(
         message: Some(shorten(&message)),
         origins: vec![ctx.at(line)],
         estimated_time: true,
+        resource: None,
+        conflicts: Vec::new(),
     })
 }
 
@@ -329,6 +409,8 @@ fn snapshot_job(s: Snapshot, ctx: &FileContext, line: u64) -> Result<BackupJob, 
         message: None,
         origins: vec![ctx.at(line)],
         estimated_time: false,
+        resource: None,
+        conflicts: Vec::new(),
     })
 }
 
@@ -371,6 +453,51 @@ mod tests {
         assert_eq!(p.jobs[0].local_date.to_string(), "2026-03-04");
         assert_eq!(p.jobs[2].tool_status, "exit 12");
         assert!(p.jobs[2].message.as_deref().unwrap().contains("file name"));
+    }
+
+    /// restic 0.9.5/0.9.6 `backup --json` (restic#2389, restic#2810): no `backup_start` in the
+    /// summary, the summary printed twice and a status line after it.
+    const RESTIC_09_RACE: &str = concat!(
+        "{\"message_type\":\"status\",\"percent_done\":0,\"total_files\":1,\"total_bytes\":9358}\n",
+        "{\"message_type\":\"status\",\"percent_done\":0.5351128130287102,\"total_files\":428,\"files_done\":218,\"total_bytes\":2168012,\"bytes_done\":1160131,\"current_files\":[\"/pkg/a.go\"]}\n",
+        "{\"message_type\":\"summary\",\"files_new\":0,\"files_changed\":0,\"files_unmodified\":49180,\"dirs_new\":0,\"dirs_changed\":2,\"dirs_unmodified\":0,\"data_blobs\":0,\"tree_blobs\":3,\"data_added\":1358,\"total_files_processed\":49180,\"total_bytes_processed\":121410184143,\"total_duration\":120.464916853,\"snapshot_id\":\"56ae882c\"}\n",
+        "{\"message_type\":\"summary\",\"files_new\":0,\"files_changed\":0,\"files_unmodified\":49180,\"dirs_new\":0,\"dirs_changed\":2,\"dirs_unmodified\":0,\"data_blobs\":0,\"tree_blobs\":3,\"data_added\":1358,\"total_files_processed\":49180,\"total_bytes_processed\":121410184143,\"total_duration\":120.464916853,\"snapshot_id\":\"56ae882c\"}\n",
+        "{\"message_type\":\"status\",\"seconds_elapsed\":120,\"percent_done\":1,\"total_files\":49180,\"files_done\":49180,\"total_bytes\":121410184143,\"bytes_done\":121410184143}\n",
+    );
+
+    #[test]
+    fn a_repeated_summary_and_a_trailing_status_are_one_successful_run() {
+        let p = run(RESTIC_09_RACE).unwrap();
+        assert_eq!(p.jobs.len(), 1, "{:?}", p.jobs);
+        let j = &p.jobs[0];
+        assert_eq!(
+            (j.id.as_str(), j.status),
+            ("56ae882c", JobStatus::Succeeded)
+        );
+        assert_eq!(j.origins, ["r.log:3", "r.log:4"]);
+        assert!(p.notes[0].contains("1 repeated summary"), "{:?}", p.notes);
+        // The same shape followed by a run that really began and died is still two runs.
+        let mut text = RESTIC_09_RACE.to_string();
+        for _ in 0..5 {
+            text.push_str("{\"message_type\":\"status\",\"percent_done\":0.01}\n");
+        }
+        let p = run(&text).unwrap();
+        assert_eq!(p.jobs.len(), 2);
+        assert_eq!(p.jobs[1].status, JobStatus::Failed);
+        assert_eq!(p.jobs[1].id, "run@r.log:5");
+        // A trailing status followed by an error opened the next run.
+        let text = format!(
+            "{RESTIC_09_RACE}{}",
+            "{\"message_type\":\"error\",\"error\":\"lstat /x: permission denied\",\"during\":\"archival\",\"item\":\"/x\"}\n"
+        );
+        let p = run(&text).unwrap();
+        assert_eq!(p.jobs.len(), 2);
+        assert_eq!(p.jobs[0].status, JobStatus::Succeeded);
+        assert!(p.jobs[1]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("permission denied"));
     }
 
     #[test]
