@@ -62,15 +62,15 @@ mod module;
 pub mod records;
 mod retry;
 
-pub use api::{graphql_url, API_VERSION, MERGED_PRS_QUERY};
+pub use api::{graphql_url, API_VERSION, HISTORY_QUERY, MERGED_PRS_QUERY};
 pub use checks::{
-    evaluate_approval, CheckScope, IndependentApprovalCheck, MergedUnderBypassCheck,
-    ReviewRequiredCheck,
+    evaluate_approval, evaluate_approval_with, ChangesViaPullRequestCheck, CheckScope,
+    IndependentApprovalCheck, MergedUnderBypassCheck, ReviewRequiredCheck, RULE_SUITE_RETENTION,
 };
 pub use collector::GithubCollector;
 pub use config::{GithubConfig, GithubSettings, RepoScope};
 pub use module::GithubModule;
-pub use records::{BRANCH_RULES, PULL_REQUESTS};
+pub use records::{BRANCH_RULES, COMMITS, PULL_REQUESTS, RULE_SUITES};
 pub use retry::{GithubRetry, SECONDARY_LIMIT_MIN_WAIT};
 
 /// The module's type: the config section and the default instance name.
