@@ -218,11 +218,23 @@ async fn sample_organisation_end_to_end() {
     // 2026-05-31 14:00 cannot be judged, nor can merges before then that no bypass names.
     assert_eq!(bypass["acme/api"]["status"], "error");
     let why = bypass["acme/api"]["summary"].as_str().unwrap();
-    assert!(why.contains("cannot establish before 2026-05-31 14:00 UTC"), "{why}");
-    assert!(why.contains("GitHub keeps rule suites about a month"), "{why}");
+    assert!(
+        why.contains("cannot establish before 2026-05-31 14:00 UTC"),
+        "{why}"
+    );
+    assert!(
+        why.contains("GitHub keeps rule suites about a month"),
+        "{why}"
+    );
     assert_eq!(bypass["acme/api#101"]["status"], "error");
-    assert_eq!(bypass["acme/api#106"]["status"], "pass", "merged 2026-06-02, inside the window");
-    assert_eq!(bypass["acme/web#52"]["status"], "fail", "a bypass seen is a bypass, however old");
+    assert_eq!(
+        bypass["acme/api#106"]["status"], "pass",
+        "merged 2026-06-02, inside the window"
+    );
+    assert_eq!(
+        bypass["acme/web#52"]["status"], "fail",
+        "a bypass seen is a bypass, however old"
+    );
     let review = findings(&out, "github.review_required");
     assert_eq!(review["acme/api"]["status"], "pass");
     let web = review["acme/web"]["summary"].as_str().unwrap();
@@ -264,7 +276,10 @@ async fn sample_organisation_end_to_end() {
     let notes = p["notes"].to_string();
     // Every base branch now: acme/api's 75 into main or master plus #150 into a release branch.
     assert!(notes.contains("totalCount = 76"), "{notes}");
-    assert!(notes.contains("1 merged into other branches skipped"), "{notes}");
+    assert!(
+        notes.contains("1 merged into other branches skipped"),
+        "{notes}"
+    );
     assert!(!notes.contains("COUNTS DIFFER"), "{notes}");
     let r = provenance(&out, "branch_rules");
     assert_eq!(r["records_written"], 2);
@@ -985,7 +1000,10 @@ async fn every_check_says_not_applicable_for_an_empty_scope() {
         let f = &findings(&out, check)["acme/svc"];
         assert_eq!(f["status"], "not_applicable", "{check}: {f}");
         assert!(
-            f["summary"].as_str().unwrap().starts_with("nothing in scope:"),
+            f["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("nothing in scope:"),
             "{check}: {f}"
         );
     }
@@ -1231,4 +1249,220 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+// ---- acme/shop: recorded shapes (tests/fixtures/github/README.md) ----
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/github")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// A plain wiremock GitHub answering for `acme/shop` from the fixtures.
+async fn shop_server() -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    let json =
+        |name: &str| ResponseTemplate::new(200).set_body_raw(fixture(name), "application/json");
+    for (operation, file) in [
+        ("query RepositoryInfo", "repository_info.json"),
+        ("query BranchHistory", "history.json"),
+        ("query MergedPullRequests", "merged_prs.json"),
+    ] {
+        Mock::given(method("POST"))
+            .and(path("/graphql"))
+            .and(body_string_contains(operation))
+            .respond_with(json(file))
+            .mount(&server)
+            .await;
+    }
+    for (p, file) in [
+        (
+            "/repos/acme/shop/branches/main/protection",
+            "protection.json",
+        ),
+        (
+            "/repos/acme/shop/rules/branches/main",
+            "rules_branches_main.json",
+        ),
+        ("/repos/acme/shop/rulesets/42", "ruleset_42.json"),
+        ("/repos/acme/shop/rulesets/7", "ruleset_7.json"),
+        ("/repos/acme/shop/rulesets/43", "ruleset_evaluate.json"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(json(file))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/shop/rulesets/rule-suites"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("[]", "application/json"))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_renamed_default_branch_keeps_its_master_prs_and_direct_pushes_fail() {
+    pin_clock();
+    let server = shop_server().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    assert_ok(&run(section(&server.uri(), &repos(&["acme/shop"]), ""), &out).await);
+
+    // PR #9 was merged into `master` before the rename: it landed on the production branch
+    // (its squash commit is in main's history). Before, the base-branch filter dropped it.
+    let prs = by_subject(&lines(&out.join("github/pull_requests.jsonl")));
+    assert_eq!(
+        prs.keys().collect::<Vec<_>>(),
+        ["acme/shop#12", "acme/shop#9"],
+        "#11 went into develop"
+    );
+    assert_eq!(prs["acme/shop#9"]["data"]["base_branch"], "master");
+    assert_eq!(
+        prs["acme/shop#12"]["data"]["head_branch"],
+        "feature/SHOP-42-cart"
+    );
+    let p = provenance(&out, "pull_requests");
+    assert_eq!(p["records_received"], 2);
+    assert_eq!(
+        p["source_reported_count"], 2,
+        "search counts 3, one went to develop"
+    );
+
+    // The commit population: every commit of main in the period, reconciled with totalCount.
+    let commits = by_subject(&lines(&out.join("github/commits.jsonl")));
+    assert_eq!(commits.len(), 6);
+    let c = provenance(&out, "commits");
+    assert_eq!(c["complete"], true);
+    assert_eq!(c["source_reported_count"], 6);
+    assert_eq!(c["records_received"], 6);
+    let notes = c["notes"].to_string();
+    assert!(
+        notes.contains("4 via 2 merged pull request(s), 2 direct push(es)"),
+        "{notes}"
+    );
+
+    let f = findings(&out, "github.changes_via_pull_request");
+    let direct = &f["acme/shop@d1d1d1d1a0b1c2d3e4f5061728394a5b6c7d8e9f"];
+    assert_eq!(direct["status"], "fail");
+    let s = direct["summary"].as_str().unwrap();
+    assert!(s.contains("direct push: commit d1d1d1d"), "{s}");
+    assert!(s.contains("hotfix: bump session timeout"), "{s}");
+    assert!(
+        s.contains("author octocat (The Octocat <octocat@github.com>)"),
+        "{s}"
+    );
+    // A commit whose only pull request is still open came through none.
+    let open = &f["acme/shop@0a0a0a0a1b2c3d4e5f60718293a4b5c6d7e8f901"];
+    assert_eq!(open["status"], "fail");
+    assert!(
+        open["summary"]
+            .as_str()
+            .unwrap()
+            .contains("#13 merged=false"),
+        "{open}"
+    );
+    assert_eq!(
+        f.len(),
+        2,
+        "no repository-level pass while direct pushes exist: {f:?}"
+    );
+
+    // Rule suites reach back 730 hours before 2026-07-01: #12 (June 10) is judged, #9
+    // (February) cannot be; the repository-level finding cannot cover the period's start.
+    let b = findings(&out, "github.merged_under_bypass");
+    assert_eq!(b["acme/shop#12"]["status"], "pass", "{}", b["acme/shop#12"]);
+    assert_eq!(b["acme/shop#9"]["status"], "error");
+    let why = b["acme/shop#9"]["summary"].as_str().unwrap();
+    assert!(
+        why.contains(
+            "cannot establish before 2026-05-31 14:00 UTC: GitHub keeps rule suites about a month"
+        ),
+        "{why}"
+    );
+    assert_eq!(b["acme/shop"]["status"], "error", "{}", b["acme/shop"]);
+    let s = provenance(&out, "rule_suites");
+    assert_eq!(s["complete"], false);
+    // (The pinned clock advances while the test runs.)
+    let covers = |k: &str| s["covers"][k].as_str().unwrap().to_string();
+    assert!(covers("from").starts_with("2026-05-31T14:00:0"), "{s}");
+    assert!(covers("until").starts_with("2026-07-01T00:00:0"), "{s}");
+
+    // Provenance counts what was received for rules and rulesets (it said 0 before).
+    let r = provenance(&out, "branch_rules");
+    let received = |e: &str| {
+        r["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["endpoint"] == e)
+            .unwrap_or_else(|| panic!("{e}: {r}"))["records_received"]
+            .clone()
+    };
+    assert_eq!(received("/repos/acme/shop/rules/branches/main"), 4);
+    assert_eq!(received("/repos/acme/shop/rulesets/42"), 1);
+    assert_eq!(received("/repos/acme/shop/rulesets/7"), 1);
+    let rules = by_subject(&lines(&out.join("github/branch_rules.jsonl")));
+    let ids: Vec<u64> = rules["acme/shop"]["data"]["rulesets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [42, 7],
+        "the evaluate-mode ruleset 43 is not named by rules/branches"
+    );
+
+    // The strict rule: #12's only approval was of an earlier commit. The finding says this
+    // is our rule and what GitHub's own rules required.
+    let a = findings(&out, "github.independent_approval");
+    assert_eq!(a["acme/shop#9"]["status"], "pass");
+    assert_eq!(a["acme/shop#12"]["status"], "fail");
+    let s = a["acme/shop#12"]["summary"].as_str().unwrap();
+    assert!(s.contains("is stale: it approved commit 5e12e12"), "{s}");
+    assert!(
+        s.contains("this tool's rule, require_approval_on_head = true"),
+        "{s}"
+    );
+    assert!(
+        s.contains("branch protection dismiss_stale_reviews = false"),
+        "{s}"
+    );
+    assert!(
+        s.contains("ruleset \"main: review\" (active) dismiss_stale_reviews_on_push = false"),
+        "{s}"
+    );
+    assert!(
+        s.contains("do not dismiss approvals of earlier commits"),
+        "{s}"
+    );
+}
+
+#[tokio::test]
+async fn require_approval_on_head_false_accepts_an_approval_of_an_earlier_commit() {
+    pin_clock();
+    let server = shop_server().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let toml = section(
+        &server.uri(),
+        &repos(&["acme/shop"]),
+        "require_approval_on_head = false",
+    );
+    assert_ok(&run(toml, &out).await);
+    let a = findings(&out, "github.independent_approval");
+    assert_eq!(a["acme/shop#12"]["status"], "pass", "{}", a["acme/shop#12"]);
+    let s = a["acme/shop#12"]["summary"].as_str().unwrap();
+    assert!(s.contains("on earlier commit 5e12e12 of the PR"), "{s}");
+    assert!(s.contains("require_approval_on_head = false"), "{s}");
+    // The stored decision is the configured one.
+    let prs = by_subject(&lines(&out.join("github/pull_requests.jsonl")));
+    assert_eq!(prs["acme/shop#12"]["data"]["approval"]["approved"], true);
 }

@@ -767,7 +767,9 @@ impl Handler {
                 None => Ok(None),
                 Some(t) => DateTime::parse_from_rfc3339(t)
                     .map(|d| Some(d.to_utc()))
-                    .map_err(|_| format!("Variable ${k} of type GitTimestamp was provided invalid value")),
+                    .map_err(|_| {
+                        format!("Variable ${k} of type GitTimestamp was provided invalid value")
+                    }),
             }
         };
         let (since, until) = (parse("since")?, parse("until")?);
@@ -805,7 +807,11 @@ impl Handler {
                 "nodes": nodes,
             }},
         });
-        let key = if use_default { "defaultBranchRef" } else { "ref" };
+        let key = if use_default {
+            "defaultBranchRef"
+        } else {
+            "ref"
+        };
         Ok(json!({"repository": {key: reference}}))
     }
 
@@ -969,7 +975,9 @@ fn git_actor(a: &Account) -> Value {
             "name": format!("{login}[bot]"),
             "email": format!("49699333+{login}[bot]@users.noreply.github.com"),
         }),
-        Account::Deleted => json!({"user": null, "name": "Former Employee", "email": "former@acme.example"}),
+        Account::Deleted => {
+            json!({"user": null, "name": "Former Employee", "email": "former@acme.example"})
+        }
     }
 }
 
@@ -982,9 +990,8 @@ fn web_flow() -> Value {
 fn branch_commits(org: &str, repo: &RepoModel) -> Vec<(DateTime<Utc>, Value)> {
     let _ = org;
     let mut out = Vec::new();
-    let on_branch = |base: &str| {
-        base == repo.default_branch || repo.renamed_from.as_deref() == Some(base)
-    };
+    let on_branch =
+        |base: &str| base == repo.default_branch || repo.renamed_from.as_deref() == Some(base);
     for p in repo.pulls.iter().filter(|p| on_branch(&p.base)) {
         let (Some(merged), Some(merge)) = (p.merged_at, p.merge_oid.as_ref()) else {
             continue;
@@ -1039,7 +1046,10 @@ fn branch_commits(org: &str, repo: &RepoModel) -> Vec<(DateTime<Utc>, Value)> {
             }),
         ));
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1["oid"].as_str().cmp(&a.1["oid"].as_str())));
+    out.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| b.1["oid"].as_str().cmp(&a.1["oid"].as_str()))
+    });
     out
 }
 
@@ -1745,9 +1755,15 @@ mod tests {
             })
             .count();
         assert!(in_period > 50, "{in_period}");
-        assert!(api.pulls.iter().any(|p| p.base == "master" && p.number == 101));
+        assert!(api
+            .pulls
+            .iter()
+            .any(|p| p.base == "master" && p.number == 101));
         assert_eq!(WEB_DIRECT_PUSH.len(), 40);
-        assert_eq!(WEB_DIRECT_PUSH_SUBJECT, format!("acme/web@{WEB_DIRECT_PUSH}"));
+        assert_eq!(
+            WEB_DIRECT_PUSH_SUBJECT,
+            format!("acme/web@{WEB_DIRECT_PUSH}")
+        );
         // The history of api's main spans several pages of 100.
         assert!(branch_commits("acme", api).len() > 100);
         for f in PLANTED {

@@ -51,7 +51,10 @@ pub fn evaluate_approval(pr: &PullRequest) -> ApprovalDecision {
 /// [`evaluate_approval`] with `[github] require_approval_on_head`: with `false`, an approval
 /// of an earlier commit of the same PR (every review of a PR is of one of its commits) counts
 /// too; every other condition stays.
-pub fn evaluate_approval_with(pr: &PullRequest, require_approval_on_head: bool) -> ApprovalDecision {
+pub fn evaluate_approval_with(
+    pr: &PullRequest,
+    require_approval_on_head: bool,
+) -> ApprovalDecision {
     let mut reasons = Vec::new();
     let mut qualifying: Option<&Review> = None;
     let mut other_states: BTreeMap<&str, usize> = BTreeMap::new();
@@ -151,7 +154,10 @@ pub fn checks(instance: &str, config: &GithubConfig) -> Vec<Box<dyn Check>> {
     vec![
         Box::new(IndependentApprovalCheck::new(scope.clone())),
         Box::new(MergedUnderBypassCheck::new(scope.clone())),
-        Box::new(ReviewRequiredCheck::new(scope.clone(), config.min_approvals())),
+        Box::new(ReviewRequiredCheck::new(
+            scope.clone(),
+            config.min_approvals(),
+        )),
         Box::new(ChangesViaPullRequestCheck::new(scope)),
     ]
 }
@@ -451,7 +457,12 @@ impl MergedUnderBypassCheck {
 
     /// The rule-suite window of `r`: the `rule_suites` population's `covers`, or — for runs
     /// written before that population existed — the window recorded in the branch rules.
-    fn window(&self, store: &EvidenceStore, r: &BranchRules, covers_from: DateTime<Utc>) -> Completeness {
+    fn window(
+        &self,
+        store: &EvidenceStore,
+        r: &BranchRules,
+        covers_from: DateTime<Utc>,
+    ) -> Completeness {
         let pop = RULE_SUITES.at(&self.scope.instance);
         if store.has(&pop) {
             let c = store.completeness(&pop);

@@ -13,10 +13,9 @@ use soc2_evidence_core::{
 };
 
 use super::api::{
-    encode_branch, EventConnection, EventNode, GitActorNode, GithubApi, HistoryData,
-    MergedPrsData, OrgRepo, PageInfo, PrChild, PrChildData, PrNode, RepoInfoData,
-    ReviewConnection, ReviewNode, DISMISSALS_QUERY, HISTORY_QUERY, MERGED_PRS_QUERY,
-    REPO_INFO_QUERY, REVIEWS_QUERY,
+    encode_branch, EventConnection, EventNode, GitActorNode, GithubApi, HistoryData, MergedPrsData,
+    OrgRepo, PageInfo, PrChild, PrChildData, PrNode, RepoInfoData, ReviewConnection, ReviewNode,
+    DISMISSALS_QUERY, HISTORY_QUERY, MERGED_PRS_QUERY, REPO_INFO_QUERY, REVIEWS_QUERY,
 };
 use super::checks::{evaluate_approval_with, RULE_SUITE_RETENTION};
 use super::config::{GithubSettings, RepoScope};
@@ -195,7 +194,13 @@ impl GithubCollector {
             });
             let data: HistoryData = self
                 .api
-                .graphql(out.provenance(), "BranchHistory", HISTORY_QUERY, vars, &t.full())
+                .graphql(
+                    out.provenance(),
+                    "BranchHistory",
+                    HISTORY_QUERY,
+                    vars,
+                    &t.full(),
+                )
                 .await?;
             let repo = data.repository.ok_or_else(|| {
                 CollectError::Source(format!(

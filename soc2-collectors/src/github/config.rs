@@ -304,7 +304,10 @@ mod tests {
         );
         assert_eq!(c.min_approvals(), 1);
         assert!(c.require_approval_on_head);
-        assert!(!parse("repos = [\"acme/api\"]\nrequire_approval_on_head = false").require_approval_on_head);
+        assert!(
+            !parse("repos = [\"acme/api\"]\nrequire_approval_on_head = false")
+                .require_approval_on_head
+        );
         let c = parse("org = \"acme\"");
         assert_eq!(c.scope(&ctx).unwrap(), RepoScope::Org("acme".into()));
     }

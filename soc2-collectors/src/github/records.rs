@@ -30,8 +30,7 @@ pub const COMMITS: Population<Commit> = Population::events("commits", GRAPHQL_SO
 /// `time_period=month`, 730 hours before collection): events at `<instance>/rule_suites.jsonl`.
 /// When the period starts before that window its provenance says `covers {from, until,
 /// reason}`, so checks can tell what lies outside it.
-pub const RULE_SUITES: Population<RuleSuiteRecord> =
-    Population::events("rule_suites", REST_SOURCE);
+pub const RULE_SUITES: Population<RuleSuiteRecord> = Population::events("rule_suites", REST_SOURCE);
 
 /// What kind of account an actor is. REST and GraphQL disagree on how they show bots and
 /// deleted accounts; records always use this one form.
@@ -339,9 +338,7 @@ impl Commit {
         });
         match via {
             Some(p) => Landing::PullRequest(p.number),
-            None if self.pull_requests_total > self.pull_requests.len() as u64 => {
-                Landing::Unknown
-            }
+            None if self.pull_requests_total > self.pull_requests.len() as u64 => Landing::Unknown,
             None => Landing::DirectPush,
         }
     }
