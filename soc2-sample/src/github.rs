@@ -12,6 +12,12 @@
 //! - GraphQL answers `200` with `{"errors":[...]}` for a bad query or an unknown repository;
 //!   `pullRequests` pages by opaque `endCursor`, ordered `UPDATED_AT DESC`, at most 100 per page;
 //!   nested `reviews` and `timelineItems` overflow into their own pages.
+//! - `history(since, until, first: 100)` of the default branch pages by `endCursor` with
+//!   `totalCount`, newest first; each commit carries `associatedPullRequests`. A direct push
+//!   has none (`acme/web`: [`WEB_DIRECT_PUSH`]); `acme/api` renamed `master` to `main` on
+//!   2026-03-01, so its older merged PRs keep `baseRefName: "master"` and are still in
+//!   `main`'s history. Even-numbered PRs merged with a merge commit (their head commit is in
+//!   the history too), odd-numbered ones squashed.
 //! - `Bot.login` has no `[bot]` suffix in GraphQL; a deleted account is `null`.
 //! - A dismissed review reads `DISMISSED`; its original state survives only in the
 //!   `ReviewDismissedEvent.previousReviewState`.

@@ -179,6 +179,12 @@ pub struct CheckScope {
     require_approval_on_head: bool,
 }
 
+/// Commits per repository, each with its subject id.
+type CommitsByRepo = BTreeMap<String, Vec<(String, Commit)>>;
+
+/// One merged PR for the bypass check: subject, merge time, merge commit.
+type Merge = (String, DateTime<Utc>, Option<String>);
+
 /// What changed in one repository during the period: merged PRs and commits on the branch.
 #[derive(Debug, Default, Clone, Copy)]
 struct Activity {
@@ -203,15 +209,12 @@ impl CheckScope {
 
     /// The commits of the branch's history in the period, per repository; `None` when the
     /// run holds no commit population (written before it was collected).
-    fn commits(
-        &self,
-        store: &EvidenceStore,
-    ) -> Result<Option<BTreeMap<String, Vec<(String, Commit)>>>, CheckError> {
+    fn commits(&self, store: &EvidenceStore) -> Result<Option<CommitsByRepo>, CheckError> {
         let pop = COMMITS.at(&self.instance);
         if !store.has(&pop) {
             return Ok(None);
         }
-        let mut out: BTreeMap<String, Vec<(String, Commit)>> = BTreeMap::new();
+        let mut out = CommitsByRepo::new();
         for rec in store.records(&pop)? {
             let rec = rec?;
             out.entry(rec.data.repo.clone())
@@ -500,8 +503,7 @@ impl Check for MergedUnderBypassCheck {
         let rules_ref = BRANCH_RULES.at(&self.scope.instance);
         let suites_ref = RULE_SUITES.at(&self.scope.instance);
         // Per repo: (subject, merged at, merge commit) of each merged PR.
-        let mut merges: HashMap<String, Vec<(String, DateTime<Utc>, Option<String>)>> =
-            HashMap::new();
+        let mut merges: HashMap<String, Vec<Merge>> = HashMap::new();
         for rec in store.records(&prs)? {
             let rec = rec?;
             merges.entry(rec.data.repo).or_default().push((

@@ -250,7 +250,7 @@ pub struct GitPerson {
 }
 
 impl GitPerson {
-    /// "login (Name <email>)", or what of it is known.
+    /// `login (Name <email>)`, or what of it is known.
     pub fn describe(&self) -> String {
         let ident = match (&self.name, &self.email) {
             (Some(n), Some(e)) => format!("{n} <{e}>"),
