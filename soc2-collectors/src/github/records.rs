@@ -504,3 +504,61 @@ impl Evidence for BranchRules {
         self.repo.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(prs: Vec<AssociatedPr>, total: u64) -> Commit {
+        let nobody = GitPerson {
+            login: None,
+            name: None,
+            email: None,
+        };
+        Commit {
+            repo: "acme/api".into(),
+            branch: "main".into(),
+            oid: "c".repeat(40),
+            committed_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+            message_headline: "x".into(),
+            author: nobody.clone(),
+            committer: nobody,
+            pull_requests: prs,
+            pull_requests_total: total,
+        }
+    }
+
+    fn pr(number: u64, merged: bool, base: &str, merge: &str) -> AssociatedPr {
+        AssociatedPr {
+            number,
+            merged,
+            base_branch: base.into(),
+            merge_commit: Some(merge.into()),
+        }
+    }
+
+    #[test]
+    fn how_a_commit_landed() {
+        let history: std::collections::HashSet<String> = ["m9".to_string()].into();
+        assert_eq!(commit(vec![], 0).landing(&history), Landing::DirectPush);
+        // Based on `master` before the rename, merge commit in main's history.
+        assert_eq!(
+            commit(vec![pr(9, true, "master", "m9")], 1).landing(&history),
+            Landing::PullRequest(9)
+        );
+        // Merged into another branch whose merge is not on main; an open PR.
+        assert_eq!(
+            commit(
+                vec![pr(3, true, "develop", "zz"), pr(4, false, "main", "yy")],
+                2
+            )
+            .landing(&history),
+            Landing::DirectPush
+        );
+        // More associated PRs than the 5 read, none accounting for it: cannot tell.
+        assert_eq!(
+            commit(vec![pr(3, true, "develop", "zz")], 7).landing(&history),
+            Landing::Unknown
+        );
+    }
+}
