@@ -85,6 +85,8 @@ fn model(prs: u64) -> GithubModel {
             })),
             rulesets: Vec::new(),
             rule_suites: Vec::new(),
+            direct_pushes: Vec::new(),
+            renamed_from: None,
         }],
     }
 }

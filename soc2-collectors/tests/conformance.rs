@@ -10,6 +10,8 @@ use soc2_evidence_core::testing::Conformance;
 #[cfg(feature = "github")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_github_module_passes_the_conformance_suite() {
+    // The one "now" every test binary pins (rule-suite retention is measured from it).
+    soc2_evidence_core::clock::set_override("2026-07-01T00:00:00Z".parse().unwrap()).unwrap();
     use soc2_sample::github::{self as sample, GithubServer, ServerOptions};
     let server = GithubServer::start(sample::sample_model(), ServerOptions::default()).await;
     Conformance::new(

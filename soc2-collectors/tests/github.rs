@@ -22,6 +22,12 @@ use wiremock::{Mock, ResponseTemplate};
 
 const PERIOD: &str = "2026-01-01..2026-06-30";
 
+/// Every test binary pins one "now", the day after the period, so retention windows (the
+/// rule-suite history reaches back 730 hours) fall where a collection made then sees them.
+fn pin_clock() {
+    soc2_evidence_core::clock::set_override("2026-07-01T00:00:00Z".parse().unwrap()).unwrap();
+}
+
 /// One `[github]` section as a user writes it: `scope` is a `repos = [...]` or `org = "..."`
 /// line, `extra` any further keys.
 fn section(api_url: &str, scope: &str, extra: &str) -> String {
@@ -106,6 +112,7 @@ fn assert_ok(m: &RunManifest) {
 
 #[tokio::test]
 async fn sample_organisation_end_to_end() {
+    pin_clock();
     let gh = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -126,8 +133,9 @@ async fn sample_organisation_end_to_end() {
         "API version pinned"
     );
     assert_eq!(stats.no_user_agent.load(Ordering::Relaxed), 0);
-    // 2 repository look-ups, 2 pages for acme/api, 1 for acme/web, 1 retried request.
-    assert_eq!(stats.graphql.load(Ordering::Relaxed), 6);
+    // 2 repository look-ups, 2 PR pages for acme/api, 1 for acme/web, 2 history pages of
+    // 100 commits for acme/api, 1 for acme/web, 1 retried request.
+    assert_eq!(stats.graphql.load(Ordering::Relaxed), 9);
 
     let prs = by_subject(&lines(&out.join("github/pull_requests.jsonl")));
     assert_eq!(prs.len(), 68 + 15, "62+6 in acme/api, 12+3 in acme/web");
@@ -206,7 +214,27 @@ async fn sample_organisation_end_to_end() {
         .as_str()
         .unwrap()
         .contains("by carolschmidt"));
-    assert_eq!(bypass["acme/api"]["status"], "pass");
+    // Rule suites reach back 730 hours before 2026-07-01: acme/api's pushes before
+    // 2026-05-31 14:00 cannot be judged, nor can merges before then that no bypass names.
+    assert_eq!(bypass["acme/api"]["status"], "error");
+    let why = bypass["acme/api"]["summary"].as_str().unwrap();
+    assert!(
+        why.contains("cannot establish before 2026-05-31 14:00 UTC"),
+        "{why}"
+    );
+    assert!(
+        why.contains("GitHub keeps rule suites about a month"),
+        "{why}"
+    );
+    assert_eq!(bypass["acme/api#101"]["status"], "error");
+    assert_eq!(
+        bypass["acme/api#106"]["status"], "pass",
+        "merged 2026-06-02, inside the window"
+    );
+    assert_eq!(
+        bypass["acme/web#52"]["status"], "fail",
+        "a bypass seen is a bypass, however old"
+    );
     let review = findings(&out, "github.review_required");
     assert_eq!(review["acme/api"]["status"], "pass");
     let web = review["acme/web"]["summary"].as_str().unwrap();
@@ -246,7 +274,12 @@ async fn sample_organisation_end_to_end() {
     assert_eq!(p["response_sha256"].as_str().unwrap().len(), 64);
     assert!(p["base_url"].as_str().unwrap().ends_with("/graphql"));
     let notes = p["notes"].to_string();
-    assert!(notes.contains("totalCount = 75"), "{notes}");
+    // Every base branch now: acme/api's 75 into main or master plus #150 into a release branch.
+    assert!(notes.contains("totalCount = 76"), "{notes}");
+    assert!(
+        notes.contains("1 merged into other branches skipped"),
+        "{notes}"
+    );
     assert!(!notes.contains("COUNTS DIFFER"), "{notes}");
     let r = provenance(&out, "branch_rules");
     assert_eq!(r["records_written"], 2);
@@ -255,6 +288,7 @@ async fn sample_organisation_end_to_end() {
 
 #[tokio::test]
 async fn org_mode_skips_archived_repositories() {
+    pin_clock();
     let gh = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -301,12 +335,15 @@ fn repo(pulls: Vec<PullModel>) -> GithubModel {
             protection: None,
             rulesets: Vec::new(),
             rule_suites: Vec::new(),
+            direct_pushes: Vec::new(),
+            renamed_from: None,
         }],
     }
 }
 
 #[tokio::test]
 async fn three_pages_of_prs_and_overflowing_reviews_and_dismissals() {
+    pin_clock();
     let mut pulls = Vec::new();
     for n in 1..=120u64 {
         let p = PullModel::merged(
@@ -381,9 +418,9 @@ async fn three_pages_of_prs_and_overflowing_reviews_and_dismissals() {
     )
     .await;
     assert_ok(&m);
-    // 3 PR pages + 1 reviews page (PR 7) + 1 dismissals page (PR 8); no repository look-up
-    // because the branch is configured.
-    assert_eq!(server.stats().graphql.load(Ordering::Relaxed), 5);
+    // 2 history pages (180 commits) + 3 PR pages + 1 reviews page (PR 7) + 1 dismissals page
+    // (PR 8); no repository look-up because the branch is configured.
+    assert_eq!(server.stats().graphql.load(Ordering::Relaxed), 7);
     let prs = by_subject(&lines(&out.join("github/pull_requests.jsonl")));
     assert_eq!(prs.len(), 120);
     assert_eq!(
@@ -421,6 +458,7 @@ async fn three_pages_of_prs_and_overflowing_reviews_and_dismissals() {
 
 #[tokio::test]
 async fn paging_stops_once_prs_were_last_updated_before_the_period() {
+    pin_clock();
     let mut pulls = Vec::new();
     for n in 1..=30u64 {
         pulls.push(PullModel::merged(
@@ -455,8 +493,8 @@ async fn paging_stops_once_prs_were_last_updated_before_the_period() {
     assert_ok(&run(s, &out).await);
     assert_eq!(
         server.stats().graphql.load(Ordering::Relaxed),
-        1,
-        "330 PRs, one page read"
+        2,
+        "one history page (45 commits); 330 PRs, one page read"
     );
     assert_eq!(lines(&out.join("github/pull_requests.jsonl")).len(), 30);
     let p = provenance(&out, "pull_requests");
@@ -468,6 +506,7 @@ async fn paging_stops_once_prs_were_last_updated_before_the_period() {
 
 #[tokio::test]
 async fn graphql_errors_with_status_200_fail_the_collector_naming_query_and_repo() {
+    pin_clock();
     let gh = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -480,7 +519,8 @@ async fn graphql_errors_with_status_200_fail_the_collector_naming_query_and_repo
     let c = &m.collectors[0];
     assert_eq!(c.status, CollectorStatus::Failed);
     let err = c.error.as_deref().unwrap();
-    assert!(err.contains("MergedPullRequests"), "{err}");
+    // The branch's history is the first query for a repository.
+    assert!(err.contains("BranchHistory"), "{err}");
     assert!(err.contains("acme/does-not-exist"), "{err}");
     assert!(err.contains("Could not resolve to a Repository"), "{err}");
     assert!(err.contains("NOT_FOUND"), "{err}");
@@ -492,6 +532,7 @@ async fn graphql_errors_with_status_200_fail_the_collector_naming_query_and_repo
 
 #[tokio::test]
 async fn bad_token_names_the_api_url_never_the_token() {
+    pin_clock();
     let gh = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -507,6 +548,7 @@ async fn bad_token_names_the_api_url_never_the_token() {
 
 #[tokio::test]
 async fn secondary_rate_limit_429_with_retry_after_is_waited_out() {
+    pin_clock();
     let server = GithubServer::start(
         repo(vec![PullModel::merged(
             "acme/svc",
@@ -556,6 +598,7 @@ async fn secondary_rate_limit_429_with_retry_after_is_waited_out() {
 
 #[tokio::test]
 async fn graphql_primary_rate_limit_in_a_200_body_is_waited_out() {
+    pin_clock();
     let server = GithubServer::start(
         repo(vec![PullModel::merged(
             "acme/svc",
@@ -601,6 +644,7 @@ async fn graphql_primary_rate_limit_in_a_200_body_is_waited_out() {
 
 #[tokio::test]
 async fn github_enterprise_server_urls() {
+    pin_clock();
     let server = GithubServer::start(
         sample::sample_model(),
         ServerOptions {
@@ -628,6 +672,7 @@ async fn github_enterprise_server_urls() {
 
 #[tokio::test]
 async fn rest_pages_follow_links_in_the_repository_id_form() {
+    pin_clock();
     // One item per REST page: the organisation's repositories, the branch rules and the rule
     // suites all span several pages whose Link URLs use /organizations/{id} and
     // /repositories/{id}.
@@ -667,9 +712,18 @@ async fn rest_pages_follow_links_in_the_repository_id_form() {
             .unwrap()
             .clone()
     };
-    assert_eq!(endpoint("/repos/acme/web/rulesets/rule-suites")["pages"], 2);
     assert_eq!(endpoint("/repos/acme/web/rules/branches/main")["pages"], 3);
-    let suites = endpoint("/repos/acme/web/rulesets/rule-suites");
+    // The rule-suite pages are the rule_suites population's.
+    let sp = provenance(&out, "rule_suites");
+    let suites = sp["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["endpoint"] == "/repos/acme/web/rulesets/rule-suites")
+        .unwrap()
+        .clone();
+    assert_eq!(suites["pages"], 2);
+    assert_eq!(suites["records_received"], 2);
     assert_eq!(suites["parameters"]["time_period"], "month");
     assert_eq!(suites["parameters"]["rule_suite_result"], "bypass");
     assert_eq!(
@@ -680,6 +734,7 @@ async fn rest_pages_follow_links_in_the_repository_id_form() {
 
 #[tokio::test]
 async fn unreadable_protection_and_rule_suites_are_recorded_and_checks_say_error() {
+    pin_clock();
     let server = GithubServer::start(
         repo(vec![PullModel::merged(
             "acme/svc",
@@ -737,7 +792,17 @@ async fn unreadable_protection_and_rule_suites_are_recorded_and_checks_say_error
 
 #[tokio::test]
 async fn a_ruleset_in_force_all_period_passes_and_a_stale_sha_helper_is_stable() {
-    let mut model = repo(vec![]);
+    pin_clock();
+    // One merge in the period, so the repository is in scope.
+    let mut model = repo(vec![PullModel::merged(
+        "acme/svc",
+        1,
+        "x",
+        Account::user("erinw"),
+        "main",
+        at(2026, 3, 1, 0),
+        Account::user("erinw"),
+    )]);
     model.repos[0].rulesets.push(serde_json::json!({
         "id": 7, "name": "org baseline", "target": "branch", "source_type": "Organization",
         "source": "acme", "enforcement": "active",
@@ -763,13 +828,14 @@ async fn a_ruleset_in_force_all_period_passes_and_a_stale_sha_helper_is_stable()
 
 #[test]
 fn config_file_section_builds_collector_and_checks() {
+    pin_clock();
     std::env::set_var("SOC2_TEST_GH_TOKEN", "ghp_fromEnv");
     let c = parse(
         "[github]\napi_url = \"https://ghe.example.com/api/v3\"\norg = \"acme\"\ntoken_env = \"SOC2_TEST_GH_TOKEN\"\n",
     );
     let collectors = c.build(&EnvSecrets).unwrap();
     assert_eq!(collectors[0].collector.name(), "github");
-    assert_eq!(c.checks()[0].checks.len(), 3);
+    assert_eq!(c.checks()[0].checks.len(), 4);
     // The effective config names the variable, never the token, and fills in defaults.
     let effective = String::from_utf8(c.effective_json().unwrap()).unwrap();
     assert!(effective.contains("SOC2_TEST_GH_TOKEN"), "{effective}");
@@ -805,6 +871,7 @@ fn all_findings(out: &Path) -> Vec<Finding> {
 
 #[tokio::test]
 async fn two_instances_write_their_own_directories_and_the_named_one_prefixes_subjects() {
+    pin_clock();
     let gh = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -879,11 +946,14 @@ fn empty_repo(name: &str, archived: bool) -> RepoModel {
         protection: None,
         rulesets: Vec::new(),
         rule_suites: Vec::new(),
+        direct_pushes: Vec::new(),
+        renamed_from: None,
     }
 }
 
 #[tokio::test]
 async fn every_check_says_not_applicable_for_an_empty_scope() {
+    pin_clock();
     // An organisation whose only repository is archived: nothing to collect.
     let server = GithubServer::start(
         GithubModel {
@@ -898,7 +968,7 @@ async fn every_check_says_not_applicable_for_an_empty_scope() {
     let out = tmp.path().join("run");
     assert_ok(&run(section(&server.api_url(), &org("acme"), ""), &out).await);
     let org_findings = all_findings(&out);
-    assert_eq!(org_findings.len(), 3, "{org_findings:?}");
+    assert_eq!(org_findings.len(), 4, "{org_findings:?}");
     for f in &org_findings {
         assert_eq!(f.status, soc2_evidence_core::FindingStatus::NotApplicable);
         assert_eq!(f.subject_id, "acme");
@@ -909,8 +979,9 @@ async fn every_check_says_not_applicable_for_an_empty_scope() {
         );
     }
 
-    // A repository with nothing merged in the period: approvals are not applicable, while
-    // the branch's own rules are still judged.
+    // A repository with nothing merged and nothing committed in the period: every check
+    // says not_applicable for it (before, review_required failed and merged_under_bypass
+    // passed "0 merged PRs compared with 0 bypass rule suites").
     let server = GithubServer::start(repo(Vec::new()), ServerOptions::default()).await;
     let out = tmp.path().join("run2");
     assert_ok(&run(section(&server.api_url(), &repos(&["acme/svc"]), ""), &out).await);
@@ -920,15 +991,22 @@ async fn every_check_says_not_applicable_for_an_empty_scope() {
     assert!(approval["acme/svc"]["summary"]
         .as_str()
         .unwrap()
-        .contains("no pull requests merged into main in the period"));
-    assert_eq!(
-        findings(&out, "github.review_required")["acme/svc"]["status"],
-        "fail"
-    );
-    assert_eq!(
-        findings(&out, "github.merged_under_bypass")["acme/svc"]["status"],
-        "pass"
-    );
+        .contains("no pull requests merged into main and no commits on it in the period"));
+    for check in [
+        "github.review_required",
+        "github.merged_under_bypass",
+        "github.changes_via_pull_request",
+    ] {
+        let f = &findings(&out, check)["acme/svc"];
+        assert_eq!(f["status"], "not_applicable", "{check}: {f}");
+        assert!(
+            f["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("nothing in scope:"),
+            "{check}: {f}"
+        );
+    }
 
     // A listed repository with no default branch (empty) is skipped by the collector; every
     // check still says so rather than leaving it out.
@@ -946,7 +1024,7 @@ async fn every_check_says_not_applicable_for_an_empty_scope() {
     let out = tmp.path().join("run3");
     assert_ok(&run(section(&server.api_url(), &repos(&["acme/svc"]), ""), &out).await);
     let findings = all_findings(&out);
-    assert_eq!(findings.len(), 3, "{findings:?}");
+    assert_eq!(findings.len(), 4, "{findings:?}");
     for f in &findings {
         assert_eq!(f.status, soc2_evidence_core::FindingStatus::NotApplicable);
         assert_eq!(f.subject_id, "acme/svc");
@@ -956,6 +1034,7 @@ async fn every_check_says_not_applicable_for_an_empty_scope() {
 
 #[tokio::test]
 async fn a_server_error_mid_collection_leaves_partial_files_and_says_where() {
+    pin_clock();
     let server = GithubServer::start(
         repo(vec![PullModel::merged(
             "acme/svc",
@@ -1005,8 +1084,10 @@ async fn a_server_error_mid_collection_leaves_partial_files_and_says_where() {
         files,
         [
             "branch_rules.jsonl.partial",
+            "commits.jsonl.partial",
             "provenance.json",
-            "pull_requests.jsonl.partial"
+            "pull_requests.jsonl.partial",
+            "rule_suites.jsonl.partial",
         ]
     );
     // What was collected before the failure is kept, never presented as complete.
@@ -1030,7 +1111,7 @@ async fn a_server_error_mid_collection_leaves_partial_files_and_says_where() {
     assert_eq!(provenance(&out, "pull_requests")["records_written"], 1);
     // No check judges incomplete evidence: each reports an error instead.
     let findings = all_findings(&out);
-    assert_eq!(findings.len(), 3, "{findings:?}");
+    assert_eq!(findings.len(), 4, "{findings:?}");
     assert!(findings
         .iter()
         .all(|f| f.status == soc2_evidence_core::FindingStatus::Error
@@ -1039,6 +1120,7 @@ async fn a_server_error_mid_collection_leaves_partial_files_and_says_where() {
 
 #[tokio::test]
 async fn timeout_secs_abandons_a_hanging_request() {
+    pin_clock();
     let server = GithubServer::start(
         repo(vec![PullModel::merged(
             "acme/svc",
@@ -1089,6 +1171,7 @@ async fn timeout_secs_abandons_a_hanging_request() {
 
 #[tokio::test]
 async fn the_verdict_rule_holds_on_empty_and_on_missing_populations() {
+    pin_clock();
     let tmp = tempfile::tempdir().unwrap();
     for scope in [repos(&["acme/api", "acme/web"]), org("acme")] {
         let config = parse(&section("https://api.github.com", &scope, ""));
@@ -1103,6 +1186,7 @@ async fn the_verdict_rule_holds_on_empty_and_on_missing_populations() {
 
 #[tokio::test]
 async fn a_github_app_installation_authenticates_the_collection() {
+    pin_clock();
     use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
     let gh = sample::start().await;
     let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
@@ -1165,4 +1249,220 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+// ---- acme/shop: recorded shapes (tests/fixtures/github/README.md) ----
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/github")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// A plain wiremock GitHub answering for `acme/shop` from the fixtures.
+async fn shop_server() -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    let json =
+        |name: &str| ResponseTemplate::new(200).set_body_raw(fixture(name), "application/json");
+    for (operation, file) in [
+        ("query RepositoryInfo", "repository_info.json"),
+        ("query BranchHistory", "history.json"),
+        ("query MergedPullRequests", "merged_prs.json"),
+    ] {
+        Mock::given(method("POST"))
+            .and(path("/graphql"))
+            .and(body_string_contains(operation))
+            .respond_with(json(file))
+            .mount(&server)
+            .await;
+    }
+    for (p, file) in [
+        (
+            "/repos/acme/shop/branches/main/protection",
+            "protection.json",
+        ),
+        (
+            "/repos/acme/shop/rules/branches/main",
+            "rules_branches_main.json",
+        ),
+        ("/repos/acme/shop/rulesets/42", "ruleset_42.json"),
+        ("/repos/acme/shop/rulesets/7", "ruleset_7.json"),
+        ("/repos/acme/shop/rulesets/43", "ruleset_evaluate.json"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(json(file))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/shop/rulesets/rule-suites"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("[]", "application/json"))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_renamed_default_branch_keeps_its_master_prs_and_direct_pushes_fail() {
+    pin_clock();
+    let server = shop_server().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    assert_ok(&run(section(&server.uri(), &repos(&["acme/shop"]), ""), &out).await);
+
+    // PR #9 was merged into `master` before the rename: it landed on the production branch
+    // (its squash commit is in main's history). Before, the base-branch filter dropped it.
+    let prs = by_subject(&lines(&out.join("github/pull_requests.jsonl")));
+    assert_eq!(
+        prs.keys().collect::<Vec<_>>(),
+        ["acme/shop#12", "acme/shop#9"],
+        "#11 went into develop"
+    );
+    assert_eq!(prs["acme/shop#9"]["data"]["base_branch"], "master");
+    assert_eq!(
+        prs["acme/shop#12"]["data"]["head_branch"],
+        "feature/SHOP-42-cart"
+    );
+    let p = provenance(&out, "pull_requests");
+    assert_eq!(p["records_received"], 2);
+    assert_eq!(
+        p["source_reported_count"], 2,
+        "search counts 3, one went to develop"
+    );
+
+    // The commit population: every commit of main in the period, reconciled with totalCount.
+    let commits = by_subject(&lines(&out.join("github/commits.jsonl")));
+    assert_eq!(commits.len(), 6);
+    let c = provenance(&out, "commits");
+    assert_eq!(c["complete"], true);
+    assert_eq!(c["source_reported_count"], 6);
+    assert_eq!(c["records_received"], 6);
+    let notes = c["notes"].to_string();
+    assert!(
+        notes.contains("4 via 2 merged pull request(s), 2 direct push(es)"),
+        "{notes}"
+    );
+
+    let f = findings(&out, "github.changes_via_pull_request");
+    let direct = &f["acme/shop@d1d1d1d1a0b1c2d3e4f5061728394a5b6c7d8e9f"];
+    assert_eq!(direct["status"], "fail");
+    let s = direct["summary"].as_str().unwrap();
+    assert!(s.contains("direct push: commit d1d1d1d"), "{s}");
+    assert!(s.contains("hotfix: bump session timeout"), "{s}");
+    assert!(
+        s.contains("author octocat (The Octocat <octocat@github.com>)"),
+        "{s}"
+    );
+    // A commit whose only pull request is still open came through none.
+    let open = &f["acme/shop@0a0a0a0a1b2c3d4e5f60718293a4b5c6d7e8f901"];
+    assert_eq!(open["status"], "fail");
+    assert!(
+        open["summary"]
+            .as_str()
+            .unwrap()
+            .contains("#13 merged=false"),
+        "{open}"
+    );
+    assert_eq!(
+        f.len(),
+        2,
+        "no repository-level pass while direct pushes exist: {f:?}"
+    );
+
+    // Rule suites reach back 730 hours before 2026-07-01: #12 (June 10) is judged, #9
+    // (February) cannot be; the repository-level finding cannot cover the period's start.
+    let b = findings(&out, "github.merged_under_bypass");
+    assert_eq!(b["acme/shop#12"]["status"], "pass", "{}", b["acme/shop#12"]);
+    assert_eq!(b["acme/shop#9"]["status"], "error");
+    let why = b["acme/shop#9"]["summary"].as_str().unwrap();
+    assert!(
+        why.contains(
+            "cannot establish before 2026-05-31 14:00 UTC: GitHub keeps rule suites about a month"
+        ),
+        "{why}"
+    );
+    assert_eq!(b["acme/shop"]["status"], "error", "{}", b["acme/shop"]);
+    let s = provenance(&out, "rule_suites");
+    assert_eq!(s["complete"], false);
+    // (The pinned clock advances while the test runs.)
+    let covers = |k: &str| s["covers"][k].as_str().unwrap().to_string();
+    assert!(covers("from").starts_with("2026-05-31T14:00:0"), "{s}");
+    assert!(covers("until").starts_with("2026-07-01T00:00:0"), "{s}");
+
+    // Provenance counts what was received for rules and rulesets (it said 0 before).
+    let r = provenance(&out, "branch_rules");
+    let received = |e: &str| {
+        r["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["endpoint"] == e)
+            .unwrap_or_else(|| panic!("{e}: {r}"))["records_received"]
+            .clone()
+    };
+    assert_eq!(received("/repos/acme/shop/rules/branches/main"), 4);
+    assert_eq!(received("/repos/acme/shop/rulesets/42"), 1);
+    assert_eq!(received("/repos/acme/shop/rulesets/7"), 1);
+    let rules = by_subject(&lines(&out.join("github/branch_rules.jsonl")));
+    let ids: Vec<u64> = rules["acme/shop"]["data"]["rulesets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [42, 7],
+        "the evaluate-mode ruleset 43 is not named by rules/branches"
+    );
+
+    // The strict rule: #12's only approval was of an earlier commit. The finding says this
+    // is our rule and what GitHub's own rules required.
+    let a = findings(&out, "github.independent_approval");
+    assert_eq!(a["acme/shop#9"]["status"], "pass");
+    assert_eq!(a["acme/shop#12"]["status"], "fail");
+    let s = a["acme/shop#12"]["summary"].as_str().unwrap();
+    assert!(s.contains("is stale: it approved commit 5e12e12"), "{s}");
+    assert!(
+        s.contains("this tool's rule, require_approval_on_head = true"),
+        "{s}"
+    );
+    assert!(
+        s.contains("branch protection dismiss_stale_reviews = false"),
+        "{s}"
+    );
+    assert!(
+        s.contains("ruleset \"main: review\" (active) dismiss_stale_reviews_on_push = false"),
+        "{s}"
+    );
+    assert!(
+        s.contains("do not dismiss approvals of earlier commits"),
+        "{s}"
+    );
+}
+
+#[tokio::test]
+async fn require_approval_on_head_false_accepts_an_approval_of_an_earlier_commit() {
+    pin_clock();
+    let server = shop_server().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let toml = section(
+        &server.uri(),
+        &repos(&["acme/shop"]),
+        "require_approval_on_head = false",
+    );
+    assert_ok(&run(toml, &out).await);
+    let a = findings(&out, "github.independent_approval");
+    assert_eq!(a["acme/shop#12"]["status"], "pass", "{}", a["acme/shop#12"]);
+    let s = a["acme/shop#12"]["summary"].as_str().unwrap();
+    assert!(s.contains("on earlier commit 5e12e12 of the PR"), "{s}");
+    assert!(s.contains("require_approval_on_head = false"), "{s}");
+    // The stored decision is the configured one.
+    let prs = by_subject(&lines(&out.join("github/pull_requests.jsonl")));
+    assert_eq!(prs["acme/shop#12"]["data"]["approval"]["approved"], true);
 }

@@ -12,6 +12,12 @@
 //! - GraphQL answers `200` with `{"errors":[...]}` for a bad query or an unknown repository;
 //!   `pullRequests` pages by opaque `endCursor`, ordered `UPDATED_AT DESC`, at most 100 per page;
 //!   nested `reviews` and `timelineItems` overflow into their own pages.
+//! - `history(since, until, first: 100)` of the default branch pages by `endCursor` with
+//!   `totalCount`, newest first; each commit carries `associatedPullRequests`. A direct push
+//!   has none (`acme/web`: [`WEB_DIRECT_PUSH`]); `acme/api` renamed `master` to `main` on
+//!   2026-03-01, so its older merged PRs keep `baseRefName: "master"` and are still in
+//!   `main`'s history. Even-numbered PRs merged with a merge commit (their head commit is in
+//!   the history too), odd-numbered ones squashed.
 //! - `Bot.login` has no `[bot]` suffix in GraphQL; a deleted account is `null`.
 //! - A dismissed review reads `DISMISSED`; its original state survives only in the
 //!   `ReviewDismissedEvent.previousReviewState`.
@@ -142,6 +148,19 @@ pub struct PullModel {
     pub dismissals: Vec<DismissalModel>,
 }
 
+/// A commit pushed straight to the default branch, with no pull request.
+#[derive(Debug, Clone)]
+pub struct CommitModel {
+    /// Commit id.
+    pub oid: String,
+    /// `committedDate`.
+    pub committed_at: DateTime<Utc>,
+    /// First line of the message.
+    pub headline: String,
+    /// Author and committer.
+    pub author: Account,
+}
+
 /// One repository.
 #[derive(Debug, Clone)]
 pub struct RepoModel {
@@ -162,6 +181,12 @@ pub struct RepoModel {
     pub rulesets: Vec<Value>,
     /// Rule-suite list items (`GET .../rulesets/rule-suites`).
     pub rule_suites: Vec<Value>,
+    /// Commits pushed straight to the default branch (the branch's history is these plus
+    /// each merged PR's commits).
+    pub direct_pushes: Vec<CommitModel>,
+    /// The default branch's name before a rename (`master` → `main`): merged PRs based on it
+    /// keep `baseRefName: "master"` and are in the default branch's history.
+    pub renamed_from: Option<String>,
 }
 
 /// An organisation and its repositories.
@@ -655,6 +680,14 @@ impl Handler {
                 }
                 Err(message) => return self.graphql_error(message),
             }
+        } else if query.contains("query BranchHistory") {
+            match self.history(repo, vars) {
+                Ok(mut d) => {
+                    d["rateLimit"] = rate;
+                    d
+                }
+                Err(message) => return self.graphql_error(message),
+            }
         } else if query.contains("query PullRequestReviews") {
             let Some(pr) = find_pull(repo, vars) else {
                 return self.graphql_error("Could not resolve to a PullRequest.".into());
@@ -668,7 +701,7 @@ impl Handler {
             let conn = dismissals_connection(pr, vars["cursor"].as_str(), 100);
             json!({"repository": {"pullRequest": {"timelineItems": conn}}, "rateLimit": rate})
         } else {
-            return self.graphql_error("Unknown query (the sample server serves RepositoryInfo, MergedPullRequests, PullRequestReviews and PullRequestDismissals)".into());
+            return self.graphql_error("Unknown query (the sample server serves RepositoryInfo, MergedPullRequests, BranchHistory, PullRequestReviews and PullRequestDismissals)".into());
         };
         self.json(200, "graphql", json!({ "data": data }))
     }
@@ -729,6 +762,65 @@ impl Handler {
         Ok(data)
     }
 
+    /// `history(since, until, first: 100, after)` of the default branch (or of
+    /// `ref(qualifiedName)` when it names the default branch; another ref is `null`), newest
+    /// first: each merged PR into the default branch (or its former name) contributes its
+    /// merge commit and, for even PR numbers (merged with a merge commit), its head commit;
+    /// plus the direct pushes.
+    fn history(&self, repo: &RepoModel, vars: &Value) -> Result<Value, String> {
+        let parse = |k: &str| -> Result<Option<DateTime<Utc>>, String> {
+            match vars[k].as_str() {
+                None => Ok(None),
+                Some(t) => DateTime::parse_from_rfc3339(t)
+                    .map(|d| Some(d.to_utc()))
+                    .map_err(|_| {
+                        format!("Variable ${k} of type GitTimestamp was provided invalid value")
+                    }),
+            }
+        };
+        let (since, until) = (parse("since")?, parse("until")?);
+        let use_default = vars["useDefault"].as_bool().unwrap_or(true);
+        let wanted = format!("refs/heads/{}", repo.default_branch);
+        if !use_default && vars["qualifiedName"].as_str() != Some(wanted.as_str()) {
+            return Ok(json!({"repository": {"ref": null}}));
+        }
+        let mut commits = branch_commits(&self.model.org, repo);
+        commits.retain(|c| {
+            let t = c.0;
+            since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u)
+        });
+        let start = match vars["cursor"].as_str() {
+            Some(c) => decode_cursor(c, COMMIT_CURSOR).ok_or("`after` cursor is invalid")? + 1,
+            None => 0,
+        };
+        let end = (start + 100).min(commits.len());
+        let nodes: Vec<Value> = commits
+            .get(start..end)
+            .unwrap_or(&[])
+            .iter()
+            .map(|c| c.1.clone())
+            .collect();
+        let end_cursor = if end > start {
+            Value::String(encode_cursor(end - 1, COMMIT_CURSOR))
+        } else {
+            Value::Null
+        };
+        let reference = json!({
+            "name": repo.default_branch,
+            "target": {"history": {
+                "totalCount": commits.len(),
+                "pageInfo": {"hasNextPage": end < commits.len(), "endCursor": end_cursor},
+                "nodes": nodes,
+            }},
+        });
+        let key = if use_default {
+            "defaultBranchRef"
+        } else {
+            "ref"
+        };
+        Ok(json!({"repository": {key: reference}}))
+    }
+
     /// `issueCount` for `repo:o/r is:pr is:merged base:B merged:FROM..TO`.
     fn search_count(&self, repo: &RepoModel, q: &str) -> usize {
         let mut base = None;
@@ -758,6 +850,8 @@ impl Handler {
 }
 
 const PR_CURSOR: &str = "Y3Vyc29yOnYyOpHO";
+/// History cursors look like GitHub's: `"<head oid> <offset>"`, opaque to clients.
+const COMMIT_CURSOR: &str = "NmQ0ZGFhMjkgMA";
 const REVIEW_CURSOR: &str = "Y3Vyc29yOnYyOpO0";
 const EVENT_CURSOR: &str = "Y3Vyc29yOnYyOpPP";
 
@@ -860,6 +954,7 @@ fn pull_node(org: &str, repo: &str, p: &PullModel) -> Value {
         "updatedAt": ts(p.updated_at),
         "mergedAt": p.merged_at.map(ts),
         "baseRefName": p.base,
+        "headRefName": head_branch(p),
         "headRefOid": p.head_oid,
         "author": p.author.graphql(),
         "mergedBy": p.merged_by.as_ref().map(Account::graphql).unwrap_or(Value::Null),
@@ -867,6 +962,118 @@ fn pull_node(org: &str, repo: &str, p: &PullModel) -> Value {
         "reviews": reviews,
         "timelineItems": dismissals_connection(p, None, 50),
     })
+}
+
+/// A `GitActor` as GitHub shows it on a commit: `user` is `null` for bots and deleted
+/// accounts (a bot is no `User`).
+fn git_actor(a: &Account) -> Value {
+    match a {
+        Account::User(login) => {
+            let person = crate::people::PEOPLE.iter().find(|p| p.github == login);
+            let email = person
+                .map(|p| p.email.to_string())
+                .unwrap_or_else(|| format!("{login}@users.noreply.github.com"));
+            let name = person.map_or(login.as_str(), |p| p.name);
+            json!({"user": {"login": login}, "name": name, "email": email})
+        }
+        Account::Bot(login) => json!({
+            "user": null,
+            "name": format!("{login}[bot]"),
+            "email": format!("49699333+{login}[bot]@users.noreply.github.com"),
+        }),
+        Account::Deleted => {
+            json!({"user": null, "name": "Former Employee", "email": "former@acme.example"})
+        }
+    }
+}
+
+/// The web UI's committer for merges made on GitHub.
+fn web_flow() -> Value {
+    json!({"user": {"login": "web-flow"}, "name": "GitHub", "email": "noreply@github.com"})
+}
+
+/// Every commit of the default branch's history, newest first: `(committedDate, node)`.
+fn branch_commits(org: &str, repo: &RepoModel) -> Vec<(DateTime<Utc>, Value)> {
+    let _ = org;
+    let mut out = Vec::new();
+    let on_branch =
+        |base: &str| base == repo.default_branch || repo.renamed_from.as_deref() == Some(base);
+    for p in repo.pulls.iter().filter(|p| on_branch(&p.base)) {
+        let (Some(merged), Some(merge)) = (p.merged_at, p.merge_oid.as_ref()) else {
+            continue;
+        };
+        let assoc = json!({"totalCount": 1, "nodes": [{
+            "number": p.number,
+            "merged": true,
+            "baseRefName": p.base,
+            "mergeCommit": {"oid": merge},
+        }]});
+        if p.number % 2 == 0 {
+            // Merged with a merge commit: the PR's head commit is in the history too.
+            let t = p.created_at + chrono::Duration::hours(1);
+            out.push((
+                t,
+                json!({
+                    "oid": p.head_oid,
+                    "committedDate": ts(t),
+                    "messageHeadline": p.title,
+                    "author": git_actor(&p.author),
+                    "committer": git_actor(&p.author),
+                    "associatedPullRequests": assoc,
+                }),
+            ));
+        }
+        out.push((
+            merged,
+            json!({
+                "oid": merge,
+                "committedDate": ts(merged),
+                "messageHeadline": if p.number % 2 == 0 {
+                    format!("Merge pull request #{} from {}", p.number, head_branch(p))
+                } else {
+                    format!("{} (#{})", p.title, p.number)
+                },
+                "author": git_actor(&p.author),
+                "committer": web_flow(),
+                "associatedPullRequests": assoc,
+            }),
+        ));
+    }
+    for c in &repo.direct_pushes {
+        out.push((
+            c.committed_at,
+            json!({
+                "oid": c.oid,
+                "committedDate": ts(c.committed_at),
+                "messageHeadline": c.headline,
+                "author": git_actor(&c.author),
+                "committer": git_actor(&c.author),
+                "associatedPullRequests": {"totalCount": 0, "nodes": []},
+            }),
+        ));
+    }
+    out.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| b.1["oid"].as_str().cmp(&a.1["oid"].as_str()))
+    });
+    out
+}
+
+/// The head branch of a PR: `<author>/<title words>`.
+fn head_branch(p: &PullModel) -> String {
+    let login = match &p.author {
+        Account::User(l) | Account::Bot(l) => l.clone(),
+        Account::Deleted => "ghost".into(),
+    };
+    let slug: String = p
+        .title
+        .to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(4)
+        .collect::<Vec<_>>()
+        .join("-");
+    format!("{login}/{slug}")
 }
 
 fn not_found() -> ResponseTemplate {
@@ -1037,7 +1244,23 @@ pub const PLANTED: &[Planted] = &[
         "acme/web",
         "required reviews only enforced from 2026-03-16 (ruleset created mid-period)",
     ),
+    Planted::exact(
+        "github.changes_via_pull_request",
+        WEB_DIRECT_PUSH_SUBJECT,
+        "a commit pushed straight to main with no pull request (carolschmidt, under ruleset bypass)",
+    ),
 ];
+
+/// The commit pushed straight to `acme/web`'s `main` on 2026-05-09, with no pull request
+/// (rule suite 88002 records it as a bypass by carolschmidt).
+pub const WEB_DIRECT_PUSH: &str = "2b7a1bd2a6b0c4a38e2a8e91b7d4b6b8a0e0f0c1";
+
+/// The subject of the `github.changes_via_pull_request` finding for [`WEB_DIRECT_PUSH`].
+pub const WEB_DIRECT_PUSH_SUBJECT: &str = "acme/web@2b7a1bd2a6b0c4a38e2a8e91b7d4b6b8a0e0f0c1";
+
+/// The day `acme/api` renamed its default branch `master` to `main`: PRs merged before it
+/// keep `baseRefName: "master"`.
+pub const API_BRANCH_RENAMED: (i32, u32, u32) = (2026, 3, 1);
 
 /// The running sample GitHub for Acme Corp.
 pub struct GithubSample {
@@ -1259,6 +1482,13 @@ fn api_repo() -> RepoModel {
     closed.merged_at = None;
     closed.merged_by = None;
     pulls.push(closed);
+    // `master` was renamed `main` on 2026-03-01: PRs merged before keep `baseRefName: "master"`.
+    let (y, m, d) = API_BRANCH_RENAMED;
+    for p in pulls.iter_mut() {
+        if p.base == "main" && p.merged_at.is_some_and(|t| t < at(y, m, d, 0)) {
+            p.base = "master".into();
+        }
+    }
 
     RepoModel {
         id: 512_000_101,
@@ -1300,6 +1530,8 @@ fn api_repo() -> RepoModel {
         })),
         rulesets: Vec::new(),
         rule_suites: Vec::new(),
+        direct_pushes: Vec::new(),
+        renamed_from: Some("master".into()),
     }
 }
 
@@ -1433,7 +1665,7 @@ fn web_repo() -> RepoModel {
             "carolschmidt",
             30_000_003,
             &bypass_merge,
-            &sha("acme/web/direct-push-hotfix"),
+            WEB_DIRECT_PUSH,
             at(2026, 5, 9, 2),
             "bypass",
         ),
@@ -1458,6 +1690,13 @@ fn web_repo() -> RepoModel {
         protection: None,
         rulesets: vec![ruleset],
         rule_suites,
+        direct_pushes: vec![CommitModel {
+            oid: WEB_DIRECT_PUSH.into(),
+            committed_at: at(2026, 5, 9, 2),
+            headline: "Hotfix: turn off checkout A/B flag in prod config".into(),
+            author: person("carol"),
+        }],
+        renamed_from: None,
     }
 }
 
@@ -1479,6 +1718,8 @@ fn legacy_repo() -> RepoModel {
         protection: None,
         rulesets: Vec::new(),
         rule_suites: Vec::new(),
+        direct_pushes: Vec::new(),
+        renamed_from: None,
     }
 }
 
@@ -1513,13 +1754,24 @@ mod tests {
         let in_period = api
             .pulls
             .iter()
-            .filter(|p| p.base == "main")
+            .filter(|p| p.base == "main" || p.base == "master")
             .filter(|p| {
                 p.merged_at
                     .is_some_and(|t| t >= at(2026, 1, 1, 0) && t < at(2026, 7, 1, 0))
             })
             .count();
         assert!(in_period > 50, "{in_period}");
+        assert!(api
+            .pulls
+            .iter()
+            .any(|p| p.base == "master" && p.number == 101));
+        assert_eq!(WEB_DIRECT_PUSH.len(), 40);
+        assert_eq!(
+            WEB_DIRECT_PUSH_SUBJECT,
+            format!("acme/web@{WEB_DIRECT_PUSH}")
+        );
+        // The history of api's main spans several pages of 100.
+        assert!(branch_commits("acme", api).len() > 100);
         for f in PLANTED {
             let subject: &str = &f.subject_id;
             let (repo, num) = subject.split_once('#').unwrap_or((subject, ""));

@@ -33,16 +33,19 @@ pub fn graphql_url(api_url: &str) -> String {
     }
 }
 
-/// The merged-PR query: one page of PRs merged into `$branch`, newest-updated first, each with
-/// its first 100 reviews and first 50 dismissals. On the first page `$withCount` adds GitHub
-/// search's count of PRs merged in the period, which the population is reconciled against.
-pub const MERGED_PRS_QUERY: &str = r#"query MergedPullRequests($owner: String!, $name: String!, $branch: String!, $pageSize: Int!, $cursor: String, $withCount: Boolean!, $searchQuery: String!) {
+/// The merged-PR query: one page of merged PRs, newest-updated first, each with its first 100
+/// reviews and first 50 dismissals. There is deliberately no `baseRefName` filter: a PR keeps
+/// the base branch name it had when it merged, so a repository whose `master` was renamed
+/// `main` would lose its older PRs; the collector keeps those that landed on the branch (base
+/// is the branch, or the merge commit is in the branch's history). On the first page
+/// `$withCount` adds GitHub search's count of PRs merged in the period.
+pub const MERGED_PRS_QUERY: &str = r#"query MergedPullRequests($owner: String!, $name: String!, $pageSize: Int!, $cursor: String, $withCount: Boolean!, $searchQuery: String!) {
   repository(owner: $owner, name: $name) {
-    pullRequests(states: MERGED, baseRefName: $branch, first: $pageSize, after: $cursor, orderBy: {field: UPDATED_AT, direction: DESC}) {
+    pullRequests(states: MERGED, first: $pageSize, after: $cursor, orderBy: {field: UPDATED_AT, direction: DESC}) {
       totalCount
       pageInfo { hasNextPage endCursor }
       nodes {
-        number title url createdAt updatedAt mergedAt baseRefName headRefOid
+        number title url createdAt updatedAt mergedAt baseRefName headRefName headRefOid
         author { __typename login }
         mergedBy { __typename login }
         mergeCommit { oid }
@@ -89,6 +92,29 @@ pub const DISMISSALS_QUERY: &str = r#"query PullRequestDismissals($owner: String
     }
   }
   rateLimit { cost remaining resetAt }
+}"#;
+
+/// One page (100 commits) of the branch's history committed in `$since..$until`, each with the
+/// pull requests GitHub associates with it. `$useDefault` reads `defaultBranchRef`; otherwise
+/// `ref($qualifiedName)` (a configured `branch`).
+pub const HISTORY_QUERY: &str = r#"query BranchHistory($owner: String!, $name: String!, $useDefault: Boolean!, $qualifiedName: String!, $since: GitTimestamp!, $until: GitTimestamp!, $cursor: String) {
+  repository(owner: $owner, name: $name) {
+    defaultBranchRef @include(if: $useDefault) { name target { ...History } }
+    ref(qualifiedName: $qualifiedName) @skip(if: $useDefault) { name target { ...History } }
+  }
+  rateLimit { cost remaining resetAt }
+}
+fragment History on Commit {
+  history(since: $since, until: $until, first: 100, after: $cursor) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      oid committedDate messageHeadline
+      author { user { login } name email }
+      committer { user { login } name email }
+      associatedPullRequests(first: 5) { totalCount nodes { number merged baseRefName mergeCommit { oid } } }
+    }
+  }
 }"#;
 
 /// A repository's default branch and archived flag.
@@ -255,6 +281,9 @@ pub struct PrNode {
     pub base_ref_name: String,
     /// Head commit (at merge, for a merged PR).
     pub head_ref_oid: String,
+    /// Head branch name.
+    #[serde(default)]
+    pub head_ref_name: Option<String>,
     /// Author.
     pub author: Option<GqlActor>,
     /// Merger.
@@ -375,6 +404,125 @@ pub struct RepoInfoData {
 }
 
 impl GqlData for RepoInfoData {
+    fn rate_limit(&self) -> Option<&RateLimitNode> {
+        self.rate_limit.as_ref()
+    }
+}
+
+/// `{login}` of a git identity's account.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GqlUser {
+    /// Login.
+    pub login: String,
+}
+
+/// A `GitActor`: `{user {login}, name, email}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GitActorNode {
+    /// The account the email maps to.
+    pub user: Option<GqlUser>,
+    /// Name.
+    pub name: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+}
+
+/// An associated pull request of a commit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociatedPrNode {
+    /// Number.
+    pub number: u64,
+    /// Merged.
+    #[serde(default)]
+    pub merged: bool,
+    /// Base branch name.
+    #[serde(default)]
+    pub base_ref_name: String,
+    /// Merge commit.
+    pub merge_commit: Option<Oid>,
+}
+
+/// `associatedPullRequests`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociatedPrConnection {
+    /// All associated PRs.
+    #[serde(default)]
+    pub total_count: u64,
+    /// The first few.
+    #[serde(default)]
+    pub nodes: Vec<Option<AssociatedPrNode>>,
+}
+
+/// One commit of a `history` connection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitNode {
+    /// Commit id.
+    pub oid: String,
+    /// Committed.
+    pub committed_date: DateTime<Utc>,
+    /// First line of the message.
+    #[serde(default)]
+    pub message_headline: String,
+    /// Author.
+    pub author: Option<GitActorNode>,
+    /// Committer.
+    pub committer: Option<GitActorNode>,
+    /// Associated PRs.
+    pub associated_pull_requests: Option<AssociatedPrConnection>,
+}
+
+/// `history`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryConnection {
+    /// Commits in the range.
+    pub total_count: u64,
+    /// Paging.
+    pub page_info: PageInfo,
+    /// This page.
+    pub nodes: Vec<Option<CommitNode>>,
+}
+
+/// `target` (a `Commit`, through the `History` fragment).
+#[derive(Debug, Deserialize)]
+pub struct HistoryTarget {
+    /// The history; `None` when the target is no commit.
+    pub history: Option<HistoryConnection>,
+}
+
+/// `defaultBranchRef` / `ref`.
+#[derive(Debug, Deserialize)]
+pub struct HistoryRef {
+    /// Its commit.
+    pub target: Option<HistoryTarget>,
+}
+
+/// `repository` of [`HISTORY_QUERY`].
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepoHistory {
+    /// The default branch (with `$useDefault`).
+    #[serde(default)]
+    pub default_branch_ref: Option<HistoryRef>,
+    /// The configured branch (without `$useDefault`).
+    #[serde(default, rename = "ref")]
+    pub reference: Option<HistoryRef>,
+}
+
+/// `data` of [`HISTORY_QUERY`].
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryData {
+    /// The repository.
+    pub repository: Option<RepoHistory>,
+    /// Rate limit.
+    pub rate_limit: Option<RateLimitNode>,
+}
+
+impl GqlData for HistoryData {
     fn rate_limit(&self) -> Option<&RateLimitNode> {
         self.rate_limit.as_ref()
     }

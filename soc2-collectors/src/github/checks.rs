@@ -3,6 +3,8 @@
 //! - `github.independent_approval`: every merged PR had an approval that counts.
 //! - `github.merged_under_bypass`: merges (and direct pushes) made under a ruleset bypass.
 //! - `github.review_required`: the branch requires an approving review, and since when.
+//! - `github.changes_via_pull_request`: every commit that landed on the branch in the period
+//!   came through a merged pull request; each direct push fails.
 //!
 //! Each check is built for one instance and reads that instance's populations. Every
 //! repository in scope gets a verdict: one the collector could not read (an empty repository
@@ -10,15 +12,17 @@
 //! with the reason, and an organisation with no repository to collect is one
 //! `not_applicable` finding for the organisation, so no part of the scope passes in silence.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use soc2_evidence_core::{AuditPeriod, Check, CheckError, EvidenceStore, Finding, FindingStatus};
+use soc2_evidence_core::{
+    AuditPeriod, Check, CheckError, Completeness, Coverage, EvidenceStore, Finding, FindingStatus,
+};
 
 use super::config::GithubConfig;
 use super::records::{
-    ActorType, ApprovalDecision, BranchRules, Protection, PullRequest, Review, RuleSuites,
-    BRANCH_RULES, PULL_REQUESTS,
+    ActorType, ApprovalDecision, BranchRules, Commit, Landing, Protection, PullRequest, Review,
+    RuleSuites, BRANCH_RULES, COMMITS, PULL_REQUESTS, RULE_SUITES,
 };
 const CRITERIA: &[&str] = &["CC8.1"];
 
@@ -38,12 +42,24 @@ fn when(t: DateTime<Utc>) -> String {
 ///
 /// This one function decides both the `approval` stored in each `github.pull_request` record
 /// and the `github.independent_approval` finding, so the two cannot disagree. The stored
-/// `approval` field of `pr` is ignored.
+/// `approval` field of `pr` is ignored. This is the strict rule (`require_approval_on_head =
+/// true`); see [`evaluate_approval_with`].
 pub fn evaluate_approval(pr: &PullRequest) -> ApprovalDecision {
+    evaluate_approval_with(pr, true)
+}
+
+/// [`evaluate_approval`] with `[github] require_approval_on_head`: with `false`, an approval
+/// of an earlier commit of the same PR (every review of a PR is of one of its commits) counts
+/// too; every other condition stays.
+pub fn evaluate_approval_with(
+    pr: &PullRequest,
+    require_approval_on_head: bool,
+) -> ApprovalDecision {
     let mut reasons = Vec::new();
     let mut qualifying: Option<&Review> = None;
     let mut other_states: BTreeMap<&str, usize> = BTreeMap::new();
     let mut approvals = 0usize;
+    let mut stale_approvals = Vec::new();
     for review in &pr.reviews {
         let dismissal = pr
             .dismissals
@@ -88,11 +104,15 @@ pub fn evaluate_approval(pr: &PullRequest) -> ApprovalDecision {
         }
         match review.commit_id.as_deref() {
             Some(c) if c == pr.head_commit => {}
-            Some(c) => why.push(format!(
-                "is stale: it approved commit {}, but the head at merge was {}",
-                short(c),
-                short(&pr.head_commit)
-            )),
+            Some(_) if !require_approval_on_head => {}
+            Some(c) => {
+                stale_approvals.push(review.id);
+                why.push(format!(
+                    "is stale: it approved commit {}, but the head at merge was {} (this tool's rule, require_approval_on_head = true: the approval must be of the head commit)",
+                    short(c),
+                    short(&pr.head_commit)
+                ));
+            }
             None => why.push("names no commit".into()),
         }
         if why.is_empty() {
@@ -122,6 +142,8 @@ pub fn evaluate_approval(pr: &PullRequest) -> ApprovalDecision {
         approved: qualifying.is_some(),
         approving_review_id: qualifying.map(|r| r.id),
         approved_by: qualifying.map(|r| r.reviewer.login.clone()),
+        approved_commit: qualifying.and_then(|r| r.commit_id.clone()),
+        stale_approvals,
         reasons,
     }
 }
@@ -132,9 +154,17 @@ pub fn checks(instance: &str, config: &GithubConfig) -> Vec<Box<dyn Check>> {
     vec![
         Box::new(IndependentApprovalCheck::new(scope.clone())),
         Box::new(MergedUnderBypassCheck::new(scope.clone())),
-        Box::new(ReviewRequiredCheck::new(scope, config.min_approvals())),
+        Box::new(ReviewRequiredCheck::new(
+            scope.clone(),
+            config.min_approvals(),
+        )),
+        Box::new(ChangesViaPullRequestCheck::new(scope)),
     ]
 }
+
+/// Why GitHub's rule-suite history reaches back no further (the reason in a `covers` window).
+pub const RULE_SUITE_RETENTION: &str =
+    "GitHub keeps rule suites about a month (time_period=month, 730 hours before collection)";
 
 /// What an instance was asked to collect, so a check can give every part of that scope a
 /// verdict — including the parts that left no record.
@@ -145,6 +175,21 @@ pub struct CheckScope {
     repos: Vec<String>,
     /// The organisation (`org` mode).
     org: Option<String>,
+    /// `[github] require_approval_on_head`.
+    require_approval_on_head: bool,
+}
+
+/// Commits per repository, each with its subject id.
+type CommitsByRepo = BTreeMap<String, Vec<(String, Commit)>>;
+
+/// One merged PR for the bypass check: subject, merge time, merge commit.
+type Merge = (String, DateTime<Utc>, Option<String>);
+
+/// What changed in one repository during the period: merged PRs and commits on the branch.
+#[derive(Debug, Default, Clone, Copy)]
+struct Activity {
+    prs: usize,
+    commits: usize,
 }
 
 impl CheckScope {
@@ -154,11 +199,58 @@ impl CheckScope {
             instance: instance.to_string(),
             repos: config.repos.clone(),
             org: config.org.as_ref().map(|o| o.trim().to_string()),
+            require_approval_on_head: config.require_approval_on_head,
         }
     }
 
     fn rules(&self, store: &EvidenceStore) -> Result<Vec<BranchRules>, CheckError> {
         Ok(store.records_all(&BRANCH_RULES.at(&self.instance))?)
+    }
+
+    /// The commits of the branch's history in the period, per repository; `None` when the
+    /// run holds no commit population (written before it was collected).
+    fn commits(&self, store: &EvidenceStore) -> Result<Option<CommitsByRepo>, CheckError> {
+        let pop = COMMITS.at(&self.instance);
+        if !store.has(&pop) {
+            return Ok(None);
+        }
+        let mut out = CommitsByRepo::new();
+        for rec in store.records(&pop)? {
+            let rec = rec?;
+            out.entry(rec.data.repo.clone())
+                .or_default()
+                .push((rec.subject_id, rec.data));
+        }
+        Ok(Some(out))
+    }
+
+    /// Merged PRs and commits per repository, for the nothing-in-scope rule.
+    fn activity(&self, store: &EvidenceStore) -> Result<HashMap<String, Activity>, CheckError> {
+        let mut out: HashMap<String, Activity> = HashMap::new();
+        for rec in store.records(&PULL_REQUESTS.at(&self.instance))? {
+            out.entry(rec?.data.repo).or_default().prs += 1;
+        }
+        if let Some(commits) = self.commits(store)? {
+            for (repo, list) in commits {
+                out.entry(repo).or_default().commits += list.len();
+            }
+        }
+        Ok(out)
+    }
+
+    /// The `not_applicable` finding for a repository that changed nothing in the period.
+    fn idle(&self, check: &dyn Check, r: &BranchRules) -> Finding {
+        Finding::nothing_in_scope(
+            check.id(),
+            check.criteria(),
+            r.repo.clone(),
+            &format!(
+                "{}: no pull requests merged into {} and no commits on it in the period",
+                r.repo, r.branch
+            ),
+        )
+        .with_evidence(PULL_REQUESTS.at(&self.instance).evidence_file())
+        .with_evidence(COMMITS.at(&self.instance).evidence_file())
     }
 
     /// `not_applicable` findings for the parts of the scope that left no branch-rules record:
@@ -202,9 +294,52 @@ impl CheckScope {
     }
 }
 
+/// What the branch rules themselves say about stale approvals: classic protection's
+/// `dismiss_stale_reviews` and each ruleset's `dismiss_stale_reviews_on_push`.
+fn stale_review_rule(r: &BranchRules) -> String {
+    let mut parts = Vec::new();
+    let mut dismisses = false;
+    match &r.protection {
+        Protection::Protected {
+            dismiss_stale_reviews,
+            ..
+        } => {
+            dismisses |= *dismiss_stale_reviews;
+            parts.push(format!(
+                "branch protection dismiss_stale_reviews = {dismiss_stale_reviews}"
+            ));
+        }
+        Protection::NotProtected { .. } => parts.push("no classic branch protection".into()),
+        Protection::Unreadable { .. } => parts.push("branch protection unreadable".into()),
+    }
+    for rs in &r.rulesets {
+        if let Some(pr) = &rs.pull_request {
+            if rs.enforcement == "active" {
+                dismisses |= pr.dismiss_stale_reviews_on_push;
+            }
+            parts.push(format!(
+                "ruleset \"{}\" ({}) dismiss_stale_reviews_on_push = {}",
+                rs.name, rs.enforcement, pr.dismiss_stale_reviews_on_push
+            ));
+        }
+    }
+    let verdict = if dismisses {
+        "GitHub itself dismisses approvals of earlier commits on this branch"
+    } else {
+        "GitHub's rules on this branch do not dismiss approvals of earlier commits, so GitHub accepted it; set require_approval_on_head = false to accept it too"
+    };
+    format!(
+        "what the branch rule itself requires ({}, read {}): {}; {verdict}",
+        r.branch,
+        r.collected_at.format("%Y-%m-%d"),
+        parts.join(", ")
+    )
+}
+
 /// `github.independent_approval`: every PR merged in the period had an approval by a person
-/// other than its author, not dismissed, on the head commit at merge, before the merge. A
-/// repository with no PR merged in the period gets one `not_applicable` finding.
+/// other than its author, not dismissed, on the head commit at merge (unless
+/// `require_approval_on_head = false`), before the merge. A repository with no PR merged and
+/// no commit in the period gets one `not_applicable` finding.
 #[derive(Debug, Clone)]
 pub struct IndependentApprovalCheck {
     scope: CheckScope,
@@ -232,57 +367,75 @@ impl Check for IndependentApprovalCheck {
 
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let rules = self.scope.rules(store)?;
+        let by_repo: HashMap<&str, &BranchRules> =
+            rules.iter().map(|r| (r.repo.as_str(), r)).collect();
         let prs = PULL_REQUESTS.at(&self.scope.instance);
         let mut out = self.scope.uncollected(self, &rules);
         let mut merged: BTreeMap<String, usize> = BTreeMap::new();
+        let on_head = self.scope.require_approval_on_head;
         for rec in store.records(&prs)? {
             let rec = rec?;
             let pr = &rec.data;
             *merged.entry(pr.repo.clone()).or_default() += 1;
-            let d = evaluate_approval(pr);
+            let d = evaluate_approval_with(pr, on_head);
             let (status, summary) = if d.approved {
+                let on = match d.approved_commit.as_deref() {
+                    Some(c) if c != pr.head_commit => format!(
+                        "on earlier commit {} of the PR (head at merge {}; accepted because require_approval_on_head = false)",
+                        short(c),
+                        short(&pr.head_commit)
+                    ),
+                    _ => format!("on head commit {}", short(&pr.head_commit)),
+                };
                 (
                     FindingStatus::Pass,
                     format!(
-                        "approved by {} (review {}) on head commit {} before the merge on {}",
+                        "approved by {} (review {}) {on} before the merge on {}",
                         d.approved_by.as_deref().unwrap_or("?"),
                         d.approving_review_id.unwrap_or_default(),
-                        short(&pr.head_commit),
                         when(pr.merged_at)
                     ),
                 )
             } else {
-                (
-                    FindingStatus::Fail,
-                    format!(
-                        "merged on {} by {} without a qualifying approval: {}",
-                        when(pr.merged_at),
-                        pr.merged_by
-                            .as_ref()
-                            .map_or("unknown", |a| a.login.as_str()),
-                        d.reasons.join("; ")
-                    ),
-                )
+                let mut summary = format!(
+                    "merged on {} by {} without a qualifying approval: {}",
+                    when(pr.merged_at),
+                    pr.merged_by
+                        .as_ref()
+                        .map_or("unknown", |a| a.login.as_str()),
+                    d.reasons.join("; ")
+                );
+                if !d.stale_approvals.is_empty() {
+                    summary.push_str("; ");
+                    match by_repo.get(pr.repo.as_str()) {
+                        Some(r) => summary.push_str(&stale_review_rule(r)),
+                        None => summary.push_str("the branch rules were not collected, so what GitHub itself required is unknown"),
+                    }
+                }
+                (FindingStatus::Fail, summary)
             };
             out.push(
                 Finding::new(self.id(), CRITERIA, status, rec.subject_id.clone(), summary)
                     .with_evidence(prs.evidence(rec.subject_id)),
             );
         }
+        let activity = self.scope.activity(store)?;
         for r in rules.iter().filter(|r| !merged.contains_key(&r.repo)) {
-            out.push(
-                Finding::new(
+            let commits = activity.get(&r.repo).map_or(0, |a| a.commits);
+            out.push(if commits == 0 {
+                self.scope.idle(self, r)
+            } else {
+                Finding::nothing_in_scope(
                     self.id(),
                     CRITERIA,
-                    FindingStatus::NotApplicable,
                     r.repo.clone(),
-                    format!(
-                        "{}: no pull requests merged into {} in the period",
+                    &format!(
+                        "{}: no pull requests merged into {} in the period ({commits} commit(s) reached it without one: see github.changes_via_pull_request)",
                         r.repo, r.branch
                     ),
                 )
-                .with_evidence(prs.evidence_file()),
-            );
+                .with_evidence(prs.evidence_file())
+            });
         }
         Ok(out)
     }
@@ -290,7 +443,10 @@ impl Check for IndependentApprovalCheck {
 
 /// `github.merged_under_bypass`: a PR whose merge commit was pushed under a ruleset bypass is
 /// flagged, naming the actor; so is a push to the branch under bypass that no PR explains.
-/// Each repository also gets one finding saying what the rule-suite history covered.
+/// GitHub keeps rule suites about a month, so a merge before that window is an `error` ("cannot
+/// establish before …"), never a `pass`; each merge inside it that no bypass touched passes.
+/// Each repository also gets one finding on the pushes no PR explains, which is an `error`
+/// when the window starts after the period does.
 #[derive(Debug, Clone)]
 pub struct MergedUnderBypassCheck {
     scope: CheckScope,
@@ -300,6 +456,30 @@ impl MergedUnderBypassCheck {
     /// The check over one instance's scope.
     pub fn new(scope: CheckScope) -> Self {
         Self { scope }
+    }
+
+    /// The rule-suite window of `r`: the `rule_suites` population's `covers`, or — for runs
+    /// written before that population existed — the window recorded in the branch rules.
+    fn window(
+        &self,
+        store: &EvidenceStore,
+        r: &BranchRules,
+        covers_from: DateTime<Utc>,
+    ) -> Completeness {
+        let pop = RULE_SUITES.at(&self.scope.instance);
+        if store.has(&pop) {
+            let c = store.completeness(&pop);
+            // Scopes missing from an unwindowed population are other repositories' problem
+            // (their rule suites were unreadable, which is reported for them).
+            if c.complete || c.coverage.is_some() || c.affects(&r.repo) {
+                return c;
+            }
+            return Completeness::whole(c.file);
+        }
+        Completeness::windowed(
+            pop.evidence_file().file,
+            Coverage::new(covers_from, r.collected_at, RULE_SUITE_RETENTION),
+        )
     }
 }
 
@@ -321,22 +501,21 @@ impl Check for MergedUnderBypassCheck {
         let rules = self.scope.rules(store)?;
         let prs = PULL_REQUESTS.at(&self.scope.instance);
         let rules_ref = BRANCH_RULES.at(&self.scope.instance);
-        // merge commit -> PR subject, per repo; only the merge commits are kept in memory.
-        let mut merges: HashMap<String, HashMap<String, String>> = HashMap::new();
-        let mut pr_counts: HashMap<String, usize> = HashMap::new();
+        let suites_ref = RULE_SUITES.at(&self.scope.instance);
+        // Per repo: (subject, merged at, merge commit) of each merged PR.
+        let mut merges: HashMap<String, Vec<Merge>> = HashMap::new();
         for rec in store.records(&prs)? {
             let rec = rec?;
-            *pr_counts.entry(rec.data.repo.clone()).or_default() += 1;
-            if let Some(m) = rec.data.merge_commit {
-                merges
-                    .entry(rec.data.repo)
-                    .or_default()
-                    .insert(m, rec.subject_id);
-            }
+            merges.entry(rec.data.repo).or_default().push((
+                rec.subject_id,
+                rec.data.merged_at,
+                rec.data.merge_commit,
+            ));
         }
+        let activity = self.scope.activity(store)?;
         let mut out = self.scope.uncollected(self, &rules);
         for r in &rules {
-            let repo_merges = merges.get(&r.repo);
+            let repo_merges = merges.get(&r.repo).map(Vec::as_slice).unwrap_or(&[]);
             let (covers_from, bypasses) = match &r.rule_suites {
                 RuleSuites::Collected {
                     covers_from,
@@ -345,10 +524,9 @@ impl Check for MergedUnderBypassCheck {
                 } => (*covers_from, bypasses),
                 RuleSuites::Unreadable { error } => {
                     out.push(
-                        Finding::new(
+                        Finding::cannot_establish(
                             self.id(),
                             CRITERIA,
-                            FindingStatus::Error,
                             r.repo.clone(),
                             format!("the rule-suite history could not be read: {error}"),
                         )
@@ -357,54 +535,87 @@ impl Check for MergedUnderBypassCheck {
                     continue;
                 }
             };
-            let mut unexplained = Vec::new();
-            for b in bypasses {
-                let actor = b.actor_name.as_deref().unwrap_or("an unknown actor");
-                let at = b.pushed_at.map(when).unwrap_or_else(|| "?".into());
-                let pr = b
-                    .after_sha
-                    .as_ref()
-                    .and_then(|sha| repo_merges.and_then(|m| m.get(sha)));
-                match pr {
-                    Some(subject) => out.push(
+            let in_period: Vec<_> = bypasses
+                .iter()
+                .filter(|b| b.pushed_at.is_none_or(|t| period.contains(t)))
+                .collect();
+            let a = activity.get(&r.repo).copied().unwrap_or_default();
+            if a.prs == 0 && a.commits == 0 && in_period.is_empty() {
+                out.push(self.scope.idle(self, r));
+                continue;
+            }
+            let window = self.window(store, r, covers_from);
+            let by_after: HashMap<&str, &super::records::RuleSuite> = bypasses
+                .iter()
+                .filter_map(|b| b.after_sha.as_deref().map(|s| (s, b)))
+                .collect();
+            let mut explained: BTreeSet<u64> = BTreeSet::new();
+            for (subject, merged_at, merge_commit) in repo_merges {
+                let bypass = merge_commit.as_deref().and_then(|m| by_after.get(m));
+                let finding = match bypass {
+                    Some(b) => {
+                        explained.insert(b.id);
                         Finding::new(
                             self.id(),
                             CRITERIA,
                             FindingStatus::Fail,
                             subject.clone(),
                             format!(
-                                "merged under a ruleset bypass by {actor} on {at}: merge commit {} is rule suite {} with result \"bypass\"",
+                                "merged under a ruleset bypass by {} on {}: merge commit {} is rule suite {} with result \"bypass\"",
+                                b.actor_name.as_deref().unwrap_or("an unknown actor"),
+                                b.pushed_at.map(when).unwrap_or_else(|| "?".into()),
                                 short(b.after_sha.as_deref().unwrap_or_default()),
                                 b.id
                             ),
                         )
-                        .with_evidence(prs.evidence(subject.clone()))
-                        .with_evidence(rules_ref.evidence(r.repo.clone())),
-                    ),
-                    None if b.pushed_at.is_none_or(|t| period.contains(t)) => {
-                        unexplained.push(format!(
-                            "{} by {actor} on {at} (rule suite {})",
-                            short(b.after_sha.as_deref().unwrap_or("unknown")),
-                            b.id
-                        ));
                     }
-                    None => {}
-                }
+                    None => match window.why_not(*merged_at) {
+                        Some(why) => Finding::cannot_establish(
+                            self.id(),
+                            CRITERIA,
+                            subject.clone(),
+                            format!("merged on {}: whether under a ruleset bypass {why}", when(*merged_at)),
+                        ),
+                        None => Finding::new(
+                            self.id(),
+                            CRITERIA,
+                            FindingStatus::Pass,
+                            subject.clone(),
+                            format!(
+                                "merged on {}, inside the rule-suite history (from {}); no bypass rule suite names merge commit {}",
+                                when(*merged_at),
+                                covers_from.format("%Y-%m-%d"),
+                                merge_commit.as_deref().map_or("(none)", short)
+                            ),
+                        ),
+                    },
+                };
+                out.push(
+                    finding
+                        .with_evidence(prs.evidence(subject.clone()))
+                        .with_evidence(suites_ref.evidence_file()),
+                );
             }
-            let coverage = coverage_note(&period, covers_from);
-            let (status, summary) = if unexplained.is_empty() {
-                (
-                    FindingStatus::Pass,
+            let unexplained: Vec<String> = in_period
+                .iter()
+                .filter(|b| !explained.contains(&b.id))
+                .map(|b| {
                     format!(
-                        "no push to {} bypassed a ruleset without being reported above; {} merged PRs compared with {} bypass rule suite(s); {coverage}",
-                        r.branch,
-                        pr_counts.get(&r.repo).copied().unwrap_or(0),
-                        bypasses.len()
-                    ),
-                )
-            } else {
-                (
+                        "{} by {} on {} (rule suite {})",
+                        short(b.after_sha.as_deref().unwrap_or("unknown")),
+                        b.actor_name.as_deref().unwrap_or("an unknown actor"),
+                        b.pushed_at.map(when).unwrap_or_else(|| "?".into()),
+                        b.id
+                    )
+                })
+                .collect();
+            let coverage = coverage_note(&period, covers_from);
+            let finding = if !unexplained.is_empty() {
+                Finding::new(
+                    self.id(),
+                    CRITERIA,
                     FindingStatus::Fail,
+                    r.repo.clone(),
                     format!(
                         "{} push(es) to {} bypassed rulesets without a pull request: {}; {coverage}",
                         unexplained.len(),
@@ -412,11 +623,32 @@ impl Check for MergedUnderBypassCheck {
                         unexplained.join(", ")
                     ),
                 )
+            } else if let Some(why) = window.why_not(period.start_utc()) {
+                Finding::cannot_establish(
+                    self.id(),
+                    CRITERIA,
+                    r.repo.clone(),
+                    format!(
+                        "no push to {} bypassed a ruleset without a pull request from {} on; earlier in the period {why}",
+                        r.branch,
+                        covers_from.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                )
+            } else {
+                Finding::new(
+                    self.id(),
+                    CRITERIA,
+                    FindingStatus::Pass,
+                    r.repo.clone(),
+                    format!(
+                        "no push to {} bypassed a ruleset without being reported above; {} merged PRs compared with {} bypass rule suite(s); {coverage}",
+                        r.branch,
+                        repo_merges.len(),
+                        bypasses.len()
+                    ),
+                )
             };
-            out.push(
-                Finding::new(self.id(), CRITERIA, status, r.repo.clone(), summary)
-                    .with_evidence(rules_ref.evidence(r.repo.clone())),
-            );
+            out.push(finding.with_evidence(rules_ref.evidence(r.repo.clone())));
         }
         Ok(out)
     }
@@ -433,9 +665,171 @@ fn coverage_note(period: &AuditPeriod, covers_from: DateTime<Utc>) -> String {
     }
 }
 
+/// `github.changes_via_pull_request`: every commit in the branch's history committed during
+/// the period came through a merged pull request (its base is the branch, or its merge
+/// commit is in the branch's history — so a PR based on `master` before a rename to `main`
+/// counts). Each direct push fails, naming the commit, its author and committer, and the
+/// pusher when a bypass rule suite names it. A repository with no commit in the period is
+/// `not_applicable`.
+#[derive(Debug, Clone)]
+pub struct ChangesViaPullRequestCheck {
+    scope: CheckScope,
+}
+
+impl ChangesViaPullRequestCheck {
+    /// The check over one instance's scope.
+    pub fn new(scope: CheckScope) -> Self {
+        Self { scope }
+    }
+}
+
+impl Check for ChangesViaPullRequestCheck {
+    fn id(&self) -> &str {
+        "github.changes_via_pull_request"
+    }
+
+    fn criteria(&self) -> &[&'static str] {
+        CRITERIA
+    }
+
+    fn description(&self) -> &str {
+        "Every commit that landed on the branch in the period came through a merged pull request; none was pushed directly."
+    }
+
+    fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
+        let rules = self.scope.rules(store)?;
+        let commits_ref = COMMITS.at(&self.scope.instance);
+        let mut out = self.scope.uncollected(self, &rules);
+        let Some(commits) = self.scope.commits(store)? else {
+            for r in &rules {
+                out.push(
+                    Finding::cannot_establish(
+                        self.id(),
+                        CRITERIA,
+                        r.repo.clone(),
+                        format!("{}: no commit history of {} was collected (commits.jsonl is missing; collect again with this version)", r.repo, r.branch),
+                    )
+                    .with_evidence(commits_ref.evidence_file()),
+                );
+            }
+            return Ok(out);
+        };
+        for r in &rules {
+            let list = commits.get(&r.repo).map(Vec::as_slice).unwrap_or(&[]);
+            if list.is_empty() {
+                out.push(
+                    Finding::nothing_in_scope(
+                        self.id(),
+                        CRITERIA,
+                        r.repo.clone(),
+                        &format!("{}: no commits on {} in the period", r.repo, r.branch),
+                    )
+                    .with_evidence(commits_ref.evidence_file()),
+                );
+                continue;
+            }
+            let history: HashSet<String> = list.iter().map(|(_, c)| c.oid.clone()).collect();
+            let pushers: HashMap<&str, &super::records::RuleSuite> = match &r.rule_suites {
+                RuleSuites::Collected { bypasses, .. } => bypasses
+                    .iter()
+                    .filter_map(|b| b.after_sha.as_deref().map(|s| (s, b)))
+                    .collect(),
+                RuleSuites::Unreadable { .. } => HashMap::new(),
+            };
+            let mut via: BTreeSet<u64> = BTreeSet::new();
+            let mut gaps = 0usize;
+            for (subject, c) in list {
+                match c.landing(&history) {
+                    Landing::PullRequest(n) => {
+                        via.insert(n);
+                    }
+                    Landing::DirectPush => {
+                        gaps += 1;
+                        let pusher = match pushers.get(c.oid.as_str()) {
+                            Some(b) => format!(
+                                "pushed by {} under a ruleset bypass (rule suite {})",
+                                b.actor_name.as_deref().unwrap_or("an unknown actor"),
+                                b.id
+                            ),
+                            None => "pusher not recorded by GitHub's commit data (the committer is the closest evidence)".into(),
+                        };
+                        out.push(
+                            Finding::new(
+                                self.id(),
+                                CRITERIA,
+                                FindingStatus::Fail,
+                                subject.clone(),
+                                format!(
+                                    "direct push: commit {} \"{}\" landed on {} (committed {}) without a merged pull request{}; author {}, committer {}; {pusher}",
+                                    short(&c.oid),
+                                    c.message_headline,
+                                    c.branch,
+                                    when(c.committed_at),
+                                    if c.pull_requests.is_empty() {
+                                        String::new()
+                                    } else {
+                                        format!(
+                                            " (associated, not merged into it: {})",
+                                            c.pull_requests
+                                                .iter()
+                                                .map(|p| format!("#{} merged={} base={}", p.number, p.merged, p.base_branch))
+                                                .collect::<Vec<_>>()
+                                                .join(", ")
+                                        )
+                                    },
+                                    c.author.describe(),
+                                    c.committer.describe()
+                                ),
+                            )
+                            .with_evidence(commits_ref.evidence(subject.clone())),
+                        );
+                    }
+                    Landing::Unknown => {
+                        gaps += 1;
+                        out.push(
+                            Finding::cannot_establish(
+                                self.id(),
+                                CRITERIA,
+                                subject.clone(),
+                                format!(
+                                    "commit {} on {}: GitHub associates {} pull requests with it, {} were read and none merged into the branch; cannot tell whether it came through one",
+                                    short(&c.oid),
+                                    c.branch,
+                                    c.pull_requests_total,
+                                    c.pull_requests.len()
+                                ),
+                            )
+                            .with_evidence(commits_ref.evidence(subject.clone())),
+                        );
+                    }
+                }
+            }
+            if gaps == 0 {
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        CRITERIA,
+                        FindingStatus::Pass,
+                        r.repo.clone(),
+                        format!(
+                            "all {} commit(s) on {} in the period came through {} merged pull request(s)",
+                            list.len(),
+                            r.branch,
+                            via.len()
+                        ),
+                    )
+                    .with_evidence(commits_ref.evidence_file()),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// `github.review_required`: the branch requires at least `min_approvals` approving reviews,
 /// by classic protection or an active ruleset, and since when — so the auditor sees any part
-/// of the period it was not enforced.
+/// of the period it was not enforced. A repository with no merged PR and no commit in the
+/// period is `not_applicable`.
 #[derive(Debug, Clone)]
 pub struct ReviewRequiredCheck {
     scope: CheckScope,
@@ -470,8 +864,14 @@ impl Check for ReviewRequiredCheck {
         let period = *store.period();
         let rules = self.scope.rules(store)?;
         let rules_ref = BRANCH_RULES.at(&self.scope.instance);
+        let activity = self.scope.activity(store)?;
         let mut out = self.scope.uncollected(self, &rules);
         for r in &rules {
+            let a = activity.get(&r.repo).copied().unwrap_or_default();
+            if a.prs == 0 && a.commits == 0 {
+                out.push(self.scope.idle(self, r));
+                continue;
+            }
             let (status, summary) = self.evaluate(r, &period);
             out.push(
                 Finding::new(self.id(), CRITERIA, status, r.repo.clone(), summary)
@@ -661,16 +1061,12 @@ mod tests {
             merged_at: t("2026-03-02T10:00:00Z"),
             merged_by: Some(Actor::user("erinw")),
             base_branch: "main".into(),
+            head_branch: "erinw/change".into(),
             head_commit: "a".repeat(40),
             merge_commit: Some("m".repeat(40)),
             reviews,
             dismissals: Vec::new(),
-            approval: ApprovalDecision {
-                approved: false,
-                approving_review_id: None,
-                approved_by: None,
-                reasons: Vec::new(),
-            },
+            approval: ApprovalDecision::default(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The `Collector`: merged PRs over GraphQL, branch rules over REST.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,15 +13,16 @@ use soc2_evidence_core::{
 };
 
 use super::api::{
-    encode_branch, EventConnection, EventNode, GithubApi, MergedPrsData, OrgRepo, PageInfo,
-    PrChild, PrChildData, PrNode, RepoInfoData, ReviewConnection, ReviewNode, DISMISSALS_QUERY,
-    MERGED_PRS_QUERY, REPO_INFO_QUERY, REVIEWS_QUERY,
+    encode_branch, EventConnection, EventNode, GitActorNode, GithubApi, HistoryData, MergedPrsData,
+    OrgRepo, PageInfo, PrChild, PrChildData, PrNode, RepoInfoData, ReviewConnection, ReviewNode,
+    DISMISSALS_QUERY, HISTORY_QUERY, MERGED_PRS_QUERY, REPO_INFO_QUERY, REVIEWS_QUERY,
 };
-use super::checks::evaluate_approval;
+use super::checks::{evaluate_approval_with, RULE_SUITE_RETENTION};
 use super::config::{GithubSettings, RepoScope};
 use super::records::{
-    Actor, ApprovalDecision, BranchRules, Dismissal, Protection, PullRequest, PullRequestRule,
-    Review, RuleSuite, RuleSuites, Ruleset, BRANCH_RULES, PULL_REQUESTS,
+    Actor, ApprovalDecision, AssociatedPr, BranchRules, Commit, Dismissal, GitPerson, Landing,
+    Protection, PullRequest, PullRequestRule, Review, RuleSuite, RuleSuiteRecord, RuleSuites,
+    Ruleset, BRANCH_RULES, COMMITS, PULL_REQUESTS, RULE_SUITES,
 };
 
 /// How far back `time_period=month` reaches (GitHub: 730 hours).
@@ -43,6 +44,8 @@ struct Target {
     owner: String,
     name: String,
     branch: String,
+    /// `branch` is the repository's default branch (no `branch` configured).
+    is_default: bool,
 }
 
 impl Target {
@@ -100,6 +103,7 @@ impl GithubCollector {
                             owner: owner.into(),
                             name: name.into(),
                             branch,
+                            is_default: self.settings.branch.is_none(),
                         });
                     }
                 }
@@ -152,6 +156,7 @@ impl GithubCollector {
                         owner: owner.into(),
                         name: name.into(),
                         branch,
+                        is_default: self.settings.branch.is_none(),
                     });
                 }
                 rec.note(format!("scope: repositories {}", repos.join(", ")));
@@ -160,26 +165,152 @@ impl GithubCollector {
         Ok(out)
     }
 
+    /// The branch's history in the period, one GraphQL request per 100 commits. Returns the
+    /// merged pull requests that account for its commits (their merge commit is in this
+    /// history, or their base is the branch), and whether every commit GitHub counted was
+    /// received.
+    async fn collect_commits(
+        &self,
+        ctx: &CollectContext,
+        out: &mut PopulationWriter<Commit>,
+        t: &Target,
+    ) -> Result<(BTreeSet<u64>, bool), CollectError> {
+        let period = ctx.period();
+        let fmt = "%Y-%m-%dT%H:%M:%SZ";
+        let since = period.start_utc().format(fmt).to_string();
+        let until = (period.end_exclusive_utc() - chrono::Duration::seconds(1))
+            .format(fmt)
+            .to_string();
+        let endpoint = url_path(self.api.graphql_endpoint());
+        let mut pager = CursorPager::new();
+        let mut total = None;
+        let mut commits = Vec::new();
+        while pager.has_next() {
+            ctx.check_cancelled()?;
+            let vars = json!({
+                "owner": t.owner, "name": t.name, "useDefault": t.is_default,
+                "qualifiedName": format!("refs/heads/{}", t.branch),
+                "since": since, "until": until, "cursor": pager.cursor(),
+            });
+            let data: HistoryData = self
+                .api
+                .graphql(
+                    out.provenance(),
+                    "BranchHistory",
+                    HISTORY_QUERY,
+                    vars,
+                    &t.full(),
+                )
+                .await?;
+            let repo = data.repository.ok_or_else(|| {
+                CollectError::Source(format!(
+                    "GitHub GraphQL BranchHistory: repository {} not found",
+                    t.full()
+                ))
+            })?;
+            let reference = if t.is_default {
+                repo.default_branch_ref
+            } else {
+                repo.reference
+            };
+            let history = reference
+                .and_then(|r| r.target)
+                .and_then(|target| target.history)
+                .ok_or_else(|| {
+                    CollectError::Source(format!(
+                        "GitHub GraphQL BranchHistory: {} has no branch {} with a commit history",
+                        t.full(),
+                        t.branch
+                    ))
+                })?;
+            total.get_or_insert(history.total_count);
+            for node in history.nodes.into_iter().flatten() {
+                let associated = node.associated_pull_requests;
+                let pull_requests_total = associated.as_ref().map_or(0, |a| a.total_count);
+                let c = Commit {
+                    repo: t.full(),
+                    branch: t.branch.clone(),
+                    oid: node.oid,
+                    committed_at: node.committed_date,
+                    message_headline: node.message_headline,
+                    author: git_person(node.author),
+                    committer: git_person(node.committer),
+                    pull_requests: associated
+                        .map(|a| a.nodes)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| AssociatedPr {
+                            number: p.number,
+                            merged: p.merged,
+                            base_branch: p.base_ref_name,
+                            merge_commit: p.merge_commit.map(|m| m.oid),
+                        })
+                        .collect(),
+                    pull_requests_total,
+                };
+                out.emit(&c)?;
+                commits.push(c);
+            }
+            pager.set_next(
+                history
+                    .page_info
+                    .end_cursor
+                    .filter(|_| history.page_info.has_next_page),
+            );
+        }
+        let history: HashSet<String> = commits.iter().map(|c| c.oid.clone()).collect();
+        let (mut landed, mut direct, mut unknown) = (BTreeSet::new(), 0u64, 0u64);
+        let mut via_pr = 0u64;
+        for c in &commits {
+            match c.landing(&history) {
+                Landing::PullRequest(n) => {
+                    via_pr += 1;
+                    landed.insert(n);
+                }
+                Landing::DirectPush => direct += 1,
+                Landing::Unknown => unknown += 1,
+            }
+        }
+        let received = commits.len() as u64;
+        let total = total.unwrap_or(0);
+        let rec = out.provenance();
+        rec.received(&endpoint, received);
+        rec.reported(&endpoint, total);
+        let whole = received == total && !pager.stalled();
+        rec.note(format!(
+            "{}: history of {} committed {since}..{until}: totalCount {total}, {received} received; {via_pr} via {} merged pull request(s), {direct} direct push(es), {unknown} undetermined (more associated pull requests than read){}",
+            t.full(),
+            t.branch,
+            landed.len(),
+            if whole { "" } else { " — COUNTS DIFFER: the history is incomplete for this repository" },
+        ));
+        Ok((landed, whole))
+    }
+
     async fn collect_pulls(
         &self,
         ctx: &CollectContext,
         out: &mut PopulationWriter<PullRequest>,
         t: &Target,
+        landed: &BTreeSet<u64>,
     ) -> Result<(), CollectError> {
         let period = ctx.period();
         let start = period.start_utc();
         let last_second = period.end_exclusive_utc() - chrono::Duration::seconds(1);
         let fmt = "%Y-%m-%dT%H:%M:%S+00:00";
+        // No `base:` qualifier: a PR based on `master` before a rename to `main` landed on
+        // the branch too. The count is reconciled against those written plus those merged
+        // into other branches.
         let search = format!(
-            "repo:{} is:pr is:merged base:{} merged:{}..{}",
+            "repo:{} is:pr is:merged merged:{}..{}",
             t.full(),
-            t.branch,
             start.format(fmt),
             last_second.format(fmt)
         );
         let endpoint = url_path(self.api.graphql_endpoint());
         let mut pager = CursorPager::new();
-        let (mut scanned, mut emitted, mut outside) = (0u64, 0u64, 0u64);
+        let (mut scanned, mut emitted, mut outside, mut elsewhere) = (0u64, 0u64, 0u64, 0u64);
         let mut total = None;
         let mut search_count = None;
         let mut stopped_on_date = false;
@@ -187,7 +318,7 @@ impl GithubCollector {
             ctx.check_cancelled()?;
             let first = pager.cursor().is_none();
             let vars = json!({
-                "owner": t.owner, "name": t.name, "branch": t.branch,
+                "owner": t.owner, "name": t.name,
                 "pageSize": self.settings.page_size, "cursor": pager.cursor(),
                 "withCount": first, "searchQuery": search,
             });
@@ -226,8 +357,14 @@ impl GithubCollector {
                 let Some(merged_at) = node.merged_at else {
                     continue;
                 };
-                if !period.contains(merged_at) || node.base_ref_name != t.branch {
+                if !period.contains(merged_at) {
                     outside += 1;
+                    continue;
+                }
+                // Landed on the branch: based on it, or (whatever its base was called then)
+                // its merge commit is in the branch's history.
+                if node.base_ref_name != t.branch && !landed.contains(&node.number) {
+                    elsewhere += 1;
                     continue;
                 }
                 let pr = self
@@ -245,20 +382,25 @@ impl GithubCollector {
         let rec = out.provenance();
         rec.received(&endpoint, emitted);
         if let Some(n) = search_count {
-            rec.reported(&endpoint, n);
+            // Search counts every base branch; those seen merged elsewhere are not the
+            // population's.
+            rec.reported(&endpoint, n.saturating_sub(elsewhere));
         }
         let mut note = format!(
-            "{}: branch {}; pullRequests(states: MERGED).totalCount = {} (all time); {} scanned newest-updated first{}; {} merged in the period written; {} outside it skipped; GitHub search `{search}` reports {}",
+            "{}: branch {}; pullRequests(states: MERGED).totalCount = {} (all time, every base branch); {} scanned newest-updated first{}; {} merged in the period that landed on {} written (base {} or merge commit in its history); {} merged into other branches skipped; {} outside the period skipped; GitHub search `{search}` reports {}",
             t.full(),
             t.branch,
             total.unwrap_or(0),
             scanned,
             if stopped_on_date { ", stopping where updatedAt fell before the period" } else { " (the whole list)" },
             emitted,
+            t.branch,
+            t.branch,
+            elsewhere,
             outside,
             search_count.map_or("no count".to_string(), |n| n.to_string()),
         );
-        if search_count.is_some_and(|n| n != emitted) {
+        if search_count.is_some_and(|n| n != emitted + elsewhere) {
             note.push_str(" — COUNTS DIFFER: GitHub's search index can lag recent merges; compare before relying on completeness");
             tracing::warn!(repo = %t.full(), emitted, search = ?search_count, "merged PR count differs from GitHub search");
         }
@@ -298,18 +440,14 @@ impl GithubCollector {
             merged_at,
             merged_by: node.merged_by.map(|a| actor(Some(a))),
             base_branch: node.base_ref_name,
+            head_branch: node.head_ref_name.unwrap_or_default(),
             head_commit: node.head_ref_oid,
             merge_commit: node.merge_commit.map(|c| c.oid),
             reviews,
             dismissals,
-            approval: ApprovalDecision {
-                approved: false,
-                approving_review_id: None,
-                approved_by: None,
-                reasons: Vec::new(),
-            },
+            approval: ApprovalDecision::default(),
         };
-        pr.approval = evaluate_approval(&pr);
+        pr.approval = evaluate_approval_with(&pr, self.settings.require_approval_on_head);
         Ok(pr)
     }
 
@@ -394,9 +532,12 @@ impl GithubCollector {
         Ok(())
     }
 
+    /// The branch's protection and rulesets (recorded into `rec`) and its bypass rule suites
+    /// (recorded into `suites_rec`).
     async fn branch_rules(
         &self,
         rec: &mut ProvenanceRecorder,
+        suites_rec: &mut ProvenanceRecorder,
         t: &Target,
     ) -> Result<BranchRules, CollectError> {
         let collected_at = soc2_evidence_core::clock::now();
@@ -429,8 +570,12 @@ impl GithubCollector {
         let mut pager = LinkPager::new(&rules_path, &[("per_page", "100")]);
         let mut ids: Vec<u64> = Vec::new();
         let mut seen = HashSet::new();
+        let mut rules_endpoint = None;
+        let mut rules_received = 0u64;
         while let Some(page) = pager.next_page(self.api.client(), rec).await? {
+            rules_endpoint.get_or_insert_with(|| page.url().path().to_string());
             let items: Vec<Value> = page.json()?;
+            rules_received += items.len() as u64;
             for item in items {
                 if let Some(id) = item["ruleset_id"].as_u64() {
                     if seen.insert(id) {
@@ -439,14 +584,23 @@ impl GithubCollector {
                 }
             }
         }
+        if let Some(e) = &rules_endpoint {
+            rec.received(e, rules_received);
+        }
         let mut rulesets = Vec::new();
         for id in ids {
             let resp = self
                 .api
                 .get(rec, &format!("/repos/{repo}/rulesets/{id}"), &[])
                 .await?;
+            rec.received(resp.url().path(), 1);
             rulesets.push(parse_ruleset(resp.json()?));
         }
+        rec.note(format!(
+            "{repo}: {rules_received} rule(s) apply to {} (GET {rules_path}), from {} ruleset(s), each read",
+            t.branch,
+            rulesets.len()
+        ));
 
         let suites_path = format!("/repos/{repo}/rulesets/rule-suites");
         let reference = format!("refs/heads/{}", t.branch);
@@ -461,9 +615,11 @@ impl GithubCollector {
         );
         let mut bypasses = Vec::new();
         let mut unreadable = None;
+        let mut suites_endpoint = None;
         loop {
-            match pager.next_page(self.api.client(), rec).await {
+            match pager.next_page(self.api.client(), suites_rec).await {
                 Ok(Some(page)) => {
+                    suites_endpoint.get_or_insert_with(|| page.url().path().to_string());
                     let items: Vec<RuleSuite> = page.json()?;
                     bypasses.extend(items.into_iter().filter(|s| s.result == "bypass"));
                 }
@@ -475,9 +631,13 @@ impl GithubCollector {
                 Err(e) => return Err(e.into()),
             }
         }
+        if let Some(e) = &suites_endpoint {
+            suites_rec.received(e, bypasses.len() as u64);
+        }
         let rule_suites = match unreadable {
             Some(error) => {
                 rec.note(format!("{repo}: rule suites unreadable: {error}"));
+                suites_rec.note(format!("{repo}: rule suites unreadable: {error}"));
                 RuleSuites::Unreadable { error }
             }
             None => RuleSuites::Collected {
@@ -541,6 +701,21 @@ fn missing(op: &str, t: &Target, number: u64) -> CollectError {
         "GitHub GraphQL {op}: pull request {}#{number} vanished while paging",
         t.full()
     ))
+}
+
+fn git_person(n: Option<GitActorNode>) -> GitPerson {
+    match n {
+        Some(n) => GitPerson {
+            login: n.user.map(|u| u.login),
+            name: n.name,
+            email: n.email,
+        },
+        None => GitPerson {
+            login: None,
+            name: None,
+            email: None,
+        },
+    }
 }
 
 fn url_path(url: &str) -> String {
@@ -673,28 +848,80 @@ impl Collector for GithubCollector {
                 describe_period(ctx.period())
             ))
             .note(format!("GraphQL query (variables per repository in the notes below):\n{MERGED_PRS_QUERY}"));
+        let mut commits = sink.open(&COMMITS)?;
+        commits
+            .provenance()
+            .base_url(self.api.graphql_endpoint())
+            .note("population: every commit in the branch's history committed in the period (history(since, until), 100 per request), with its associatedPullRequests; a commit came through a pull request when one is merged and either based on the branch or its merge commit is in this history")
+            .note(format!("GraphQL query:\n{HISTORY_QUERY}"));
         let mut rules = sink.open(&BRANCH_RULES)?;
         rules
             .provenance()
             .base_url(self.settings.api_url.trim_end_matches('/'))
             .note("rule-suite history: GET .../rulesets/rule-suites?time_period=month&rule_suite_result=bypass — GitHub keeps it only for a limited time, so bypasses older than a month before collection are not visible; collect at least monthly");
+        let mut suites = sink.open(&RULE_SUITES)?;
+        suites
+            .provenance()
+            .base_url(self.settings.api_url.trim_end_matches('/'))
+            .note("population: rule suites with result bypass on the branch, GET .../rulesets/rule-suites?time_period=month&rule_suite_result=bypass");
+        let now = soc2_evidence_core::clock::now();
+        let window_from = now - chrono::Duration::hours(RULE_SUITE_WINDOW_HOURS);
+        if ctx.period().start_utc() < window_from {
+            suites
+                .provenance()
+                .covers(window_from, now, RULE_SUITE_RETENTION);
+        }
 
         let targets = self.targets(ctx, prs.provenance()).await?;
+        let mut partial_history = Vec::new();
+        let mut unreadable_suites = Vec::new();
         for t in &targets {
+            ctx.check_cancelled()?;
+            ctx.message(&format!("{}: commits on {}", t.full(), t.branch));
+            let (landed, whole) = self.collect_commits(ctx, &mut commits, t).await?;
+            if !whole {
+                partial_history.push(t.full());
+            }
             ctx.check_cancelled()?;
             ctx.message(&format!(
                 "{}: merged pull requests into {}",
                 t.full(),
                 t.branch
             ));
-            self.collect_pulls(ctx, &mut prs, t).await?;
+            self.collect_pulls(ctx, &mut prs, t, &landed).await?;
             ctx.check_cancelled()?;
             ctx.message(&format!("{}: branch rules of {}", t.full(), t.branch));
-            let record = self.branch_rules(rules.provenance(), t).await?;
+            let record = self
+                .branch_rules(rules.provenance(), suites.provenance(), t)
+                .await?;
+            match &record.rule_suites {
+                RuleSuites::Collected { bypasses, .. } => {
+                    for b in bypasses {
+                        suites.emit(&RuleSuiteRecord {
+                            repo: record.repo.clone(),
+                            suite: b.clone(),
+                        })?;
+                    }
+                }
+                RuleSuites::Unreadable { .. } => unreadable_suites.push(record.repo.clone()),
+            }
             rules.emit(&record)?;
         }
         prs.finish()?;
+        if partial_history.is_empty() {
+            commits.finish()?;
+        } else {
+            commits.finish_incomplete_for(
+                &partial_history,
+                "the commit history received differs from GitHub's totalCount",
+            )?;
+        }
         rules.finish()?;
+        if unreadable_suites.is_empty() {
+            suites.finish()?;
+        } else {
+            suites.finish_incomplete_for(&unreadable_suites, "rule suites unreadable")?;
+        }
         Ok(())
     }
 }

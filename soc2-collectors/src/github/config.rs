@@ -21,6 +21,10 @@ fn default_required_approvals() -> u32 {
     1
 }
 
+fn default_true() -> bool {
+    true
+}
+
 fn default_timeout_secs() -> u64 {
     DEFAULT_TIMEOUT.as_secs()
 }
@@ -38,6 +42,7 @@ const API_URL_EXAMPLE: &str = "https://api.github.com or https://HOST/api/v3";
 /// branch = "main"                      # optional; default: each repository's default branch
 /// token_env = "GITHUB_TOKEN"           # env var holding the token (default GITHUB_TOKEN)
 /// required_approvals = 1               # github.review_required threshold (default 1)
+/// require_approval_on_head = true      # the approval must be of the head commit at merge
 /// timeout_secs = 30                    # per-request timeout (default 30)
 /// # Or authenticate as a GitHub App (installation tokens are minted and renewed as needed):
 /// # app_id = "123456"                  # the App ID or client ID
@@ -66,6 +71,11 @@ pub struct GithubConfig {
     /// Approvals `github.review_required` expects the branch to require.
     #[serde(default = "default_required_approvals")]
     pub required_approvals: u32,
+    /// `github.independent_approval` counts only an approval of the head commit at merge
+    /// (default `true`): this tool's rule, stricter than GitHub's unless the branch dismisses
+    /// stale reviews. `false` also accepts an approval of an earlier commit of the same PR.
+    #[serde(default = "default_true")]
+    pub require_approval_on_head: bool,
     /// Seconds each HTTP request may take before it is abandoned (and retried, within the
     /// retry budget).
     #[serde(default = "default_timeout_secs")]
@@ -139,6 +149,7 @@ impl GithubConfig {
         let mut settings = GithubSettings::new(&self.api_url, token, self.scope(ctx)?);
         settings.app = app;
         settings.branch = self.branch.clone();
+        settings.require_approval_on_head = self.require_approval_on_head;
         settings.timeout = Duration::from_secs(self.timeout_secs);
         Ok(settings)
     }
@@ -218,6 +229,9 @@ pub struct GithubSettings {
     pub branch: Option<String>,
     /// Pull requests per GraphQL page (1–100; default 50).
     pub page_size: u32,
+    /// The approval decision stored with each PR requires approval of the head commit
+    /// (`[github] require_approval_on_head`, default `true`).
+    pub require_approval_on_head: bool,
     /// Per-request timeout.
     pub timeout: Duration,
     /// Retries (rate limits, 5xx, transport errors).
@@ -234,6 +248,7 @@ impl GithubSettings {
             scope,
             branch: None,
             page_size: 50,
+            require_approval_on_head: true,
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
         }
@@ -288,6 +303,11 @@ mod tests {
             RepoScope::Repos(vec!["acme/api".into()])
         );
         assert_eq!(c.min_approvals(), 1);
+        assert!(c.require_approval_on_head);
+        assert!(
+            !parse("repos = [\"acme/api\"]\nrequire_approval_on_head = false")
+                .require_approval_on_head
+        );
         let c = parse("org = \"acme\"");
         assert_eq!(c.scope(&ctx).unwrap(), RepoScope::Org("acme".into()));
     }

@@ -5,7 +5,7 @@ use soc2_evidence_core::{BuildContext, Check, CheckContext, Collector, Module, P
 
 use super::collector::GithubCollector;
 use super::config::GithubConfig;
-use super::records::{BRANCH_RULES, PULL_REQUESTS};
+use super::records::{BRANCH_RULES, COMMITS, PULL_REQUESTS, RULE_SUITES};
 
 /// The `github` module: merged pull requests and branch rules (CC8.1).
 #[derive(Debug, Clone, Copy, Default)]
@@ -20,7 +20,12 @@ impl Module for GithubModule {
     }
 
     fn populations(&self, _: &GithubConfig) -> Vec<PopulationSpec> {
-        vec![PULL_REQUESTS.spec(), BRANCH_RULES.spec()]
+        vec![
+            PULL_REQUESTS.spec(),
+            COMMITS.spec(),
+            BRANCH_RULES.spec(),
+            RULE_SUITES.spec(),
+        ]
     }
 
     fn validate(&self, config: &GithubConfig, ctx: &BuildContext<'_>) -> Result<(), ConfigError> {

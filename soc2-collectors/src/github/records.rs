@@ -21,6 +21,16 @@ pub const PULL_REQUESTS: Population<PullRequest> =
 /// month) ride along in each record, with the window they cover, because the check needs to
 /// know per repository whether that history was readable at all.
 pub const BRANCH_RULES: Population<BranchRules> = Population::state("branch_rules", REST_SOURCE);
+/// Every commit in the branch's history committed during the period, with the pull requests
+/// GitHub associates with it: events at `<instance>/commits.jsonl`. The change population is
+/// what landed on the branch, so this is what `github.changes_via_pull_request` reconciles
+/// against the merged pull requests.
+pub const COMMITS: Population<Commit> = Population::events("commits", GRAPHQL_SOURCE);
+/// The rule suites with result `bypass` GitHub still keeps for the branch (about a month:
+/// `time_period=month`, 730 hours before collection): events at `<instance>/rule_suites.jsonl`.
+/// When the period starts before that window its provenance says `covers {from, until,
+/// reason}`, so checks can tell what lies outside it.
+pub const RULE_SUITES: Population<RuleSuiteRecord> = Population::events("rule_suites", REST_SOURCE);
 
 /// What kind of account an actor is. REST and GraphQL disagree on how they show bots and
 /// deleted accounts; records always use this one form.
@@ -157,7 +167,7 @@ pub struct Dismissal {
 /// The independent-approval decision for one pull request, computed by
 /// [`evaluate_approval`](super::checks::evaluate_approval) — the same function the
 /// `github.independent_approval` check runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalDecision {
     /// Whether a qualifying approval exists.
     pub approved: bool,
@@ -165,6 +175,14 @@ pub struct ApprovalDecision {
     pub approving_review_id: Option<u64>,
     /// Who gave it.
     pub approved_by: Option<String>,
+    /// The commit the qualifying approval was of (the head at merge, unless
+    /// `require_approval_on_head = false` accepted an earlier one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_commit: Option<String>,
+    /// Approvals that did not count because they were of an earlier commit than the head at
+    /// merge (this tool's rule, `require_approval_on_head = true`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale_approvals: Vec<u64>,
     /// Why each other review does not count (or why there is none), in words.
     pub reasons: Vec<String>,
 }
@@ -189,8 +207,14 @@ pub struct PullRequest {
     pub merged_at: DateTime<Utc>,
     /// Who merged it.
     pub merged_by: Option<Actor>,
-    /// Base branch it was merged into.
+    /// Base branch it was merged into, as it was called then (a repository whose `master`
+    /// was later renamed `main` keeps `master` on its older pull requests).
     pub base_branch: String,
+    /// The head branch the changes came from (GraphQL `headRefName`, REST `head.ref`), e.g.
+    /// `feature/CHG-123-rate-limit`. Cross-system checks match change-ticket keys in it.
+    /// Empty in records written before it was collected.
+    #[serde(default)]
+    pub head_branch: String,
     /// Head commit at merge (`headRefOid`).
     pub head_commit: String,
     /// The merge commit on the base branch (the squash or rebase result, for those methods).
@@ -209,6 +233,134 @@ impl Evidence for PullRequest {
     const CRITERIA: &'static [&'static str] = &["CC8.1"];
     fn subject_id(&self) -> String {
         format!("{}#{}", self.repo, self.number)
+    }
+}
+
+/// A git identity on a commit: the GitHub account it maps to, when GitHub maps it, and the
+/// name and email written in the commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitPerson {
+    /// The GitHub login the email belongs to (`author.user.login`); `None` when the email is
+    /// no account's.
+    pub login: Option<String>,
+    /// The name in the commit.
+    pub name: Option<String>,
+    /// The email in the commit.
+    pub email: Option<String>,
+}
+
+impl GitPerson {
+    /// `login (Name <email>)`, or what of it is known.
+    pub fn describe(&self) -> String {
+        let ident = match (&self.name, &self.email) {
+            (Some(n), Some(e)) => format!("{n} <{e}>"),
+            (Some(n), None) => n.clone(),
+            (None, Some(e)) => format!("<{e}>"),
+            (None, None) => "an unknown identity".into(),
+        };
+        match &self.login {
+            Some(l) => format!("{l} ({ident})"),
+            None => ident,
+        }
+    }
+}
+
+/// A pull request GitHub associates with a commit (`associatedPullRequests`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssociatedPr {
+    /// Number.
+    pub number: u64,
+    /// Whether it was merged.
+    pub merged: bool,
+    /// Its base branch, as it was called then.
+    pub base_branch: String,
+    /// Its merge commit.
+    pub merge_commit: Option<String>,
+}
+
+/// One commit of the branch's history committed during the period: kind `github.commit`,
+/// population [`COMMITS`], subject `owner/repo@oid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commit {
+    /// `owner/repo`.
+    pub repo: String,
+    /// The branch whose history it is in.
+    pub branch: String,
+    /// Commit id.
+    pub oid: String,
+    /// `committedDate`.
+    pub committed_at: DateTime<Utc>,
+    /// First line of the message.
+    pub message_headline: String,
+    /// Who wrote it.
+    pub author: GitPerson,
+    /// Who committed it (for a direct push, usually the pusher; `GitHub` / `web-flow` for
+    /// commits made in the web UI).
+    pub committer: GitPerson,
+    /// The pull requests GitHub associates with it (the first 5).
+    pub pull_requests: Vec<AssociatedPr>,
+    /// How many pull requests GitHub associates with it in all (`totalCount`); more than
+    /// `pull_requests` holds means the list was cut.
+    pub pull_requests_total: u64,
+}
+
+impl Evidence for Commit {
+    const KIND: &'static str = "github.commit";
+    const SCHEMA_VERSION: u32 = 1;
+    const CRITERIA: &'static [&'static str] = &["CC8.1"];
+    fn subject_id(&self) -> String {
+        format!("{}@{}", self.repo, self.oid)
+    }
+}
+
+/// How a commit reached the branch, given the ids of every commit of the branch's history in
+/// the period (`history`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Landing {
+    /// Through this merged pull request: its base is the branch, or its merge commit is in
+    /// the branch's history (which keeps a PR based on `master` before `master` was renamed
+    /// `main`).
+    PullRequest(u64),
+    /// No merged pull request accounts for it: a direct push.
+    DirectPush,
+    /// GitHub associates more pull requests with it than were read, and none read accounts
+    /// for it: cannot tell.
+    Unknown,
+}
+
+impl Commit {
+    /// How this commit reached `self.branch`.
+    pub fn landing(&self, history: &std::collections::HashSet<String>) -> Landing {
+        let via = self.pull_requests.iter().find(|p| {
+            p.merged
+                && (p.base_branch == self.branch
+                    || p.merge_commit.as_ref().is_some_and(|m| history.contains(m)))
+        });
+        match via {
+            Some(p) => Landing::PullRequest(p.number),
+            None if self.pull_requests_total > self.pull_requests.len() as u64 => Landing::Unknown,
+            None => Landing::DirectPush,
+        }
+    }
+}
+
+/// A rule suite with result `bypass` on the branch: kind `github.rule_suite`, population
+/// [`RULE_SUITES`], subject `owner/repo:rule_suite/<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSuiteRecord {
+    /// `owner/repo`.
+    pub repo: String,
+    /// The rule suite.
+    #[serde(flatten)]
+    pub suite: RuleSuite,
+}
+
+impl Evidence for RuleSuiteRecord {
+    const KIND: &'static str = "github.rule_suite";
+    const SCHEMA_VERSION: u32 = 1;
+    const CRITERIA: &'static [&'static str] = &["CC8.1"];
+    fn subject_id(&self) -> String {
+        format!("{}:rule_suite/{}", self.repo, self.suite.id)
     }
 }
 
@@ -350,5 +502,63 @@ impl Evidence for BranchRules {
     const CRITERIA: &'static [&'static str] = &["CC8.1"];
     fn subject_id(&self) -> String {
         self.repo.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(prs: Vec<AssociatedPr>, total: u64) -> Commit {
+        let nobody = GitPerson {
+            login: None,
+            name: None,
+            email: None,
+        };
+        Commit {
+            repo: "acme/api".into(),
+            branch: "main".into(),
+            oid: "c".repeat(40),
+            committed_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+            message_headline: "x".into(),
+            author: nobody.clone(),
+            committer: nobody,
+            pull_requests: prs,
+            pull_requests_total: total,
+        }
+    }
+
+    fn pr(number: u64, merged: bool, base: &str, merge: &str) -> AssociatedPr {
+        AssociatedPr {
+            number,
+            merged,
+            base_branch: base.into(),
+            merge_commit: Some(merge.into()),
+        }
+    }
+
+    #[test]
+    fn how_a_commit_landed() {
+        let history: std::collections::HashSet<String> = ["m9".to_string()].into();
+        assert_eq!(commit(vec![], 0).landing(&history), Landing::DirectPush);
+        // Based on `master` before the rename, merge commit in main's history.
+        assert_eq!(
+            commit(vec![pr(9, true, "master", "m9")], 1).landing(&history),
+            Landing::PullRequest(9)
+        );
+        // Merged into another branch whose merge is not on main; an open PR.
+        assert_eq!(
+            commit(
+                vec![pr(3, true, "develop", "zz"), pr(4, false, "main", "yy")],
+                2
+            )
+            .landing(&history),
+            Landing::DirectPush
+        );
+        // More associated PRs than the 5 read, none accounting for it: cannot tell.
+        assert_eq!(
+            commit(vec![pr(3, true, "develop", "zz")], 7).landing(&history),
+            Landing::Unknown
+        );
     }
 }
