@@ -954,7 +954,7 @@ fn pull_node(org: &str, repo: &str, p: &PullModel) -> Value {
         "updatedAt": ts(p.updated_at),
         "mergedAt": p.merged_at.map(ts),
         "baseRefName": p.base,
-        "headRefName": head_branch(p),
+        "headRefName": head_branch(&format!("{org}/{repo}"), p),
         "headRefOid": p.head_oid,
         "author": p.author.graphql(),
         "mergedBy": p.merged_by.as_ref().map(Account::graphql).unwrap_or(Value::Null),
@@ -994,7 +994,6 @@ fn web_flow() -> Value {
 
 /// Every commit of the default branch's history, newest first: `(committedDate, node)`.
 fn branch_commits(org: &str, repo: &RepoModel) -> Vec<(DateTime<Utc>, Value)> {
-    let _ = org;
     let mut out = Vec::new();
     let on_branch =
         |base: &str| base == repo.default_branch || repo.renamed_from.as_deref() == Some(base);
@@ -1029,7 +1028,7 @@ fn branch_commits(org: &str, repo: &RepoModel) -> Vec<(DateTime<Utc>, Value)> {
                 "oid": merge,
                 "committedDate": ts(merged),
                 "messageHeadline": if p.number % 2 == 0 {
-                    format!("Merge pull request #{} from {}", p.number, head_branch(p))
+                    format!("Merge pull request #{} from {}", p.number, head_branch(&format!("{org}/{}", repo.name), p))
                 } else {
                     format!("{} (#{})", p.title, p.number)
                 },
@@ -1060,7 +1059,22 @@ fn branch_commits(org: &str, repo: &RepoModel) -> Vec<(DateTime<Utc>, Value)> {
 }
 
 /// The head branch of a PR: `<author>/<title words>`.
-fn head_branch(p: &PullModel) -> String {
+/// Pull requests merged without naming a change ticket in their branch: the planted
+/// `change.pr_has_ticket` failures (an admin's merge past protection, and a bypass merge).
+pub const TICKETLESS: &[&str] = &["acme/api#101", "acme/web#52"];
+
+/// The done Jira change tickets the sample's branches name, in turn (see `soc2_sample::jira`).
+const BRANCH_TICKETS: &[u64] = &[101, 102, 103, 109, 110, 113, 114];
+
+fn head_branch(repo: &str, p: &PullModel) -> String {
+    let subject = format!("{repo}#{}", p.number);
+    let ticket = if TICKETLESS.contains(&subject.as_str()) {
+        String::new()
+    } else {
+        // Teams name the ticket in the branch, as the GitHub for Jira app expects.
+        let t = BRANCH_TICKETS[(p.number as usize) % BRANCH_TICKETS.len()];
+        format!("chg-{t}-")
+    };
     let login = match &p.author {
         Account::User(l) | Account::Bot(l) => l.clone(),
         Account::Deleted => "ghost".into(),
@@ -1073,7 +1087,7 @@ fn head_branch(p: &PullModel) -> String {
         .take(4)
         .collect::<Vec<_>>()
         .join("-");
-    format!("{login}/{slug}")
+    format!("{login}/{ticket}{slug}")
 }
 
 fn not_found() -> ResponseTemplate {
@@ -1774,7 +1788,10 @@ mod tests {
         assert!(branch_commits("acme", api).len() > 100);
         for f in PLANTED {
             let subject: &str = &f.subject_id;
-            let (repo, num) = subject.split_once('#').unwrap_or((subject, ""));
+            let (repo, num) = subject
+                .split_once('#')
+                .or_else(|| subject.split_once('@'))
+                .unwrap_or((subject, ""));
             let r = m
                 .repos
                 .iter()

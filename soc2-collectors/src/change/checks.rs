@@ -83,10 +83,15 @@ fn normalise_url(url: &str) -> String {
 
 /// Where a PR names ticket keys: its title and its head branch.
 fn named_keys(pr: &PullRequest, projects: &[String]) -> Vec<(String, &'static str)> {
-    let out: Vec<(String, &'static str)> = references(&pr.title, projects)
+    let mut out: Vec<(String, &'static str)> = references(&pr.title, projects)
         .into_iter()
         .map(|k| (k, "title"))
         .collect();
+    for k in references(&pr.head_branch, projects) {
+        if !out.iter().any(|(o, _)| *o == k) {
+            out.push((k, "head branch"));
+        }
+    }
     out
 }
 
