@@ -74,12 +74,17 @@ where
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
-    if matches!(cli.command, Command::Demo { .. }) {
+    #[cfg(feature = "demo")]
+    let is_demo = matches!(cli.command, Command::Demo { .. });
+    #[cfg(not(feature = "demo"))]
+    let is_demo = false;
+    #[cfg(feature = "demo")]
+    if is_demo {
         // Reported by the demo itself; it must come before anything reads the clock.
         let _ = demo::pin_clock();
     }
     if let Some(t) = soc2_evidence_core::clock::overridden() {
-        if !cli.quiet && !matches!(cli.command, Command::Demo { .. }) {
+        if !cli.quiet && !is_demo {
             eprintln!(
                 "note: the clock is overridden: now is {t} ({})",
                 soc2_evidence_core::clock::NOW_ENV
