@@ -30,8 +30,9 @@ use super::records::{
 /// Factor types that are phishing-resistant: WebAuthn/FIDO2, U2F and Okta FastPass.
 pub const PHISHING_RESISTANT_FACTORS: &[&str] = &["webauthn", "u2f", "signed_nonce"];
 
-/// Factor types too weak to be a user's only MFA: SMS, voice call, e-mail, and the security
-/// question (a second thing the user knows is not a second factor).
+/// Factor types too weak to be a user's only MFA by default (`[okta] weak_factors`): SMS,
+/// voice call, e-mail, and the security question (a second thing the user knows is not a
+/// second factor).
 pub const WEAK_FACTORS: &[&str] = &["sms", "call", "email", "question"];
 
 /// The subject of a finding about the whole org rather than one user or policy.
@@ -48,7 +49,7 @@ const ORG: &str = "*";
 pub fn checks(instance: &str, settings: &OktaCheckSettings) -> Vec<Box<dyn Check>> {
     vec![
         Box::new(MfaEnrolled::new(instance)),
-        Box::new(MfaStrength::new(instance)),
+        Box::new(MfaStrength::new(instance).weak_factors(&settings.weak_factors)),
         Box::new(AdminPhishingResistantMfa::new(instance)),
         Box::new(TimelyDeprovisioning::new(
             instance,
@@ -115,17 +116,15 @@ fn user_finding(
         .with_evidence(ev.user(&user.id))
 }
 
-/// The one finding of a check whose scope turned out empty: `not_applicable`, with why.
+/// The one finding of a check whose scope turned out empty: `not_applicable` for the org,
+/// "nothing in scope: <why>".
 fn nothing_in_scope(check: &dyn Check, why: &str, evidence: EvidenceRef) -> Finding {
-    Finding::new(
-        check.id(),
-        check.criteria(),
-        FindingStatus::NotApplicable,
-        ORG,
-        why,
-    )
-    .with_evidence(evidence)
+    Finding::nothing_in_scope(check.id(), check.criteria(), ORG, why).with_evidence(evidence)
 }
+
+/// Why an org whose users include nobody who can sign in is out of every check's scope.
+const NO_ACTIVE_USERS: &str =
+    "no ACTIVE users (nor RECOVERY, PASSWORD_EXPIRED or LOCKED_OUT ones): nobody can sign in";
 
 /// The instant the checks judge "now" by: the end of the period, or the recorded collection
 /// time when the period had not ended then (nothing after collection can be in evidence).
@@ -222,7 +221,7 @@ impl Check for MfaEnrolled {
         if out.is_empty() {
             out.push(nothing_in_scope(
                 self,
-                "no users who can sign in",
+                NO_ACTIVE_USERS,
                 USERS.at(&self.instance).evidence_file(),
             ));
         }
@@ -230,8 +229,8 @@ impl Check for MfaEnrolled {
     }
 }
 
-/// `okta.mfa_strength`: a user who can sign in does not rely on SMS, voice, e-mail or
-/// security-question factors alone.
+/// `okta.mfa_strength`: a user who can sign in does not rely on weak factors alone (by
+/// default SMS, voice call, e-mail and security question; `[okta] weak_factors`).
 ///
 /// Scope: users who can sign in and have at least one ACTIVE factor (a user with none is
 /// `okta.mfa_enrolled`'s failure, not a strength question). Passes a user only when an ACTIVE
@@ -239,14 +238,29 @@ impl Check for MfaEnrolled {
 #[derive(Debug, Clone)]
 pub struct MfaStrength {
     instance: String,
+    weak: Vec<String>,
 }
 
 impl MfaStrength {
-    /// The check over the instance `instance`.
+    /// The check over the instance `instance`, with the default [`WEAK_FACTORS`].
     pub fn new(instance: &str) -> Self {
         Self {
             instance: instance.to_string(),
+            weak: WEAK_FACTORS.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    /// The factor types (Okta `factorType`) that do not count as strong (`[okta]
+    /// weak_factors`).
+    pub fn weak_factors(mut self, weak: &[String]) -> Self {
+        self.weak = weak.to_vec();
+        self
+    }
+
+    fn is_weak(&self, f: &OktaFactor) -> bool {
+        self.weak
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(f.factor_type.trim()))
     }
 }
 
@@ -258,16 +272,24 @@ impl Check for MfaStrength {
         &["CC6.1"]
     }
     fn description(&self) -> &str {
-        "Users who can sign in have at least one ACTIVE factor stronger than SMS, voice call, \
-         e-mail or a security question."
+        "Users who can sign in have at least one ACTIVE factor that is not weak (by default \
+         weak: SMS, voice call, e-mail and security question; [okta] weak_factors)."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let ev = OrgEvidence {
             instance: &self.instance,
         };
         let factors = ev.factors_by_user(store)?;
+        let users = ev.users(store)?;
+        if !users.iter().any(OktaUser::can_sign_in) {
+            return Ok(vec![nothing_in_scope(
+                self,
+                NO_ACTIVE_USERS,
+                USERS.at(&self.instance).evidence_file(),
+            )]);
+        }
         let mut out = Vec::new();
-        for user in ev.users(store)?.iter().filter(|u| u.can_sign_in()) {
+        for user in users.iter().filter(|u| u.can_sign_in()) {
             let active: Vec<&OktaFactor> = factors
                 .get(&user.id)
                 .map(|fs| fs.iter().filter(|f| f.is_active()).collect())
@@ -279,7 +301,7 @@ impl Check for MfaStrength {
             let strong: Vec<&OktaFactor> = active
                 .iter()
                 .copied()
-                .filter(|f| !WEAK_FACTORS.contains(&f.factor_type.as_str()))
+                .filter(|f| !self.is_weak(f))
                 .collect();
             let finding = if strong.is_empty() {
                 user_finding(
@@ -311,7 +333,7 @@ impl Check for MfaStrength {
         if out.is_empty() {
             out.push(nothing_in_scope(
                 self,
-                "no users who can sign in with an ACTIVE factor (users without one are \
+                "no user who can sign in has an ACTIVE factor (users without one are \
                  okta.mfa_enrolled findings)",
                 FACTORS.at(&self.instance).evidence_file(),
             ));
@@ -378,6 +400,7 @@ impl Check for AdminPhishingResistantMfa {
         for (uid, roles) in &admins {
             let held = roles
                 .iter()
+                .filter(|r| !r.unresolved)
                 .map(|r| match (&r.group_name, &r.group_id) {
                     (Some(name), _) => format!("{} via group {name}", r.role_type),
                     (None, Some(gid)) => format!("{} via group {gid}", r.role_type),
@@ -399,6 +422,27 @@ impl Check for AdminPhishingResistantMfa {
                 }
                 out.push(finding);
             };
+            if roles.iter().all(|r| r.unresolved) {
+                // Okta's assignee list names the user, but no role record came back: which
+                // role they hold (and so whether the check's premise holds) is not in evidence.
+                let has = describe(
+                    &factors
+                        .get(uid)
+                        .map(|fs| fs.iter().filter(|f| f.is_active()).collect::<Vec<_>>())
+                        .unwrap_or_default(),
+                );
+                f(
+                    FindingStatus::Error,
+                    format!(
+                        "{label} is listed by Okta as an admin role assignee \
+                         (/api/v1/iam/assignees/users), but GET /api/v1/users/{uid}/roles returned \
+                         no role records (a custom role bound through a resource set?): the \
+                         admin's roles cannot be established; ACTIVE factors: {}",
+                        if has.is_empty() { "none" } else { &has }
+                    ),
+                );
+                continue;
+            }
             if let Some(u) = users.get(uid).filter(|u| !u.can_sign_in()) {
                 f(
                     FindingStatus::NotApplicable,
@@ -820,9 +864,25 @@ impl Check for DormantAccounts {
     }
 }
 
-/// The one finding of a policy check that found no policy in scope: a failure while anyone
-/// can sign in (the accounts are not shown to be protected), `not_applicable` when nobody
-/// can. Reads the users, so a missing users population is an error here too.
+/// The one finding of a policy check over an org where nobody can sign in: the policies
+/// protect no one, so the org is out of scope (`not_applicable`, [`NO_ACTIVE_USERS`]). Reads
+/// the users, so a missing users population is an error here too.
+fn nobody_signs_in(
+    check: &dyn Check,
+    ev: &OrgEvidence<'_>,
+    store: &EvidenceStore,
+) -> Result<Option<Finding>, CheckError> {
+    if ev.users(store)?.iter().any(OktaUser::can_sign_in) {
+        return Ok(None);
+    }
+    Ok(Some(
+        nothing_in_scope(check, NO_ACTIVE_USERS, USERS.at(ev.instance).evidence_file())
+            .with_evidence(POLICIES.at(ev.instance).evidence_file()),
+    ))
+}
+
+/// The one finding of a policy check that found no policy in scope while users can sign in:
+/// a failure (the accounts are not shown to be protected).
 fn no_policy(
     check: &dyn Check,
     ev: &OrgEvidence<'_>,
@@ -830,22 +890,15 @@ fn no_policy(
     what: &str,
 ) -> Result<Finding, CheckError> {
     let can_sign_in = ev.users(store)?.iter().filter(|u| u.can_sign_in()).count();
-    let (status, summary) = if can_sign_in > 0 {
-        (
-            FindingStatus::Fail,
-            format!("{what}, and {can_sign_in} user(s) can sign in"),
-        )
-    } else {
-        (
-            FindingStatus::NotApplicable,
-            format!("{what}, and no users can sign in"),
-        )
-    };
-    Ok(
-        Finding::new(check.id(), check.criteria(), status, ORG, summary)
-            .with_evidence(POLICIES.at(ev.instance).evidence_file())
-            .with_evidence(USERS.at(ev.instance).evidence_file()),
+    Ok(Finding::new(
+        check.id(),
+        check.criteria(),
+        FindingStatus::Fail,
+        ORG,
+        format!("{what}, and {can_sign_in} user(s) can sign in"),
     )
+    .with_evidence(POLICIES.at(ev.instance).evidence_file())
+    .with_evidence(USERS.at(ev.instance).evidence_file()))
 }
 
 fn policy_finding(
@@ -910,12 +963,32 @@ impl Check for PasswordPolicy {
         let ev = OrgEvidence {
             instance: &self.instance,
         };
+        let policies = ev.policies(store)?;
+        if let Some(none) = nobody_signs_in(self, &ev, store)? {
+            return Ok(vec![none]);
+        }
         let mut out = Vec::new();
-        for p in ev
-            .policies(store)?
+        for p in policies
             .iter()
             .filter(|p| p.policy_type == "PASSWORD" && p.is_active())
         {
+            if let Some(directory) = p.delegated_directory() {
+                // Okta does not enforce this policy's rules: the directory does, so Okta's
+                // settings on it say nothing about the passwords people have.
+                out.push(policy_finding(
+                    self,
+                    &self.instance,
+                    FindingStatus::NotApplicable,
+                    p,
+                    format!(
+                        "rules enforced by {directory} (conditions.authProvider.provider is \
+                         {}), not judged against the Okta baseline; review the directory's \
+                         password policy",
+                        p.auth_provider().unwrap_or_default()
+                    ),
+                ));
+                continue;
+            }
             let pw = p.settings.as_ref().and_then(|s| s.pointer("/password"));
             let min_length = pw
                 .and_then(|v| v.pointer("/complexity/minLength"))
@@ -1010,9 +1083,12 @@ impl Check for SignOnRequiresMfa {
         let ev = OrgEvidence {
             instance: &self.instance,
         };
+        let policies = ev.policies(store)?;
+        if let Some(none) = nobody_signs_in(self, &ev, store)? {
+            return Ok(vec![none]);
+        }
         let mut out = Vec::new();
-        for p in ev
-            .policies(store)?
+        for p in policies
             .iter()
             .filter(|p| p.policy_type == "OKTA_SIGN_ON" && p.is_active())
         {
