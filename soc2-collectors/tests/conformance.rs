@@ -7,6 +7,14 @@ use std::path::Path;
 
 use soc2_evidence_core::testing::Conformance;
 
+/// Every test binary pins the same instant, 2026-07-01T00:00:00Z (the demo's replay time):
+/// the Okta System Log's 90-day window depends on "now".
+#[allow(dead_code)]
+fn pin_clock() {
+    soc2_evidence_core::clock::set_override("2026-07-01T00:00:00Z".parse().unwrap())
+        .expect("every test pins the same instant");
+}
+
 #[cfg(feature = "github")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_github_module_passes_the_conformance_suite() {
@@ -57,6 +65,7 @@ async fn the_backups_module_passes_the_conformance_suite() {
 #[cfg(feature = "okta")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_okta_module_passes_the_conformance_suite() {
+    pin_clock();
     let server = soc2_sample::okta::start().await;
     Conformance::new(
         soc2_collectors::registry(),
@@ -79,6 +88,7 @@ async fn the_okta_module_passes_the_conformance_suite() {
 #[cfg(feature = "jira")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_jira_module_passes_the_conformance_suite() {
+    pin_clock();
     let server = soc2_sample::jira::start().await;
     Conformance::new(soc2_collectors::registry(), "jira", "2026-01-01..2026-06-30")
         .http_upstream(&server.base_url())

@@ -17,6 +17,14 @@ use soc2_sample::jira as sample;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+
+/// Every test binary pins the same instant (2026-07-01T00:00:00Z, the day after the sample
+/// period; what the demo replays): "now" decides the Okta System Log's 90-day window.
+fn pin_clock() {
+    soc2_evidence_core::clock::set_override("2026-07-01T00:00:00Z".parse().unwrap())
+        .expect("every test pins the same instant");
+}
+
 const PERIOD: &str = "2026-01-01..2026-06-30";
 
 /// A `[jira]` section for the site at `base` with the sample JQL; `extra` adds keys. The
@@ -84,6 +92,7 @@ fn all_files_text(dir: &Path) -> String {
 
 #[tokio::test]
 async fn whole_sample_organisation() {
+    pin_clock();
     let jira = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -273,6 +282,7 @@ async fn whole_sample_organisation() {
 
 #[tokio::test]
 async fn wrong_token_names_the_site_not_the_token() {
+    pin_clock();
     let jira = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let m = run(&jira.base_url(), "wrong-token-123", &tmp.path().join("run")).await;
@@ -288,6 +298,7 @@ async fn wrong_token_names_the_site_not_the_token() {
 
 #[tokio::test]
 async fn forbidden_names_the_site() {
+    pin_clock();
     let server = MockServer::start().await;
     Mock::given(path("/rest/api/3/search/jql"))
         .respond_with(ResponseTemplate::new(403).set_body_json(json!({
@@ -304,6 +315,7 @@ async fn forbidden_names_the_site() {
 
 #[tokio::test]
 async fn legacy_search_410_says_what_to_change() {
+    pin_clock();
     // A proxy or old gateway that routes the request to the removed API.
     let server = MockServer::start().await;
     Mock::given(path("/rest/api/3/search/jql"))
@@ -377,6 +389,7 @@ fn issue(key: &str, status: &str, histories: Value, total: usize) -> Value {
 
 #[tokio::test]
 async fn empty_429_backs_off_and_three_pages_end_at_is_last() {
+    pin_clock();
     let server = MockServer::start().await;
     let pages = vec![
         json!({"issues": [issue("X-1", "Open", json!([]), 0)], "nextPageToken": "tok1", "isLast": false}),
@@ -416,6 +429,7 @@ async fn empty_429_backs_off_and_three_pages_end_at_is_last() {
 
 #[tokio::test]
 async fn repeated_cursor_fails_instead_of_looping() {
+    pin_clock();
     let server = MockServer::start().await;
     Mock::given(path("/rest/api/3/search/jql"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -430,6 +444,7 @@ async fn repeated_cursor_fails_instead_of_looping() {
 
 #[tokio::test]
 async fn without_remote_links_the_code_check_reports_errors_not_passes() {
+    pin_clock();
     let jira = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -453,6 +468,7 @@ async fn without_remote_links_the_code_check_reports_errors_not_passes() {
 
 #[tokio::test]
 async fn config_file_builds_the_collector_and_checks() {
+    pin_clock();
     let jira = sample::start().await;
     let text = format!(
         "[jira]\nbase_url = \"{}\"\njql = \"{}\"\nemail_env = \"SOC2_JIRA_IT_EMAIL\"\ntoken_env = \"SOC2_JIRA_IT_TOKEN\"\n",
@@ -511,6 +527,7 @@ async fn config_file_builds_the_collector_and_checks() {
 
 #[tokio::test]
 async fn a_period_without_completed_tickets_is_not_applicable_not_silent() {
+    pin_clock();
     let server = MockServer::start().await;
     // No tickets at all, then tickets of which none is done: both leave nothing to judge.
     for issues in [
@@ -549,6 +566,7 @@ async fn a_period_without_completed_tickets_is_not_applicable_not_silent() {
 
 #[tokio::test]
 async fn a_server_error_mid_collection_leaves_a_partial_file_naming_the_endpoint() {
+    pin_clock();
     let jira = sample::start().await;
     Mock::given(method("GET"))
         .and(path("/rest/api/3/issue/CHG-103/remotelink"))
@@ -595,6 +613,7 @@ async fn a_server_error_mid_collection_leaves_a_partial_file_naming_the_endpoint
 
 #[tokio::test]
 async fn two_sites_write_their_own_directories_and_prefix_their_findings() {
+    pin_clock();
     let jira = sample::start().await;
     let other = MockServer::start().await;
     Mock::given(path("/rest/api/3/search/jql"))

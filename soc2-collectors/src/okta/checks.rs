@@ -18,7 +18,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use soc2_evidence_core::{
-    AuditPeriod, Check, CheckError, EvidenceRef, EvidenceStore, Finding, FindingStatus,
+    AuditPeriod, Check, CheckError, Completeness, EvidenceRef, EvidenceStore, Finding,
+    FindingStatus,
 };
 
 use super::config::OktaCheckSettings;
@@ -570,6 +571,7 @@ impl Check for TimelyDeprovisioning {
         let period = *store.period();
         let now = as_of(store);
         let facts = log_facts(store, &self.instance)?;
+        let log = store.completeness(&SYSTEM_LOG.at(&self.instance));
         let window = Duration::hours(i64::from(self.within_hours));
         let mut out = Vec::new();
         for user in ev.users(store)? {
@@ -596,6 +598,7 @@ impl Check for TimelyDeprovisioning {
                 now,
                 facts: &facts,
                 ev: &ev,
+                log: &log,
             };
             out.push(self.evaluate(&judged, &user, &label, terminated, window));
         }
@@ -617,6 +620,8 @@ struct Judged<'a> {
     now: (DateTime<Utc>, &'static str),
     facts: &'a LogFacts,
     ev: &'a OrgEvidence<'a>,
+    /// What the System Log covers (a window when Okta's retention cut the period short).
+    log: &'a Completeness,
 }
 
 impl TimelyDeprovisioning {
@@ -727,7 +732,25 @@ impl TimelyDeprovisioning {
                 ts(*first)
             ));
         }
-        let mut finding = if problems.is_empty() {
+        // A gap shown is shown; but a clean verdict needs every deactivation and sign-in
+        // event from the termination on, and the System Log may no longer hold them.
+        let out_of_window = j.log.why_not(terminated).filter(|_| problems.is_empty());
+        let mut finding = if let Some(why) = out_of_window {
+            let state = match (deactivated, user.status.as_str()) {
+                (Some(at), _) => format!("deactivated {} per Okta", ts(at)),
+                (None, status) => format!("now {status}"),
+            };
+            Finding::cannot_establish(
+                self.id(),
+                self.criteria(),
+                &user.id,
+                format!(
+                    "{label}: terminated {}, {state}; the deactivation and sign-in events: {why}",
+                    ts(terminated)
+                ),
+            )
+            .with_evidence(ev.user(&user.id))
+        } else if problems.is_empty() {
             let at = deactivated.map(ts).unwrap_or_default();
             user_finding(
                 self,
@@ -798,6 +821,7 @@ impl Check for DormantAccounts {
         let (end, end_name) = as_of(store);
         let limit = Duration::days(i64::from(self.days));
         let facts = log_facts(store, &self.instance)?;
+        let log = store.completeness(&SYSTEM_LOG.at(&self.instance));
         let mut out = Vec::new();
         for user in ev.users(store)?.iter().filter(|u| u.status == "ACTIVE") {
             let label = user.label();
@@ -828,6 +852,39 @@ impl Check for DormantAccounts {
                 },
             };
             let idle = end - since;
+            // Okta's lastLogin is after "now": whether the user signed in during the last N
+            // days before it rests on the System Log alone. Absence of sign-ins is shown only
+            // where the log was read and Okta still kept it.
+            let young = user.created.is_some_and(|c| c >= end - limit);
+            if idle > limit || !young {
+                if from_user.is_none() && user.last_login.is_some() && last.is_none_or(|t| end - t > limit) {
+                    let need = (end - limit).max(user.created.unwrap_or(end - limit));
+                    let why = if need < period.start_utc() {
+                        Some(format!(
+                            "the System Log was read from the period start {} only, and the \
+                             {}-day window before {end_name} starts {}",
+                            ts(period.start_utc()),
+                            self.days,
+                            ts(need)
+                        ))
+                    } else {
+                        log.why_not(need)
+                    };
+                    if let Some(why) = why {
+                        out.push(
+                            Finding::cannot_establish(
+                                self.id(),
+                                self.criteria(),
+                                &user.id,
+                                format!("{label}: {what}; whether they signed in: {why}"),
+                            )
+                            .with_evidence(ev.user(&user.id))
+                            .with_evidence(ev.system_log()),
+                        );
+                        continue;
+                    }
+                }
+            }
             let status = if idle > limit {
                 FindingStatus::Fail
             } else {

@@ -75,9 +75,10 @@ pub use checks::{
     checks, AdminPhishingResistantMfa, DormantAccounts, MfaEnrolled, MfaStrength, PasswordPolicy,
     SignOnRequiresMfa, TimelyDeprovisioning, PHISHING_RESISTANT_FACTORS, WEAK_FACTORS,
 };
-pub use collector::{OktaCollector, LOG_EVENT_TYPES, POLICY_TYPES};
+pub use collector::{OktaCollector, LOG_EVENT_TYPES, POLICY_TYPES, SYSTEM_LOG_RETENTION_DAYS};
 pub use config::{
     OktaCheckSettings, OktaConfig, OktaSettings, DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE,
+    KNOWN_FACTOR_TYPES,
     DEFAULT_TERMINATION_ATTRIBUTE, DEFAULT_TIMEOUT_SECS, DEFAULT_TOKEN_ENV,
 };
 pub use module::OktaModule;
