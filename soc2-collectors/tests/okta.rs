@@ -20,7 +20,6 @@ use soc2_sample::okta as sample;
 use wiremock::matchers::{method, path, path_regex, query_param};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
-
 /// Every test binary pins the same instant (2026-07-01T00:00:00Z, the day after the sample
 /// period; what the demo replays): "now" decides the Okta System Log's 90-day window.
 fn pin_clock() {
@@ -869,7 +868,8 @@ fn real_shapes_org() -> sample::OktaOrg {
         },
         "created": "2024-02-01T08:00:00.000Z", "lastUpdated": "2024-02-01T08:00:00.000Z"
     }));
-    org.policy_rules.insert("00p5adpolicy0000001".into(), vec![]);
+    org.policy_rules
+        .insert("00p5adpolicy0000001".into(), vec![]);
     // Sign-in events as Okta writes them: no target, a client without an IP address.
     org.logs.push(json!({
         "uuid": "2b8e61a4-5a7c-11f0-8f1e-0242ac120002",
@@ -898,7 +898,12 @@ async fn real_okta_shapes_give_honest_verdicts() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let m = run(&okta.base_url(), okta.token(), &out).await;
-    assert_eq!(m.collectors[0].status, CollectorStatus::Ok, "{:?}", m.collectors[0].error);
+    assert_eq!(
+        m.collectors[0].status,
+        CollectorStatus::Ok,
+        "{:?}",
+        m.collectors[0].error
+    );
     let findings = lines(&out.join("findings.jsonl"));
     let find = |check: &str, subject: &str| -> (String, String) {
         let f = findings
@@ -915,17 +920,27 @@ async fn real_okta_shapes_give_honest_verdicts() {
     // E-mail and a security question are not strong MFA.
     let (status, summary) = find("okta.mfa_strength", id("Kemi"));
     assert_eq!(status, "fail", "{summary}");
-    assert!(summary.contains("email (ACTIVE)") && summary.contains("question (ACTIVE)"), "{summary}");
+    assert!(
+        summary.contains("email (ACTIVE)") && summary.contains("question (ACTIVE)"),
+        "{summary}"
+    );
     let factors = population(&out, "factors");
-    assert!(factors.iter().any(|f| f["data"]["factor_id"] == "emfnf3gSScB8xXoXK0g4"
-        && f["data"]["created"].is_null()));
+    assert!(factors.iter().any(
+        |f| f["data"]["factor_id"] == "emfnf3gSScB8xXoXK0g4" && f["data"]["created"].is_null()
+    ));
 
     // The AD-mastered policy is the directory's business, not judged against Okta's baseline.
     let (status, summary) = find("okta.password_policy", "00p5adpolicy0000001");
     assert_eq!(status, "not_applicable", "{summary}");
-    assert!(summary.contains("rules enforced by Active Directory"), "{summary}");
+    assert!(
+        summary.contains("rules enforced by Active Directory"),
+        "{summary}"
+    );
     // The Okta-mastered default policy is still judged (and still fails: 8 characters).
-    assert_eq!(find("okta.password_policy", "00pacmedefaultpw0001").0, "fail");
+    assert_eq!(
+        find("okta.password_policy", "00pacmedefaultpw0001").0,
+        "fail"
+    );
 
     // An assignee without role records is an error naming the user, not a note only.
     let (status, summary) = find("okta.admin_phishing_resistant_mfa", id("Jonas"));
@@ -933,14 +948,23 @@ async fn real_okta_shapes_give_honest_verdicts() {
     assert!(summary.contains("jonas@acme.example"), "{summary}");
     assert!(summary.contains("no role records"), "{summary}");
     let roles = population(&out, "admin_roles");
-    let unresolved: Vec<&Value> = roles.iter().filter(|r| r["data"]["unresolved"] == true).collect();
+    let unresolved: Vec<&Value> = roles
+        .iter()
+        .filter(|r| r["data"]["unresolved"] == true)
+        .collect();
     assert_eq!(unresolved.len(), 1, "{roles:#?}");
     assert_eq!(unresolved[0]["data"]["user_id"], id("Jonas"));
     // The custom role (resource set) and the opaque role id are ordinary admin roles.
-    let custom = roles.iter().find(|r| r["data"]["role_type"] == "CUSTOM").unwrap();
+    let custom = roles
+        .iter()
+        .find(|r| r["data"]["role_type"] == "CUSTOM")
+        .unwrap();
     assert_eq!(custom["data"]["resource_set"], "iamoJDFKaJxGIr0oamd9g");
     assert_eq!(custom["data"]["role_id"], "cr0Yq6IJxGIr0ouum0g3");
-    assert_eq!(find("okta.admin_phishing_resistant_mfa", id("Ines")).0, "pass");
+    assert_eq!(
+        find("okta.admin_phishing_resistant_mfa", id("Ines")).0,
+        "pass"
+    );
     let (status, summary) = find("okta.admin_phishing_resistant_mfa", id("Carol"));
     assert_eq!(status, "pass", "{summary}");
     assert!(summary.contains("APP_ADMIN"), "{summary}");
@@ -966,8 +990,20 @@ async fn the_system_log_is_windowed_to_okta_retention() {
     let prov = provenance(&out, "system_log");
     assert_eq!(prov["complete"], false, "{prov:#}");
     let covers = &prov["covers"];
-    assert!(covers["from"].as_str().unwrap().starts_with("2026-04-02T00:00"), "{prov:#}");
-    assert!(covers["until"].as_str().unwrap().starts_with("2026-07-01T00:00:00"), "{prov:#}");
+    assert!(
+        covers["from"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-04-02T00:00"),
+        "{prov:#}"
+    );
+    assert!(
+        covers["until"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-07-01T00:00:00"),
+        "{prov:#}"
+    );
     assert_eq!(covers["reason"], "Okta keeps 90 days of System Log");
     // The query still asks for the whole period: whatever Okta kept is read.
     assert_eq!(
@@ -1000,7 +1036,10 @@ fn weak_factors_are_validated_against_okta_factor_types() {
         okta_section("").unwrap().weak_factors,
         ["sms", "call", "email", "question"]
     );
-    assert!(parse("[okta]\nbase_url = \"https://acme.okta.com\"\nweak_factors = [\"sms\", \"push\"]\n").is_ok());
+    assert!(parse(
+        "[okta]\nbase_url = \"https://acme.okta.com\"\nweak_factors = [\"sms\", \"push\"]\n"
+    )
+    .is_ok());
     // "SMS" is not Okta's spelling, "totp" not a factorType ("token:software:totp" is).
     for bad in ["\"SMS\"", "\"totp\""] {
         let err = parse(&format!(

@@ -15,7 +15,6 @@ use soc2_evidence_core::{
     EvidenceSinkExt, InstanceChecks, InstanceId, Population, Runner,
 };
 
-
 /// Every test binary pins the same instant (2026-07-01T00:00:00Z, the day after the sample
 /// period; what the demo replays): "now" decides the Okta System Log's 90-day window.
 fn pin_clock() {
@@ -644,7 +643,10 @@ async fn an_empty_org_gets_one_finding_per_check_never_silence() {
     // No policy and nobody who can sign in: nothing for the policy checks to protect.
     assert!(summary(&r, "okta.password_policy", "*").contains("no ACTIVE users"));
     for id in ALL_CHECKS {
-        assert!(summary(&r, id, "*").starts_with("nothing in scope: "), "{id}: {r:#?}");
+        assert!(
+            summary(&r, id, "*").starts_with("nothing in scope: "),
+            "{id}: {r:#?}"
+        );
     }
     assert_eq!(r.len(), 7, "{r:#?}");
 
@@ -838,8 +840,22 @@ async fn log_checks_say_error_before_the_retention_window_and_judge_inside_it() 
     let fx = Fixture {
         users: vec![old_leaver, new_leaver, late_leaver, unknown, recent],
         events: vec![
-            event("e1", "2026-05-11T09:00:00Z", "user.lifecycle.deactivate", "admin", Some("new-leaver"), true),
-            event("e2", "2026-06-15T09:00:00Z", "user.session.start", "recent", None, true),
+            event(
+                "e1",
+                "2026-05-11T09:00:00Z",
+                "user.lifecycle.deactivate",
+                "admin",
+                Some("new-leaver"),
+                true,
+            ),
+            event(
+                "e2",
+                "2026-06-15T09:00:00Z",
+                "user.session.start",
+                "recent",
+                None,
+                true,
+            ),
         ],
         log_covers: Some(("2026-04-20T00:00:00Z", "2026-07-01T00:00:00Z")),
         ..Fixture::default()

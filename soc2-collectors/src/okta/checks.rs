@@ -857,7 +857,10 @@ impl Check for DormantAccounts {
             // where the log was read and Okta still kept it.
             let young = user.created.is_some_and(|c| c >= end - limit);
             if idle > limit || !young {
-                if from_user.is_none() && user.last_login.is_some() && last.is_none_or(|t| end - t > limit) {
+                if from_user.is_none()
+                    && user.last_login.is_some()
+                    && last.is_none_or(|t| end - t > limit)
+                {
                     let need = (end - limit).max(user.created.unwrap_or(end - limit));
                     let why = if need < period.start_utc() {
                         Some(format!(
@@ -933,8 +936,12 @@ fn nobody_signs_in(
         return Ok(None);
     }
     Ok(Some(
-        nothing_in_scope(check, NO_ACTIVE_USERS, USERS.at(ev.instance).evidence_file())
-            .with_evidence(POLICIES.at(ev.instance).evidence_file()),
+        nothing_in_scope(
+            check,
+            NO_ACTIVE_USERS,
+            USERS.at(ev.instance).evidence_file(),
+        )
+        .with_evidence(POLICIES.at(ev.instance).evidence_file()),
     ))
 }
 
