@@ -170,7 +170,7 @@ async fn whole_sample_organisation() {
         .iter()
         .map(|l| l["pull_request"].as_str().unwrap())
         .collect();
-    assert_eq!(prs, ["acme/api#61", "acme/web#33"]);
+    assert_eq!(prs, ["acme/api#261", "acme/web#71"]);
     assert_eq!(links[1]["application_name"], "GitHub");
     let conf = &t("CHG-108")["remote_links"][0];
     assert_eq!(conf["application_name"], "Confluence");
