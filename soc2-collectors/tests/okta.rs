@@ -129,7 +129,7 @@ async fn acme_sample_org_collects_everything_and_finds_exactly_the_planted_failu
         .find(|u| u["data"]["login"] == "frank@acme.example")
         .expect("DEPROVISIONED users are collected");
     assert_eq!(frank["data"]["status"], "DEPROVISIONED");
-    assert_eq!(frank["data"]["termination_date"], "2026-04-13");
+    assert_eq!(frank["data"]["termination_date"], "2026-03-13");
     assert_eq!(frank["kind"], "okta.user");
     assert_eq!(frank["data"]["profile"]["title"], "Sales team");
     let prov = provenance(&out, "users");
@@ -305,7 +305,7 @@ async fn acme_sample_org_collects_everything_and_finds_exactly_the_planted_failu
         .find(|f| f["check_id"] == "okta.timely_deprovisioning" && f["status"] == "fail")
         .unwrap();
     let summary = frank["summary"].as_str().unwrap();
-    assert!(summary.contains("deactivated 2026-04-16"), "{summary}");
+    assert!(summary.contains("deactivated 2026-03-16"), "{summary}");
     assert!(summary.contains("signed in after termination"), "{summary}");
     assert_eq!(m.findings.fail, 6);
 

@@ -8,7 +8,9 @@
 //!
 //! **The verdict rule.** A check passes a subject only when the evidence it read establishes
 //! the control for that subject. A check that evaluated its scope and found nothing in it
-//! emits one `not_applicable` finding for the org saying why ("no users who can sign in"),
+//! emits one `not_applicable` finding for the org saying why ("nothing in scope: no ACTIVE
+//! users"); a subject the System Log can no longer speak for (Okta's 90-day retention) is an
+//! `error` naming the window,
 //! never silence and never a vacuous pass. A population that is missing or was left
 //! `.partial` by a failed collection makes the check return an error, which the runner
 //! records as an `error` finding. "Now" (dormancy, deadlines) is the end of the period or the
@@ -531,7 +533,9 @@ fn log_facts(store: &EvidenceStore, instance: &str) -> Result<LogFacts, CheckErr
 /// `okta.timely_deprovisioning`: terminated people were deactivated within the window and
 /// did not sign in afterwards.
 ///
-/// Scope: users with a termination date. Passes a user only when a deactivation within the
+/// Scope: users with a termination date. A termination before the System Log's retention
+/// window (see the [module docs](super)) that shows no gap is an `error`: the deactivation and
+/// sign-in events may no longer be in the log. Passes a user only when a deactivation within the
 /// window is in evidence (the System Log's event, or `statusChanged` of a DEPROVISIONED user)
 /// and no sign-in after the termination is; a termination after the period, or a deadline
 /// after the period end or the collection (whichever is earlier), is `not_applicable` for
@@ -783,7 +787,10 @@ impl TimelyDeprovisioning {
 /// Scope: ACTIVE users created before "now" — the period end, or the recorded collection
 /// time when the period had not ended then. Passes a user only when a sign-in (Okta's
 /// `lastLogin` or a System Log sign-in) within N days before "now" is in evidence, or the
-/// account is younger than N days; an org with no ACTIVE user gets one `not_applicable`.
+/// account is younger than N days; an org with no ACTIVE user gets one `not_applicable`. A
+/// user whose `lastLogin` is after "now" and who has no recent sign-in in the System Log is an
+/// `error` when the log does not cover the N days before "now" (Okta's 90-day retention, or a
+/// period starting later).
 #[derive(Debug, Clone)]
 pub struct DormantAccounts {
     instance: String,
@@ -856,36 +863,35 @@ impl Check for DormantAccounts {
             // days before it rests on the System Log alone. Absence of sign-ins is shown only
             // where the log was read and Okta still kept it.
             let young = user.created.is_some_and(|c| c >= end - limit);
-            if idle > limit || !young {
-                if from_user.is_none()
-                    && user.last_login.is_some()
-                    && last.is_none_or(|t| end - t > limit)
-                {
-                    let need = (end - limit).max(user.created.unwrap_or(end - limit));
-                    let why = if need < period.start_utc() {
-                        Some(format!(
-                            "the System Log was read from the period start {} only, and the \
+            if (idle > limit || !young)
+                && from_user.is_none()
+                && user.last_login.is_some()
+                && last.is_none_or(|t| end - t > limit)
+            {
+                let need = (end - limit).max(user.created.unwrap_or(end - limit));
+                let why = if need < period.start_utc() {
+                    Some(format!(
+                        "the System Log was read from the period start {} only, and the \
                              {}-day window before {end_name} starts {}",
-                            ts(period.start_utc()),
-                            self.days,
-                            ts(need)
-                        ))
-                    } else {
-                        log.why_not(need)
-                    };
-                    if let Some(why) = why {
-                        out.push(
-                            Finding::cannot_establish(
-                                self.id(),
-                                self.criteria(),
-                                &user.id,
-                                format!("{label}: {what}; whether they signed in: {why}"),
-                            )
-                            .with_evidence(ev.user(&user.id))
-                            .with_evidence(ev.system_log()),
-                        );
-                        continue;
-                    }
+                        ts(period.start_utc()),
+                        self.days,
+                        ts(need)
+                    ))
+                } else {
+                    log.why_not(need)
+                };
+                if let Some(why) = why {
+                    out.push(
+                        Finding::cannot_establish(
+                            self.id(),
+                            self.criteria(),
+                            &user.id,
+                            format!("{label}: {what}; whether they signed in: {why}"),
+                        )
+                        .with_evidence(ev.user(&user.id))
+                        .with_evidence(ev.system_log()),
+                    );
+                    continue;
                 }
             }
             let status = if idle > limit {
@@ -986,13 +992,14 @@ fn policy_finding(
 /// `okta.password_policy`: active password policies meet the configured length and lockout
 /// baseline.
 ///
-/// Scope: active PASSWORD policies. Passes a policy only when its settings show both a long
-/// enough minimum length and a lockout within the limit. An org where users can sign in but
-/// no active password policy is in evidence **fails** (one finding for the org): Okta always
-/// has a default password policy, so none means no password rule is enforced, or the token
-/// could not see them — either way the control is not shown to operate. Only an org with
-/// neither an active password policy nor a user who can sign in is `not_applicable`: there
-/// is nothing for the control to protect.
+/// Scope: active PASSWORD policies of an org where someone can sign in (else one
+/// `not_applicable`, "no ACTIVE users"). A policy for users mastered by Active Directory or
+/// LDAP (`conditions.authProvider.provider`) is `not_applicable`: the directory enforces its
+/// rules. Passes a policy only when its settings show both a long enough minimum length and a
+/// lockout within the limit. An org where users can sign in but no active password policy is
+/// in evidence **fails** (one finding for the org): Okta always has a default password
+/// policy, so none means no password rule is enforced, or the token could not see them —
+/// either way the control is not shown to operate.
 #[derive(Debug, Clone)]
 pub struct PasswordPolicy {
     instance: String,
@@ -1117,7 +1124,7 @@ impl Check for PasswordPolicy {
 /// allows access requires a factor; a policy with no allowing rule is `not_applicable`. An
 /// org where users can sign in but no active sign-on policy is in evidence **fails** (one
 /// finding for the org): Okta always has a default one, so none means nothing shows sign-in
-/// requires MFA. Only an org with neither is `not_applicable`.
+/// requires MFA. An org where nobody can sign in is `not_applicable` ("no ACTIVE users").
 #[derive(Debug, Clone)]
 pub struct SignOnRequiresMfa {
     instance: String,
