@@ -7,11 +7,19 @@ use std::path::Path;
 
 use soc2_evidence_core::testing::Conformance;
 
+/// Every test binary pins the same instant, 2026-07-01T00:00:00Z (the demo's replay time), at
+/// the start of every test: the tests share one process clock, which can be pinned only
+/// before it is first read, and retention windows (Okta's 90-day System Log) depend on it.
+#[allow(dead_code)]
+fn pin_clock() {
+    soc2_evidence_core::clock::set_override("2026-07-01T00:00:00Z".parse().unwrap())
+        .expect("every test pins the same instant");
+}
+
 #[cfg(feature = "github")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_github_module_passes_the_conformance_suite() {
-    // The one "now" every test binary pins (rule-suite retention is measured from it).
-    soc2_evidence_core::clock::set_override("2026-07-01T00:00:00Z".parse().unwrap()).unwrap();
+    pin_clock();
     use soc2_sample::github::{self as sample, GithubServer, ServerOptions};
     let server = GithubServer::start(sample::sample_model(), ServerOptions::default()).await;
     Conformance::new(
@@ -44,6 +52,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[cfg(feature = "backups")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_backups_module_passes_the_conformance_suite() {
+    pin_clock();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/backups");
     Conformance::new(soc2_collectors::registry(), "backups", "2026-03-01..2026-03-31")
         .config(move |env| {
@@ -59,6 +68,7 @@ async fn the_backups_module_passes_the_conformance_suite() {
 #[cfg(feature = "okta")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_okta_module_passes_the_conformance_suite() {
+    pin_clock();
     let server = soc2_sample::okta::start().await;
     Conformance::new(
         soc2_collectors::registry(),
@@ -81,6 +91,7 @@ async fn the_okta_module_passes_the_conformance_suite() {
 #[cfg(feature = "jira")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_jira_module_passes_the_conformance_suite() {
+    pin_clock();
     let server = soc2_sample::jira::start().await;
     Conformance::new(soc2_collectors::registry(), "jira", "2026-01-01..2026-06-30")
         .http_upstream(&server.base_url())

@@ -17,6 +17,13 @@ use soc2_sample::jira as sample;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+/// Every test binary pins the same instant (2026-07-01T00:00:00Z, the day after the sample
+/// period; what the demo replays): "now" decides the Okta System Log's 90-day window.
+fn pin_clock() {
+    soc2_evidence_core::clock::set_override("2026-07-01T00:00:00Z".parse().unwrap())
+        .expect("every test pins the same instant");
+}
+
 const PERIOD: &str = "2026-01-01..2026-06-30";
 
 /// A `[jira]` section for the site at `base` with the sample JQL; `extra` adds keys. The
@@ -84,6 +91,7 @@ fn all_files_text(dir: &Path) -> String {
 
 #[tokio::test]
 async fn whole_sample_organisation() {
+    pin_clock();
     let jira = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -162,7 +170,7 @@ async fn whole_sample_organisation() {
         .iter()
         .map(|l| l["pull_request"].as_str().unwrap())
         .collect();
-    assert_eq!(prs, ["acme/api#61", "acme/web#33"]);
+    assert_eq!(prs, ["acme/api#261", "acme/web#71"]);
     assert_eq!(links[1]["application_name"], "GitHub");
     let conf = &t("CHG-108")["remote_links"][0];
     assert_eq!(conf["application_name"], "Confluence");
@@ -273,6 +281,7 @@ async fn whole_sample_organisation() {
 
 #[tokio::test]
 async fn wrong_token_names_the_site_not_the_token() {
+    pin_clock();
     let jira = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let m = run(&jira.base_url(), "wrong-token-123", &tmp.path().join("run")).await;
@@ -288,6 +297,7 @@ async fn wrong_token_names_the_site_not_the_token() {
 
 #[tokio::test]
 async fn forbidden_names_the_site() {
+    pin_clock();
     let server = MockServer::start().await;
     Mock::given(path("/rest/api/3/search/jql"))
         .respond_with(ResponseTemplate::new(403).set_body_json(json!({
@@ -304,6 +314,7 @@ async fn forbidden_names_the_site() {
 
 #[tokio::test]
 async fn legacy_search_410_says_what_to_change() {
+    pin_clock();
     // A proxy or old gateway that routes the request to the removed API.
     let server = MockServer::start().await;
     Mock::given(path("/rest/api/3/search/jql"))
@@ -377,6 +388,7 @@ fn issue(key: &str, status: &str, histories: Value, total: usize) -> Value {
 
 #[tokio::test]
 async fn empty_429_backs_off_and_three_pages_end_at_is_last() {
+    pin_clock();
     let server = MockServer::start().await;
     let pages = vec![
         json!({"issues": [issue("X-1", "Open", json!([]), 0)], "nextPageToken": "tok1", "isLast": false}),
@@ -416,6 +428,7 @@ async fn empty_429_backs_off_and_three_pages_end_at_is_last() {
 
 #[tokio::test]
 async fn repeated_cursor_fails_instead_of_looping() {
+    pin_clock();
     let server = MockServer::start().await;
     Mock::given(path("/rest/api/3/search/jql"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -430,6 +443,7 @@ async fn repeated_cursor_fails_instead_of_looping() {
 
 #[tokio::test]
 async fn without_remote_links_the_code_check_reports_errors_not_passes() {
+    pin_clock();
     let jira = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -453,6 +467,7 @@ async fn without_remote_links_the_code_check_reports_errors_not_passes() {
 
 #[tokio::test]
 async fn config_file_builds_the_collector_and_checks() {
+    pin_clock();
     let jira = sample::start().await;
     let text = format!(
         "[jira]\nbase_url = \"{}\"\njql = \"{}\"\nemail_env = \"SOC2_JIRA_IT_EMAIL\"\ntoken_env = \"SOC2_JIRA_IT_TOKEN\"\n",
@@ -511,6 +526,7 @@ async fn config_file_builds_the_collector_and_checks() {
 
 #[tokio::test]
 async fn a_period_without_completed_tickets_is_not_applicable_not_silent() {
+    pin_clock();
     let server = MockServer::start().await;
     // No tickets at all, then tickets of which none is done: both leave nothing to judge.
     for issues in [
@@ -539,6 +555,13 @@ async fn a_period_without_completed_tickets_is_not_applicable_not_silent() {
             let f = finding(&findings, check, "*").unwrap();
             assert_eq!(f["status"], "not_applicable", "{f}");
             assert!(
+                f["summary"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("nothing in scope: "),
+                "{f}"
+            );
+            assert!(
                 f["summary"].as_str().unwrap().contains("no change tickets"),
                 "{f}"
             );
@@ -549,6 +572,7 @@ async fn a_period_without_completed_tickets_is_not_applicable_not_silent() {
 
 #[tokio::test]
 async fn a_server_error_mid_collection_leaves_a_partial_file_naming_the_endpoint() {
+    pin_clock();
     let jira = sample::start().await;
     Mock::given(method("GET"))
         .and(path("/rest/api/3/issue/CHG-103/remotelink"))
@@ -595,6 +619,7 @@ async fn a_server_error_mid_collection_leaves_a_partial_file_naming_the_endpoint
 
 #[tokio::test]
 async fn two_sites_write_their_own_directories_and_prefix_their_findings() {
+    pin_clock();
     let jira = sample::start().await;
     let other = MockServer::start().await;
     Mock::given(path("/rest/api/3/search/jql"))
@@ -633,4 +658,266 @@ async fn two_sites_write_their_own_directories_and_prefix_their_findings() {
     }
     let fails = findings.iter().filter(|f| f["status"] == "fail").count();
     assert_eq!(fails, sample::PLANTED.len());
+}
+
+/// A status change history as Jira returns it; `author` as given.
+fn status_history(id: &str, at: &str, author: Value, from: &str, to: &str) -> Value {
+    json!({
+        "id": id, "author": author, "created": at,
+        "items": [{"field": "status", "fieldtype": "jira", "fieldId": "status",
+                   "from": "1", "fromString": from, "to": "2", "toString": to}]
+    })
+}
+
+fn other_history(id: &str, at: &str, author: Value) -> Value {
+    json!({
+        "id": id, "author": author, "created": at,
+        "items": [{"field": "labels", "fieldtype": "jira", "fieldId": "labels",
+                   "from": null, "fromString": "", "to": null, "toString": "cab"}]
+    })
+}
+
+#[tokio::test]
+async fn a_changelog_page_short_of_its_total_makes_that_ticket_an_error() {
+    pin_clock();
+    let server = MockServer::start().await;
+    let cloud = |id: &str, name: &str| {
+        json!({"self": format!("https://acme.atlassian.net/rest/api/3/user?accountId={id}"),
+               "accountId": id, "displayName": name, "active": true,
+               "timeZone": "Europe/Berlin", "accountType": "atlassian"})
+    };
+    let (sec, dev) = (
+        cloud("712020:0a1b2c3d-sec", "Sam Sec"),
+        cloud("712020:0a1b2c3d-dev", "Dee Dev"),
+    );
+    // CHG-7: the embedded changelog is truncated (100 of 140), and the changelog endpoint
+    // says isLast: true after 100 values although its total is 140 (what Jira Cloud does for
+    // some issues with very long histories).
+    let mut values: Vec<Value> = vec![status_history(
+        "10000",
+        "2026-02-02T09:00:00.000+0000",
+        dev.clone(),
+        "Awaiting Approval",
+        "In Progress",
+    )];
+    for i in 1..99 {
+        values.push(other_history(
+            &format!("{}", 10000 + i),
+            "2026-02-03T09:00:00.000+0000",
+            dev.clone(),
+        ));
+    }
+    values.push(status_history(
+        "10099",
+        "2026-02-10T09:00:00.000+0000",
+        dev.clone(),
+        "In Progress",
+        "Done",
+    ));
+    let mut chg7 = issue("CHG-7", "Done", json!(values[..20].to_vec()), 140);
+    chg7["fields"]["assignee"] = dev.clone();
+    chg7["fields"]["reporter"] = dev.clone();
+    // CHG-8: whole, approved independently.
+    let mut chg8 = issue(
+        "CHG-8",
+        "Done",
+        json!([
+            status_history(
+                "20000",
+                "2026-02-02T09:00:00.000+0000",
+                sec.clone(),
+                "Awaiting Approval",
+                "Approved"
+            ),
+            status_history(
+                "20001",
+                "2026-02-03T09:00:00.000+0000",
+                dev.clone(),
+                "Approved",
+                "In Progress"
+            ),
+            status_history(
+                "20002",
+                "2026-02-04T09:00:00.000+0000",
+                dev.clone(),
+                "In Progress",
+                "Done"
+            ),
+        ]),
+        3,
+    );
+    chg8["id"] = json!("2");
+    chg8["fields"]["assignee"] = dev.clone();
+    chg8["fields"]["reporter"] = dev.clone();
+    Mock::given(path("/rest/api/3/search/jql"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"issues": [chg7, chg8], "isLast": true})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/rest/api/3/issue/CHG-7/changelog"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "self": "https://acme.atlassian.net/rest/api/3/issue/CHG-7/changelog?maxResults=100&startAt=0",
+            "maxResults": 100, "startAt": 0, "total": 140, "isLast": true, "values": values
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path_regex("/remotelink$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(&server.uri(), "t", &out).await;
+    assert_eq!(
+        m.collectors[0].status,
+        CollectorStatus::Ok,
+        "{:?}",
+        m.collectors[0].error
+    );
+    let tickets = jsonl(&out.join("jira/change_tickets.jsonl"));
+    let t7 = &tickets.iter().find(|t| t["subject_id"] == "CHG-7").unwrap()["data"];
+    assert_eq!(t7["changelog_complete"], false);
+    assert_eq!(t7["changelog_received"], 100);
+    assert_eq!(t7["changelog_total"], 140);
+    let findings = jsonl(&out.join("findings.jsonl"));
+    let f = finding(&findings, "jira.approved_before_implementation", "CHG-7").unwrap();
+    // Today: "fail, never approved", judged from 100 of 140 entries.
+    assert_eq!(f["status"], "error", "{f}");
+    assert!(f["summary"].as_str().unwrap().contains("100 of 140"), "{f}");
+    let f8 = finding(&findings, "jira.approved_before_implementation", "CHG-8").unwrap();
+    assert_eq!(f8["status"], "pass", "{f8}");
+    let prov: Value =
+        serde_json::from_slice(&std::fs::read(out.join("jira/provenance.json")).unwrap()).unwrap();
+    let notes = prov["populations"][0]["notes"].to_string();
+    assert!(
+        notes.contains(
+            "CHG-7: 100 of 140 changelog entries received (the last page said isLast: true)"
+        ),
+        "{notes}"
+    );
+}
+
+#[tokio::test]
+async fn data_center_users_keep_name_and_key_as_identity() {
+    pin_clock();
+    let server = MockServer::start().await;
+    // Jira Data Center (REST v2 user shape): name and key, no accountId, no accountType.
+    let dc = |name: &str, key: &str, display: &str| {
+        json!({"self": format!("https://jira.acme.example/rest/api/2/user?username={name}"),
+               "name": name, "key": key, "emailAddress": format!("{name}@acme.example"),
+               "avatarUrls": {"48x48": "https://jira.acme.example/secure/useravatar?avatarId=10122"},
+               "displayName": display, "active": true, "timeZone": "Europe/Berlin"})
+    };
+    let approver = dc("asmith", "JIRAUSER10100", "Ann Smith");
+    let implementer = dc("jdoe", "JIRAUSER10200", "John Doe");
+    let mut good = issue(
+        "CHG-1",
+        "Done",
+        json!([
+            status_history(
+                "1",
+                "2026-02-02T09:00:00.000+0000",
+                approver.clone(),
+                "Awaiting Approval",
+                "Approved"
+            ),
+            status_history(
+                "2",
+                "2026-02-03T09:00:00.000+0000",
+                implementer.clone(),
+                "Approved",
+                "In Progress"
+            ),
+            status_history(
+                "3",
+                "2026-02-04T09:00:00.000+0000",
+                implementer.clone(),
+                "In Progress",
+                "Done"
+            ),
+        ]),
+        3,
+    );
+    good["fields"]["assignee"] = implementer.clone();
+    good["fields"]["reporter"] = implementer.clone();
+    // The implementer approves his own change.
+    let mut own = issue(
+        "CHG-2",
+        "Done",
+        json!([
+            status_history(
+                "4",
+                "2026-02-02T09:00:00.000+0000",
+                implementer.clone(),
+                "Awaiting Approval",
+                "Approved"
+            ),
+            status_history(
+                "5",
+                "2026-02-03T09:00:00.000+0000",
+                implementer.clone(),
+                "Approved",
+                "In Progress"
+            ),
+            status_history(
+                "6",
+                "2026-02-04T09:00:00.000+0000",
+                implementer.clone(),
+                "In Progress",
+                "Done"
+            ),
+        ]),
+        3,
+    );
+    own["id"] = json!("2");
+    own["fields"]["assignee"] = implementer.clone();
+    own["fields"]["reporter"] = approver.clone();
+    Mock::given(path("/rest/api/3/search/jql"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"issues": [good, own], "isLast": true})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path_regex("/remotelink$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(&server.uri(), "t", &out).await;
+    assert_eq!(
+        m.collectors[0].status,
+        CollectorStatus::Ok,
+        "{:?}",
+        m.collectors[0].error
+    );
+    let tickets = jsonl(&out.join("jira/change_tickets.jsonl"));
+    let t1 = &tickets[0]["data"];
+    // Never a silent null: the author keeps name and key.
+    let author = &t1["status_history"][0]["author"];
+    assert_eq!(author["name"], "asmith", "{t1:#}");
+    assert_eq!(author["key"], "JIRAUSER10100");
+    assert!(author["account_id"].is_null());
+    assert_eq!(t1["assignee"]["key"], "JIRAUSER10200");
+    let findings = jsonl(&out.join("findings.jsonl"));
+    let f1 = finding(&findings, "jira.approved_before_implementation", "CHG-1").unwrap();
+    // Today: "approved by an anonymous user" (a fail) for every Data Center approval.
+    assert_eq!(f1["status"], "pass", "{f1}");
+    assert!(
+        f1["summary"]
+            .as_str()
+            .unwrap()
+            .contains("key:JIRAUSER10100"),
+        "{f1}"
+    );
+    let f2 = finding(&findings, "jira.approved_before_implementation", "CHG-2").unwrap();
+    assert_eq!(f2["status"], "fail", "{f2}");
+    assert!(
+        f2["summary"].as_str().unwrap().contains("the assignee"),
+        "{f2}"
+    );
 }

@@ -20,6 +20,13 @@ use soc2_sample::okta as sample;
 use wiremock::matchers::{method, path, path_regex, query_param};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
+/// Every test binary pins the same instant (2026-07-01T00:00:00Z, the day after the sample
+/// period; what the demo replays): "now" decides the Okta System Log's 90-day window.
+fn pin_clock() {
+    soc2_evidence_core::clock::set_override("2026-07-01T00:00:00Z".parse().unwrap())
+        .expect("every test pins the same instant");
+}
+
 const PERIOD: &str = "2026-01-01..2026-06-30";
 /// The token's environment variable in these tests' configs.
 const TOKEN_ENV: &str = "SOC2_TEST_OKTA_TOKEN";
@@ -104,6 +111,7 @@ fn all_output(dir: &Path) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn acme_sample_org_collects_everything_and_finds_exactly_the_planted_failures() {
+    pin_clock();
     let okta = sample::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -314,6 +322,7 @@ async fn acme_sample_org_collects_everything_and_finds_exactly_the_planted_failu
 
 #[tokio::test]
 async fn pending_factor_secret_never_reaches_any_output_file() {
+    pin_clock();
     let okta = sample::serve(sample::acme(), sample::ServerOptions::default()).await;
     // The fixture does carry the secret, so this test can fail.
     let raw = reqwest_free_get(
@@ -357,6 +366,7 @@ async fn reqwest_free_get(base: &str, path: &str) -> String {
 
 #[tokio::test]
 async fn rejected_token_names_the_org_never_the_token() {
+    pin_clock();
     let okta = sample::serve(sample::acme(), sample::ServerOptions::default()).await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -375,6 +385,7 @@ async fn rejected_token_names_the_org_never_the_token() {
 
 #[tokio::test]
 async fn malformed_page_fails_naming_the_endpoint_and_nothing_is_complete() {
+    pin_clock();
     let okta = sample::serve(
         sample::acme(),
         sample::ServerOptions {
@@ -420,6 +431,7 @@ async fn malformed_page_fails_naming_the_endpoint_and_nothing_is_complete() {
 
 #[tokio::test]
 async fn an_empty_log_page_with_a_next_link_ends_paging() {
+    pin_clock();
     let okta = sample::serve(sample::acme(), sample::ServerOptions::default()).await;
     let next = format!(
         "{}/api/v1/logs?after=1760000000000_0&limit=1000",
@@ -505,6 +517,7 @@ impl Respond for Enforcing {
 
 #[tokio::test]
 async fn per_user_calls_slow_down_before_the_rate_limit() {
+    pin_clock();
     let okta = sample::serve(sample::synthetic(30), sample::ServerOptions::default()).await;
     let throttled = Arc::new(AtomicU64::new(0));
     let served = Arc::new(AtomicU64::new(0));
@@ -543,6 +556,7 @@ async fn per_user_calls_slow_down_before_the_rate_limit() {
 
 #[test]
 fn config_section_defaults_validation_and_secret_lookup() {
+    pin_clock();
     let text = "[okta]\nbase_url = \"https://acme.okta.com\"\n\
                 token_env = \"SOC2_TEST_OKTA_TOKEN_UNSET\"\ndormant_days = 60\n";
     let config = parse(text).unwrap();
@@ -600,6 +614,7 @@ fn config_section_defaults_validation_and_secret_lookup() {
 
 #[tokio::test]
 async fn two_orgs_write_their_own_directories_and_prefix_their_findings() {
+    pin_clock();
     let acme = sample::start().await;
     let other = sample::serve(sample::synthetic(5), sample::ServerOptions::default()).await;
     let toml = format!(
@@ -684,6 +699,7 @@ async fn two_orgs_write_their_own_directories_and_prefix_their_findings() {
 
 #[tokio::test]
 async fn a_server_error_mid_collection_leaves_only_partial_files_naming_the_endpoint() {
+    pin_clock();
     let okta = sample::serve(sample::acme(), sample::ServerOptions::default()).await;
     Mock::given(method("GET"))
         .and(path("/api/v1/logs"))
@@ -746,6 +762,7 @@ async fn a_server_error_mid_collection_leaves_only_partial_files_naming_the_endp
 
 #[tokio::test]
 async fn timeout_secs_bounds_each_request() {
+    pin_clock();
     let okta = sample::serve(sample::acme(), sample::ServerOptions::default()).await;
     Mock::given(method("GET"))
         .and(path("/api/v1/users"))
@@ -771,4 +788,266 @@ async fn timeout_secs_bounds_each_request() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// The Acme org with shapes seen in real Okta data added: an Active Directory-mastered
+/// password policy, e-mail and security-question factors (one without `created`), a user the
+/// role-assignee list names but whose `/roles` is empty, a custom role bound through a
+/// resource set, a standard role with an opaque assignment id, and System Log events with
+/// `target: null` and `client.ipAddress: null`.
+fn real_shapes_org() -> sample::OktaOrg {
+    use serde_json::json;
+    let mut org = sample::acme();
+    let id = |first: &str| soc2_sample::people::by_first_name(first).unwrap().okta_id;
+    let (kemi, jonas, ines, carol) = (id("Kemi"), id("Jonas"), id("Ines"), id("Carol"));
+    // Kemi: only e-mail and a security question (Factors API shapes; Okta omits `created` on
+    // some factors migrated from older orgs).
+    org.factors.insert(
+        kemi.into(),
+        vec![
+            json!({
+                "id": "emfnf3gSScB8xXoXK0g4", "factorType": "email", "provider": "OKTA",
+                "vendorName": "OKTA", "status": "ACTIVE",
+                "profile": {"email": "k...@acme.example"},
+                "_links": {"self": {"href": format!("{{org}}/api/v1/users/{kemi}/factors/emfnf3gSScB8xXoXK0g4")}}
+            }),
+            json!({
+                "id": "ufs2bysphxKODSZKWVCT", "factorType": "question", "provider": "OKTA",
+                "vendorName": "OKTA", "status": "ACTIVE",
+                "created": "2023-01-09T08:12:00.000Z", "lastUpdated": "2023-01-09T08:12:00.000Z",
+                "profile": {"question": "disliked_food", "questionText": "What is the food you least liked as a child?"}
+            }),
+        ],
+    );
+    // Jonas is listed as a role assignee, but his /roles is empty.
+    org.assignees.push(jonas.into());
+    // Ines holds a custom role through a resource set; Carol a standard role whose
+    // assignment id is opaque.
+    org.user_roles.insert(
+        ines.into(),
+        vec![json!({
+            "id": "irb5e92YgBazyyQ3x1q5", "type": "CUSTOM", "label": "Security Auditor",
+            "status": "ACTIVE", "created": "2025-05-01T09:00:00.000Z",
+            "lastUpdated": "2025-05-01T09:00:00.000Z", "assignmentType": "USER",
+            "resource-set": "iamoJDFKaJxGIr0oamd9g", "role": "cr0Yq6IJxGIr0ouum0g3",
+            "_links": {
+                "assignee": {"href": format!("{{org}}/api/v1/users/{ines}")},
+                "resource-set": {"href": "{org}/api/v1/iam/resource-sets/iamoJDFKaJxGIr0oamd9g"},
+                "role": {"href": "{org}/api/v1/iam/roles/cr0Yq6IJxGIr0ouum0g3"}
+            }
+        })],
+    );
+    org.assignees.push(ines.into());
+    org.user_roles.entry(carol.into()).or_default().push(json!({
+        "id": "IFIFAX2BIRGUSTQ", "label": "Application Administrator", "type": "APP_ADMIN",
+        "status": "ACTIVE", "created": "2024-06-01T10:00:00.000Z",
+        "lastUpdated": "2024-06-01T10:00:00.000Z", "assignmentType": "USER",
+        "_links": {"assignee": {"href": format!("{{org}}/api/v1/users/{carol}")}}
+    }));
+    if !org.assignees.iter().any(|a| a == carol) {
+        org.assignees.push(carol.into());
+    }
+    // A password policy for users mastered in Active Directory: Okta's own settings on it
+    // (7 characters, no lockout) are not what applies to them.
+    org.policies.push(json!({
+        "id": "00p5adpolicy0000001", "status": "ACTIVE", "name": "AD Password Policy",
+        "description": "Passwords of AD-mastered users", "priority": 1, "system": false,
+        "type": "PASSWORD",
+        "conditions": {
+            "people": {"groups": {"include": ["00g1adusers000000001"]}},
+            "authProvider": {"provider": "ACTIVE_DIRECTORY", "include": ["0oa1adinstance000001"]}
+        },
+        "settings": {
+            "password": {
+                "complexity": {"minLength": 7, "minLowerCase": 0, "minUpperCase": 0, "minNumber": 0, "minSymbol": 0},
+                "age": {"maxAgeDays": 0, "expireWarnDays": 0, "minAgeMinutes": 0, "historyCount": 0},
+                "lockout": {"maxAttempts": 0, "autoUnlockMinutes": 0}
+            },
+            "recovery": {"factors": {"okta_email": {"status": "ACTIVE"}}},
+            "delegation": {"options": {"skipUnlock": true}}
+        },
+        "created": "2024-02-01T08:00:00.000Z", "lastUpdated": "2024-02-01T08:00:00.000Z"
+    }));
+    org.policy_rules
+        .insert("00p5adpolicy0000001".into(), vec![]);
+    // Sign-in events as Okta writes them: no target, a client without an IP address.
+    org.logs.push(json!({
+        "uuid": "2b8e61a4-5a7c-11f0-8f1e-0242ac120002",
+        "published": "2026-06-20T07:00:00.000Z",
+        "eventType": "user.session.start",
+        "version": "0", "severity": "INFO", "legacyEventType": "core.user_auth.login_success",
+        "displayMessage": "User login to Okta",
+        "actor": {"id": jonas, "type": "User", "alternateId": "jonas@acme.example", "displayName": "Jonas Berg", "detailEntry": null},
+        "client": {"userAgent": null, "zone": "null", "device": "Unknown", "id": null, "ipAddress": null, "geographicalContext": null},
+        "device": null,
+        "authenticationContext": {"authenticationProvider": null, "credentialProvider": null, "credentialType": null, "issuer": null, "interface": null, "authenticationStep": 0, "externalSessionId": "unknown"},
+        "outcome": {"result": "SUCCESS", "reason": null},
+        "target": null,
+        "transaction": {"type": "WEB", "id": "aHq1xMplePeZ", "detail": {}},
+        "debugContext": {"debugData": {}},
+        "securityContext": {"asNumber": null, "asOrg": null, "isp": null, "domain": null, "isProxy": null},
+        "request": {"ipChain": []}
+    }));
+    org
+}
+
+#[tokio::test]
+async fn real_okta_shapes_give_honest_verdicts() {
+    pin_clock();
+    let okta = sample::serve(real_shapes_org(), sample::ServerOptions::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let m = run(&okta.base_url(), okta.token(), &out).await;
+    assert_eq!(
+        m.collectors[0].status,
+        CollectorStatus::Ok,
+        "{:?}",
+        m.collectors[0].error
+    );
+    let findings = lines(&out.join("findings.jsonl"));
+    let find = |check: &str, subject: &str| -> (String, String) {
+        let f = findings
+            .iter()
+            .find(|f| f["check_id"] == check && f["subject_id"] == subject)
+            .unwrap_or_else(|| panic!("no {check} finding for {subject}: {findings:#?}"));
+        (
+            f["status"].as_str().unwrap().to_string(),
+            f["summary"].as_str().unwrap().to_string(),
+        )
+    };
+    let id = |first: &str| soc2_sample::people::by_first_name(first).unwrap().okta_id;
+
+    // E-mail and a security question are not strong MFA.
+    let (status, summary) = find("okta.mfa_strength", id("Kemi"));
+    assert_eq!(status, "fail", "{summary}");
+    assert!(
+        summary.contains("email (ACTIVE)") && summary.contains("question (ACTIVE)"),
+        "{summary}"
+    );
+    let factors = population(&out, "factors");
+    assert!(factors.iter().any(
+        |f| f["data"]["factor_id"] == "emfnf3gSScB8xXoXK0g4" && f["data"]["created"].is_null()
+    ));
+
+    // The AD-mastered policy is the directory's business, not judged against Okta's baseline.
+    let (status, summary) = find("okta.password_policy", "00p5adpolicy0000001");
+    assert_eq!(status, "not_applicable", "{summary}");
+    assert!(
+        summary.contains("rules enforced by Active Directory"),
+        "{summary}"
+    );
+    // The Okta-mastered default policy is still judged (and still fails: 8 characters).
+    assert_eq!(
+        find("okta.password_policy", "00pacmedefaultpw0001").0,
+        "fail"
+    );
+
+    // An assignee without role records is an error naming the user, not a note only.
+    let (status, summary) = find("okta.admin_phishing_resistant_mfa", id("Jonas"));
+    assert_eq!(status, "error", "{summary}");
+    assert!(summary.contains("jonas@acme.example"), "{summary}");
+    assert!(summary.contains("no role records"), "{summary}");
+    let roles = population(&out, "admin_roles");
+    let unresolved: Vec<&Value> = roles
+        .iter()
+        .filter(|r| r["data"]["unresolved"] == true)
+        .collect();
+    assert_eq!(unresolved.len(), 1, "{roles:#?}");
+    assert_eq!(unresolved[0]["data"]["user_id"], id("Jonas"));
+    // The custom role (resource set) and the opaque role id are ordinary admin roles.
+    let custom = roles
+        .iter()
+        .find(|r| r["data"]["role_type"] == "CUSTOM")
+        .unwrap();
+    assert_eq!(custom["data"]["resource_set"], "iamoJDFKaJxGIr0oamd9g");
+    assert_eq!(custom["data"]["role_id"], "cr0Yq6IJxGIr0ouum0g3");
+    assert_eq!(
+        find("okta.admin_phishing_resistant_mfa", id("Ines")).0,
+        "pass"
+    );
+    let (status, summary) = find("okta.admin_phishing_resistant_mfa", id("Carol"));
+    assert_eq!(status, "pass", "{summary}");
+    assert!(summary.contains("APP_ADMIN"), "{summary}");
+
+    // target: null and client.ipAddress: null parse; the sign-in counts.
+    let events = population(&out, "system_log");
+    let e = events
+        .iter()
+        .find(|e| e["data"]["uuid"] == "2b8e61a4-5a7c-11f0-8f1e-0242ac120002")
+        .unwrap();
+    assert_eq!(e["data"]["targets"], serde_json::json!([]));
+    assert!(e["data"]["client_ip"].is_null());
+}
+
+#[tokio::test]
+async fn the_system_log_is_windowed_to_okta_retention() {
+    pin_clock();
+    // The period starts 181 days before collection; Okta keeps 90.
+    let okta = sample::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    run(&okta.base_url(), okta.token(), &out).await;
+    let prov = provenance(&out, "system_log");
+    assert_eq!(prov["complete"], false, "{prov:#}");
+    let covers = &prov["covers"];
+    assert!(
+        covers["from"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-04-02T00:00"),
+        "{prov:#}"
+    );
+    assert!(
+        covers["until"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-07-01T00:00:00"),
+        "{prov:#}"
+    );
+    assert_eq!(covers["reason"], "Okta keeps 90 days of System Log");
+    // The query still asks for the whole period: whatever Okta kept is read.
+    assert_eq!(
+        endpoint(&prov, "/api/v1/logs")["parameters"]["since"],
+        "2026-01-01T00:00:00.000Z"
+    );
+    // A period inside the window is whole.
+    let out2 = tmp.path().join("run2");
+    let secrets = MapSecrets::default().with(TOKEN_ENV, okta.token());
+    Runner::from_config(&parse(&section(&okta.base_url(), "")).unwrap(), &secrets)
+        .unwrap()
+        .run("2026-05-01..2026-06-30".parse().unwrap(), &out2)
+        .await
+        .unwrap();
+    let prov = provenance(&out2, "system_log");
+    assert_eq!(prov["complete"], true, "{prov:#}");
+    assert!(prov.get("covers").is_none_or(Value::is_null), "{prov:#}");
+}
+
+#[test]
+fn weak_factors_are_validated_against_okta_factor_types() {
+    pin_clock();
+    let okta_section = |extra: &str| -> Result<OktaConfig, toml::de::Error> {
+        toml::from_str(&format!("base_url = \"https://acme.okta.com\"\n{extra}\n"))
+    };
+    let custom = okta_section("weak_factors = [\"sms\", \"push\"]").unwrap();
+    assert_eq!(custom.weak_factors, ["sms", "push"]);
+    assert_eq!(custom.check_settings().weak_factors, ["sms", "push"]);
+    assert_eq!(
+        okta_section("").unwrap().weak_factors,
+        ["sms", "call", "email", "question"]
+    );
+    assert!(parse(
+        "[okta]\nbase_url = \"https://acme.okta.com\"\nweak_factors = [\"sms\", \"push\"]\n"
+    )
+    .is_ok());
+    // "SMS" is not Okta's spelling, "totp" not a factorType ("token:software:totp" is).
+    for bad in ["\"SMS\"", "\"totp\""] {
+        let err = parse(&format!(
+            "[okta]\nbase_url = \"https://acme.okta.com\"\nweak_factors = [{bad}]\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("weak_factors"), "{err}");
+        assert!(err.contains("token:software:totp"), "{err}");
+    }
 }

@@ -15,6 +15,13 @@ use soc2_evidence_core::{
     EvidenceSinkExt, InstanceChecks, InstanceId, Population, Runner,
 };
 
+/// Every test binary pins the same instant (2026-07-01T00:00:00Z, the day after the sample
+/// period; what the demo replays): "now" decides the Okta System Log's 90-day window.
+fn pin_clock() {
+    soc2_evidence_core::clock::set_override("2026-07-01T00:00:00Z".parse().unwrap())
+        .expect("every test pins the same instant");
+}
+
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
@@ -28,6 +35,8 @@ struct Fixture {
     policies: Vec<OktaPolicy>,
     /// A population the fixture leaves unwritten, as a collector that lost it would.
     skip: Option<&'static str>,
+    /// The window the System Log covers, as the collector records Okta's retention.
+    log_covers: Option<(&'static str, &'static str)>,
 }
 
 impl Fixture {
@@ -41,6 +50,10 @@ impl Fixture {
             return Ok(());
         }
         let mut out = sink.open(population)?;
+        if let (Some((from, until)), "system_log") = (self.log_covers, population.name()) {
+            out.provenance()
+                .covers(t(from), t(until), "Okta keeps 90 days of System Log");
+        }
         for r in records {
             out.emit(r)?;
         }
@@ -175,6 +188,9 @@ fn admin(user: &str, group: Option<&str>) -> OktaAdminRole {
         group_name: group.map(|g| format!("{g} name")),
         created: None,
         last_updated: None,
+        role_id: None,
+        resource_set: None,
+        unresolved: false,
     }
 }
 
@@ -256,6 +272,7 @@ fn signon_rule(id: &str, status: &str, access: &str, require_factor: bool) -> Ok
 
 #[tokio::test]
 async fn mfa_enrolment_and_strength() {
+    pin_clock();
     let mut fx = Fixture::default();
     for (id, status) in [
         ("locked", "LOCKED_OUT"),
@@ -305,6 +322,7 @@ async fn mfa_enrolment_and_strength() {
 
 #[tokio::test]
 async fn admins_need_phishing_resistant_factors() {
+    pin_clock();
     let mut fx = Fixture::default();
     for (id, status) in [
         ("u2f", "ACTIVE"),
@@ -341,6 +359,7 @@ async fn admins_need_phishing_resistant_factors() {
 
 #[tokio::test]
 async fn deprovisioning_window_and_sign_ins_after_termination() {
+    pin_clock();
     let mut fx = Fixture::default();
     let mut terminated = |id: &str, status: &str, date: &str| {
         let mut u = user(id, status);
@@ -463,6 +482,7 @@ async fn deprovisioning_window_and_sign_ins_after_termination() {
 
 #[tokio::test]
 async fn dormant_accounts() {
+    pin_clock();
     let mut fx = Fixture::default();
     let mut add = |id: &str, created: &str, last: Option<&str>| {
         let mut u = user(id, "ACTIVE");
@@ -531,7 +551,9 @@ async fn dormant_accounts() {
 
 #[tokio::test]
 async fn password_and_sign_on_policies() {
+    pin_clock();
     let fx = Fixture {
+        users: vec![user("alice", "ACTIVE")],
         policies: vec![
             password("good", "ACTIVE", 12, 10),
             password("short", "ACTIVE", 8, 5),
@@ -607,18 +629,25 @@ const ALL_CHECKS: [&str; 7] = [
 
 #[tokio::test]
 async fn an_empty_org_gets_one_finding_per_check_never_silence() {
+    pin_clock();
     let r = check(Fixture::default(), OktaCheckSettings::default()).await;
     for id in ALL_CHECKS {
         let of_check: Vec<_> = r.keys().filter(|(c, _)| c == id).collect();
         assert_eq!(of_check.len(), 1, "{id}: {r:#?}");
         assert_eq!(status(&r, id, "*"), "not_applicable", "{id}");
     }
-    assert!(summary(&r, "okta.mfa_enrolled", "*").contains("no users who can sign in"));
+    assert!(summary(&r, "okta.mfa_enrolled", "*").contains("no ACTIVE users"));
     assert!(summary(&r, "okta.admin_phishing_resistant_mfa", "*").contains("admin role"));
     assert!(summary(&r, "okta.timely_deprovisioning", "*").contains("termination date"));
     assert!(summary(&r, "okta.dormant_accounts", "*").contains("no ACTIVE users"));
     // No policy and nobody who can sign in: nothing for the policy checks to protect.
-    assert!(summary(&r, "okta.password_policy", "*").contains("no users can sign in"));
+    assert!(summary(&r, "okta.password_policy", "*").contains("no ACTIVE users"));
+    for id in ALL_CHECKS {
+        assert!(
+            summary(&r, id, "*").starts_with("nothing in scope: "),
+            "{id}: {r:#?}"
+        );
+    }
     assert_eq!(r.len(), 7, "{r:#?}");
 
     // Users exist but none is in a check's scope: still one not_applicable, not silence.
@@ -635,6 +664,7 @@ async fn an_empty_org_gets_one_finding_per_check_never_silence() {
 
 #[tokio::test]
 async fn a_missing_population_is_an_error_finding_not_an_empty_pass() {
+    pin_clock();
     let mut fx = Fixture {
         users: vec![user("alice", "ACTIVE")],
         policies: vec![password("pw", "ACTIVE", 12, 10)],
@@ -662,9 +692,10 @@ async fn a_missing_population_is_an_error_finding_not_an_empty_pass() {
 
 #[tokio::test]
 async fn now_is_the_collection_time_when_the_period_has_not_ended() {
+    pin_clock();
     // A period that runs well past today: "now" for the checks is when the run collected,
     // not the period's end (which has not happened) and not the clock at check time.
-    let now = Utc::now();
+    let now = soc2_evidence_core::clock::now();
     let day = chrono::Duration::days(1);
     let period = format!(
         "{}..{}",
@@ -696,4 +727,163 @@ async fn now_is_the_collection_time_when_the_period_has_not_ended() {
         summary(&r, deprov, "leaving")
     );
     assert!(summary(&r, deprov, "leaving").contains("after collection"));
+}
+
+#[tokio::test]
+async fn policy_checks_with_nobody_who_can_sign_in_are_not_applicable() {
+    pin_clock();
+    // Policies, but every user is gone: the policies protect no one. Today each policy was
+    // judged (and "passed") for an org without a single ACTIVE user.
+    let fx = Fixture {
+        users: vec![user("gone", "DEPROVISIONED")],
+        policies: vec![
+            password("good", "ACTIVE", 12, 10),
+            policy(
+                "so-good",
+                "OKTA_SIGN_ON",
+                "ACTIVE",
+                json!({}),
+                vec![signon_rule("mfa", "ACTIVE", "ALLOW", true)],
+            ),
+        ],
+        ..Fixture::default()
+    };
+    let r = check(fx, OktaCheckSettings::default()).await;
+    for id in ["okta.password_policy", "okta.sign_on_mfa_required"] {
+        assert_eq!(status(&r, id, "*"), "not_applicable", "{id}: {r:#?}");
+        assert!(summary(&r, id, "*").contains("no ACTIVE users"), "{id}");
+        assert_eq!(r.keys().filter(|(c, _)| c == id).count(), 1, "{id}: {r:#?}");
+    }
+}
+
+#[tokio::test]
+async fn ad_mastered_password_policy_is_not_judged_against_the_okta_baseline() {
+    pin_clock();
+    let mut ad = password("ad", "ACTIVE", 7, 0);
+    ad.conditions = Some(json!({
+        "people": {"groups": {"include": ["00g1adusers000000001"]}},
+        "authProvider": {"provider": "ACTIVE_DIRECTORY", "include": ["0oa1adinstance000001"]}
+    }));
+    let mut ldap = password("ldap", "ACTIVE", 6, 0);
+    ldap.conditions = Some(json!({"authProvider": {"provider": "LDAP"}}));
+    let mut okta = password("okta", "ACTIVE", 7, 0);
+    okta.conditions = Some(json!({"authProvider": {"provider": "OKTA"}}));
+    let fx = Fixture {
+        users: vec![user("alice", "ACTIVE")],
+        policies: vec![ad, ldap, okta],
+        ..Fixture::default()
+    };
+    let r = check(fx, OktaCheckSettings::default()).await;
+    let pw = "okta.password_policy";
+    assert_eq!(status(&r, pw, "ad"), "not_applicable", "{r:#?}");
+    assert!(summary(&r, pw, "ad").contains("rules enforced by Active Directory"));
+    assert_eq!(status(&r, pw, "ldap"), "not_applicable");
+    assert!(summary(&r, pw, "ldap").contains("rules enforced by LDAP"));
+    assert_eq!(status(&r, pw, "okta"), "fail");
+}
+
+#[tokio::test]
+async fn weak_factors_are_configurable_and_email_and_questions_are_weak() {
+    pin_clock();
+    let mut fx = Fixture::default();
+    for id in ["mailer", "asker", "pusher"] {
+        fx.users.push(user(id, "ACTIVE"));
+    }
+    fx.factors = vec![
+        factor("mailer", "email", "ACTIVE"),
+        factor("asker", "question", "ACTIVE"),
+        factor("asker", "sms", "ACTIVE"),
+        factor("pusher", "push", "ACTIVE"),
+    ];
+    let r = check(fx, OktaCheckSettings::default()).await;
+    let strength = "okta.mfa_strength";
+    assert_eq!(status(&r, strength, "mailer"), "fail");
+    assert_eq!(status(&r, strength, "asker"), "fail");
+    assert!(summary(&r, strength, "asker").contains("question (ACTIVE)"));
+    assert_eq!(status(&r, strength, "pusher"), "pass");
+
+    // An org that counts push as weak too.
+    let mut fx = Fixture::default();
+    fx.users.push(user("pusher", "ACTIVE"));
+    fx.factors = vec![factor("pusher", "push", "ACTIVE")];
+    let settings = OktaCheckSettings {
+        weak_factors: vec!["sms".into(), "push".into()],
+        ..OktaCheckSettings::default()
+    };
+    let r = check(fx, settings).await;
+    assert_eq!(status(&r, strength, "pusher"), "fail", "{r:#?}");
+}
+
+#[tokio::test]
+async fn log_checks_say_error_before_the_retention_window_and_judge_inside_it() {
+    pin_clock();
+    // The System Log covers only 2026-04-20 .. 2026-07-01 (a collection that Okta's 90 days
+    // and a late start cut short).
+    let mut old_leaver = user("old-leaver", "DEPROVISIONED");
+    old_leaver.termination_date = Some("2026-02-10".into());
+    old_leaver.status_changed = Some(t("2026-02-11T09:00:00Z"));
+    old_leaver.last_login = Some(t("2026-02-09T17:00:00Z"));
+    let mut new_leaver = user("new-leaver", "DEPROVISIONED");
+    new_leaver.termination_date = Some("2026-05-10".into());
+    new_leaver.status_changed = Some(t("2026-05-11T09:00:00Z"));
+    new_leaver.last_login = Some(t("2026-05-09T17:00:00Z"));
+    let mut late_leaver = user("late-leaver", "DEPROVISIONED");
+    late_leaver.termination_date = Some("2026-02-10".into());
+    late_leaver.status_changed = Some(t("2026-02-20T09:00:00Z"));
+    late_leaver.last_login = Some(t("2026-02-09T17:00:00Z"));
+    // Signed in after the period end (so lastLogin says nothing about the period) and the
+    // log holds no sign-in of theirs: whether they were dormant rests on the log alone.
+    let mut unknown = user("unknown", "ACTIVE");
+    unknown.last_login = Some(t("2026-07-01T00:00:00Z") + chrono::Duration::hours(1));
+    let mut recent = user("recent", "ACTIVE");
+    recent.last_login = Some(t("2026-07-01T00:00:00Z") + chrono::Duration::hours(1));
+    let fx = Fixture {
+        users: vec![old_leaver, new_leaver, late_leaver, unknown, recent],
+        events: vec![
+            event(
+                "e1",
+                "2026-05-11T09:00:00Z",
+                "user.lifecycle.deactivate",
+                "admin",
+                Some("new-leaver"),
+                true,
+            ),
+            event(
+                "e2",
+                "2026-06-15T09:00:00Z",
+                "user.session.start",
+                "recent",
+                None,
+                true,
+            ),
+        ],
+        log_covers: Some(("2026-04-20T00:00:00Z", "2026-07-01T00:00:00Z")),
+        ..Fixture::default()
+    };
+    let r = check(fx, OktaCheckSettings::default()).await;
+    let deprov = "okta.timely_deprovisioning";
+    // Today: pass, on statusChanged alone, for a termination the log no longer covers.
+    assert_eq!(status(&r, deprov, "old-leaver"), "error", "{r:#?}");
+    let s = summary(&r, deprov, "old-leaver");
+    assert!(s.contains("cannot establish before 2026-04-20"), "{s}");
+    assert!(s.contains("Okta keeps 90 days"), "{s}");
+    assert!(s.contains("collect continuously"), "{s}");
+    assert_eq!(status(&r, deprov, "new-leaver"), "pass", "{r:#?}");
+    // A gap shown stays a failure, wherever it lies.
+    assert_eq!(status(&r, deprov, "late-leaver"), "fail", "{r:#?}");
+    let dormant = "okta.dormant_accounts";
+    assert_eq!(status(&r, dormant, "unknown"), "error", "{r:#?}");
+    assert!(summary(&r, dormant, "unknown").contains("cannot establish before 2026-04-20"));
+    assert_eq!(status(&r, dormant, "recent"), "pass");
+
+    // A log covering the whole 90 days before the period end shows the absence: dormant.
+    let mut unknown = user("unknown", "ACTIVE");
+    unknown.last_login = Some(t("2026-07-01T00:00:00Z") + chrono::Duration::hours(1));
+    let fx = Fixture {
+        users: vec![unknown],
+        log_covers: Some(("2026-04-02T00:00:00Z", "2026-07-01T00:00:00Z")),
+        ..Fixture::default()
+    };
+    let r = check(fx, OktaCheckSettings::default()).await;
+    assert_eq!(status(&r, dormant, "unknown"), "fail", "{r:#?}");
 }

@@ -305,7 +305,13 @@ fn sample_tickets() -> Vec<Ticket> {
                     "2026-01-14T16:40:02.377+0000",
                 ],
             ),
-            links: vec![Link::Pr("acme", "api", 41, "Rotate TLS certificate", false)],
+            links: vec![Link::Pr(
+                "acme",
+                "api",
+                204,
+                "Rotate TLS certificate",
+                false,
+            )],
             description: rich_description(),
             embed_newest: None,
         },
@@ -328,8 +334,8 @@ fn sample_tickets() -> Vec<Ticket> {
             ),
             links: vec![Link::Pr(
                 "acme",
-                "web",
-                17,
+                "api",
+                209,
                 "Add Content-Security-Policy",
                 true,
             )],
@@ -353,7 +359,7 @@ fn sample_tickets() -> Vec<Ticket> {
                     "2026-02-10T22:15:00.000+0000",
                 ],
             ),
-            links: vec![Link::Pr("acme", "api", 44, "Postgres 16.4", false)],
+            links: vec![Link::Pr("acme", "api", 213, "Postgres 16.4", false)],
             description: adf_text("Minor version upgrade during the Tuesday window."),
             embed_newest: None,
         },
@@ -380,7 +386,7 @@ fn sample_tickets() -> Vec<Ticket> {
             links: vec![Link::Pr(
                 "acme",
                 "api",
-                50,
+                216,
                 "Raise partner rate limit",
                 false,
             )],
@@ -419,8 +425,8 @@ fn sample_tickets() -> Vec<Ticket> {
             ],
             links: vec![Link::Pr(
                 "acme",
-                "web",
-                22,
+                "api",
+                223,
                 "Queue cluster migration",
                 false,
             )],
@@ -444,7 +450,7 @@ fn sample_tickets() -> Vec<Ticket> {
                     "2026-03-18T10:00:00.000+0000",
                 ],
             ),
-            links: vec![Link::Pr("acme", "api", 53, "Session timeout 12h", false)],
+            links: vec![Link::Pr("acme", "api", 226, "Session timeout 12h", false)],
             description: adf_text("Users asked for longer sessions."),
             embed_newest: None,
         },
@@ -473,7 +479,7 @@ fn sample_tickets() -> Vec<Ticket> {
                     vec![to(IN_PROGRESS, DONE), Item::Resolution(None, Some("Done"))],
                 ),
             ],
-            links: vec![Link::Pr("acme", "api", 55, "Log retention 400d", false)],
+            links: vec![Link::Pr("acme", "api", 231, "Log retention 400d", false)],
             description: adf_text("Standard change, auto-approved by rule 'low risk'."),
             embed_newest: None,
         },
@@ -538,7 +544,7 @@ fn sample_tickets() -> Vec<Ticket> {
                     vec![to(IN_PROGRESS, DONE), Item::Resolution(None, Some("Done"))],
                 ),
             ],
-            links: vec![Link::Pr("acme", "api", 58, "Reporting replica", false)],
+            links: vec![Link::Pr("acme", "api", 237, "Reporting replica", false)],
             description: adf_text("Reopened: the replica lagged; fixed the WAL settings."),
             embed_newest: None,
         },
@@ -574,7 +580,7 @@ fn sample_tickets() -> Vec<Ticket> {
                 h(
                     "2026-05-11T08:05:00.000+0000",
                     P("liam"),
-                    vec![Item::RemoteLink("acme/web#25")],
+                    vec![Item::RemoteLink("acme/web#66")],
                 ),
                 h(
                     "2026-05-12T21:00:00.000+0000",
@@ -582,7 +588,7 @@ fn sample_tickets() -> Vec<Ticket> {
                     vec![to(IN_PROGRESS, DONE), Item::Resolution(None, Some("Done"))],
                 ),
             ],
-            links: vec![Link::Pr("acme", "web", 25, "DNS provider migration", true)],
+            links: vec![Link::Pr("acme", "web", 66, "DNS provider migration", true)],
             description: adf_text("Cut over at low traffic; TTLs lowered a day before."),
             embed_newest: Some(4),
         },
@@ -647,7 +653,7 @@ fn sample_tickets() -> Vec<Ticket> {
                     "2026-06-12T17:00:00.000+0100",
                 ],
             ),
-            links: vec![Link::Pr("acme", "web", 30, "VPN MFA", false)],
+            links: vec![Link::Pr("acme", "web", 70, "VPN MFA", false)],
             description: adf_text("Enforce MFA on every VPN login."),
             embed_newest: None,
         },
@@ -669,8 +675,8 @@ fn sample_tickets() -> Vec<Ticket> {
                 ],
             ),
             links: vec![
-                Link::Pr("acme", "api", 61, "Billing: proration fix", false),
-                Link::Pr("acme", "web", 33, "Billing page", true),
+                Link::Pr("acme", "api", 261, "Billing: proration fix", false),
+                Link::Pr("acme", "web", 71, "Billing page", true),
             ],
             description: adf_text("Release train 2026.6."),
             embed_newest: None,
@@ -1398,5 +1404,39 @@ mod tests {
             tickets.len() > 3 * SEARCH_PAGE_CAP - SEARCH_PAGE_CAP,
             "at least three pages"
         );
+    }
+
+    #[test]
+    fn every_linked_pull_request_exists_merged_in_the_github_sample_before_the_ticket_is_done() {
+        let model = crate::github::sample_model();
+        for t in sample_tickets() {
+            let done = t.history.last().map(|h| h.at).unwrap_or(t.created);
+            let done = chrono::DateTime::parse_from_str(done, "%Y-%m-%dT%H:%M:%S%.f%z").unwrap();
+            for l in &t.links {
+                let Link::Pr(owner, repo, n, _, _) = l else {
+                    continue;
+                };
+                assert_eq!(*owner, model.org, "CHG-{}", t.n);
+                let pr = model
+                    .repos
+                    .iter()
+                    .find(|r| r.name == *repo)
+                    .and_then(|r| r.pulls.iter().find(|p| p.number == u64::from(*n)))
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "CHG-{} links {owner}/{repo}#{n}, not in the GitHub sample",
+                            t.n
+                        )
+                    });
+                let merged = pr
+                    .merged_at
+                    .unwrap_or_else(|| panic!("{repo}#{n} is not merged"));
+                assert!(
+                    merged <= done,
+                    "CHG-{}: {repo}#{n} merged {merged} after the ticket was done {done}",
+                    t.n
+                );
+            }
+        }
     }
 }

@@ -123,13 +123,29 @@ pub struct User {
     /// `atlassian`, `app` or `customer`.
     #[serde(rename = "accountType")]
     pub account_type: Option<String>,
+    /// Username (Data Center; older Cloud data).
+    pub name: Option<String>,
+    /// User key (Data Center; older Cloud data).
+    pub key: Option<String>,
 }
 
 impl User {
-    /// The record form; `None` without an account id.
+    /// The record form; `None` only when the user has no identity at all (no account id,
+    /// key or username).
     pub fn to_record(&self) -> Option<JiraUser> {
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let (account_id, key, name) = (
+            nonempty(&self.account_id),
+            nonempty(&self.key),
+            nonempty(&self.name),
+        );
+        if account_id.is_none() && key.is_none() && name.is_none() {
+            return None;
+        }
         Some(JiraUser {
-            account_id: self.account_id.clone()?,
+            account_id,
+            name,
+            key,
             display_name: self.display_name.clone().unwrap_or_default(),
             account_type: self
                 .account_type

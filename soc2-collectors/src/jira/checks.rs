@@ -13,7 +13,7 @@
 
 use soc2_evidence_core::{Check, CheckError, EvidenceRef, EvidenceStore, Finding, FindingStatus};
 
-use super::records::{ChangeTicket, StatusTransition, CHANGE_TICKETS};
+use super::records::{ChangeTicket, JiraUser, StatusTransition, CHANGE_TICKETS};
 
 /// The subject of a finding about the whole project rather than one ticket.
 const PROJECT: &str = "*";
@@ -76,15 +76,15 @@ fn done_tickets<'a>(
         }))
 }
 
-/// The one finding of a check over a period without completed change tickets.
+/// The one finding of a check over a project or JQL scope without completed change tickets
+/// in the period: `not_applicable`, "nothing in scope: …".
 fn no_done_tickets(check: &dyn Check, instance: &str, wf: &WorkflowSettings) -> Finding {
-    Finding::new(
+    Finding::nothing_in_scope(
         check.id(),
         check.criteria(),
-        FindingStatus::NotApplicable,
         PROJECT,
-        format!(
-            "no change tickets in the period are in a done status ({})",
+        &format!(
+            "no change tickets selected by the JQL in the period are in a done status ({})",
             wf.done_statuses.join(", ")
         ),
     )
@@ -122,8 +122,38 @@ impl ApprovedBeforeImplementation {
         }
     }
 
-    /// Judges one ticket: `Ok(summary)` when approved properly, `Err(reason)` otherwise.
+    /// Judges one ticket: `Ok(summary)` when approved properly, `Err(reason)` otherwise
+    /// (a failure, or evidence that cannot establish it: see [`Self::verdict`]).
     pub fn judge(&self, t: &ChangeTicket) -> Result<String, String> {
+        match self.verdict(t) {
+            (FindingStatus::Pass, s) => Ok(s),
+            (_, s) => Err(s),
+        }
+    }
+
+    /// The finding status and summary for one ticket: `error` when its changelog is
+    /// incomplete or the approver's identity cannot be compared with the assignee's or
+    /// reporter's, else `pass` or `fail`.
+    pub fn verdict(&self, t: &ChangeTicket) -> (FindingStatus, String) {
+        if !t.changelog_complete {
+            return (
+                FindingStatus::Error,
+                format!(
+                    "changelog incomplete: {} of {} entries received (Jira reported a total it \
+                     did not return); the approval history cannot be established",
+                    t.changelog_received, t.changelog_total
+                ),
+            );
+        }
+        match self.judge_history(t) {
+            Ok(s) => (FindingStatus::Pass, s),
+            Err((true, s)) => (FindingStatus::Error, s),
+            Err((false, s)) => (FindingStatus::Fail, s),
+        }
+    }
+
+    /// `Err((cannot_establish, reason))` when not approved properly.
+    fn judge_history(&self, t: &ChangeTicket) -> Result<String, (bool, String)> {
         let wf = &self.workflow;
         // The changelog is oldest first already; sort defensively, stable on ties.
         let mut history: Vec<&StatusTransition> = t.status_history.iter().collect();
@@ -143,7 +173,7 @@ impl ApprovedBeforeImplementation {
             .copied()
             .collect();
         let who = |h: &StatusTransition| match &h.author {
-            Some(u) => format!("{} ({}, {})", u.display_name, u.account_id, u.account_type),
+            Some(u) => format!("{} ({}, {})", u.display_name, u.identity(), u.account_type),
             None => "an anonymous user".into(),
         };
         let when_started = started
@@ -158,6 +188,12 @@ impl ApprovedBeforeImplementation {
             .unwrap_or_else(|| "no transition into an implementation status".into());
 
         let mut reasons = Vec::new();
+        let mut incomparable = false;
+        // Whether `u` is `other`: `None` when their identities cannot be compared.
+        let is = |u: &JiraUser, other: &Option<JiraUser>| match other {
+            Some(o) => u.same_as(o),
+            None => Some(false),
+        };
         for a in &before {
             let Some(u) = &a.author else {
                 reasons.push(format!(
@@ -172,21 +208,21 @@ impl ApprovedBeforeImplementation {
                     a.at.to_rfc3339(),
                     who(a)
                 ));
-            } else if t
-                .assignee
-                .as_ref()
-                .is_some_and(|x| x.account_id == u.account_id)
-            {
+            } else if is(u, &t.assignee).is_none() || is(u, &t.reporter).is_none() {
+                incomparable = true;
+                reasons.push(format!(
+                    "approved at {} by {}, whose identity cannot be compared with the assignee's \
+                     or reporter's (one is named by accountId, the other by username/key only)",
+                    a.at.to_rfc3339(),
+                    who(a)
+                ));
+            } else if is(u, &t.assignee) == Some(true) {
                 reasons.push(format!(
                     "self-approved: approved at {} by {}, the assignee",
                     a.at.to_rfc3339(),
                     who(a)
                 ));
-            } else if t
-                .reporter
-                .as_ref()
-                .is_some_and(|x| x.account_id == u.account_id)
-            {
+            } else if is(u, &t.reporter) == Some(true) {
                 reasons.push(format!(
                     "self-approved: approved at {} by {}, the reporter",
                     a.at.to_rfc3339(),
@@ -203,23 +239,32 @@ impl ApprovedBeforeImplementation {
             }
         }
         if !reasons.is_empty() {
-            return Err(format!(
-                "no independent approval before work started: {}",
-                reasons.join("; ")
+            return Err((
+                incomparable,
+                format!(
+                    "no independent approval before work started: {}",
+                    reasons.join("; ")
+                ),
             ));
         }
         if let Some(late) = approvals.first() {
-            return Err(format!(
-                "approved late: first approval at {} by {}, after {}",
-                late.at.to_rfc3339(),
-                who(late),
-                when_started
+            return Err((
+                false,
+                format!(
+                    "approved late: first approval at {} by {}, after {}",
+                    late.at.to_rfc3339(),
+                    who(late),
+                    when_started
+                ),
             ));
         }
-        Err(format!(
-            "never approved: no transition into {:?} in the ticket's {} status change(s)",
-            wf.approved_status,
-            history.len()
+        Err((
+            false,
+            format!(
+                "never approved: no transition into {:?} in the ticket's {} status change(s)",
+                wf.approved_status,
+                history.len()
+            ),
         ))
     }
 }
@@ -239,10 +284,7 @@ impl Check for ApprovedBeforeImplementation {
         let mut out = Vec::new();
         for t in done_tickets(store, &self.instance, &self.workflow)? {
             let t = t?;
-            let (status, summary) = match self.judge(&t) {
-                Ok(s) => (FindingStatus::Pass, s),
-                Err(s) => (FindingStatus::Fail, s),
-            };
+            let (status, summary) = self.verdict(&t);
             out.push(
                 Finding::new(self.id(), self.criteria(), status, &t.key, summary)
                     .with_evidence(evidence(&self.instance, &t.key)),
@@ -359,7 +401,9 @@ mod tests {
 
     fn user(id: &str, kind: &str) -> JiraUser {
         JiraUser {
-            account_id: id.into(),
+            account_id: Some(id.into()),
+            name: None,
+            key: None,
             display_name: id.into(),
             account_type: kind.into(),
         }
@@ -378,6 +422,7 @@ mod tests {
     }
 
     fn ticket(history: Vec<StatusTransition>) -> ChangeTicket {
+        let n = history.len() as u64;
         ChangeTicket {
             key: "CHG-1".into(),
             id: "1".into(),
@@ -396,8 +441,10 @@ mod tests {
             description: String::new(),
             approvers: vec![],
             status_history: history,
-            changelog_total: 0,
+            changelog_total: n,
             changelog_completed: false,
+            changelog_received: n,
+            changelog_complete: true,
             remote_links: None,
         }
     }
@@ -481,5 +528,65 @@ mod tests {
             tr(T2, "CAB Approved", "Implementing", None),
         ]);
         assert!(c.judge(&t).is_ok());
+    }
+
+    fn dc(name: &str, key: &str) -> JiraUser {
+        JiraUser {
+            account_id: None,
+            name: Some(name.into()),
+            key: Some(key.into()),
+            display_name: name.into(),
+            account_type: "unknown".into(),
+        }
+    }
+
+    #[test]
+    fn data_center_users_are_people_compared_by_key() {
+        let c = ApprovedBeforeImplementation::default();
+        let mut t = ticket(vec![
+            tr(
+                T1,
+                "Awaiting Approval",
+                "Approved",
+                Some(dc("asmith", "JIRAUSER10100")),
+            ),
+            tr(
+                T2,
+                "Approved",
+                "In Progress",
+                Some(dc("jdoe", "JIRAUSER10200")),
+            ),
+        ]);
+        t.assignee = Some(dc("jdoe", "JIRAUSER10200"));
+        t.reporter = Some(dc("jdoe", "JIRAUSER10200"));
+        let (status, s) = c.verdict(&t);
+        assert_eq!(status, FindingStatus::Pass, "{s}");
+        assert!(s.contains("key:JIRAUSER10100"), "{s}");
+        // The assignee approving their own change, under another display name, is caught.
+        t.assignee = Some(dc("a.smith-renamed", "JIRAUSER10100"));
+        let (status, s) = c.verdict(&t);
+        assert_eq!(status, FindingStatus::Fail, "{s}");
+        assert!(s.contains("the assignee"), "{s}");
+        // Approver named by username only, assignee by account id only: not comparable.
+        t.assignee = Some(user("712020:x", "atlassian"));
+        t.status_history[0].author = Some(JiraUser {
+            key: None,
+            ..dc("asmith", "")
+        });
+        let (status, s) = c.verdict(&t);
+        assert_eq!(status, FindingStatus::Error, "{s}");
+        assert!(s.contains("cannot be compared"), "{s}");
+    }
+
+    #[test]
+    fn an_incomplete_changelog_is_an_error_naming_the_counts() {
+        let c = ApprovedBeforeImplementation::default();
+        let mut t = ticket(vec![tr(T1, "In Progress", "Done", None)]);
+        t.changelog_total = 140;
+        t.changelog_received = 100;
+        t.changelog_complete = false;
+        let (status, s) = c.verdict(&t);
+        assert_eq!(status, FindingStatus::Error);
+        assert!(s.contains("100 of 140"), "{s}");
     }
 }

@@ -38,6 +38,8 @@ pub struct JiraCollector {
 struct Extras {
     changelog_pages: Vec<HttpResponse>,
     histories: Option<Vec<History>>,
+    /// The largest `total` the changelog pages reported, and whether the last said `isLast`.
+    changelog_reported: Option<(u64, bool)>,
     remote: Option<(HttpResponse, Vec<RemoteLinkWire>)>,
 }
 
@@ -169,9 +171,12 @@ impl JiraCollector {
                 let n = page.values.len() as u64;
                 let next = page.start_at.max(start) + n;
                 histories.extend(page.values);
-                let done = page.is_last.unwrap_or(false)
-                    || n == 0
-                    || page.total.is_some_and(|t| next >= t);
+                let is_last = page.is_last.unwrap_or(false);
+                if let Some(t) = page.total {
+                    let (before, _) = out.changelog_reported.unwrap_or((0, false));
+                    out.changelog_reported = Some((before.max(t), is_last));
+                }
+                let done = is_last || n == 0 || page.total.is_some_and(|t| next >= t);
                 if done {
                     break;
                 }
@@ -213,10 +218,12 @@ impl JiraCollector {
         let f = issue.fields;
         let embedded = issue.changelog;
         let changelog_completed = extras.histories.is_some();
+        let reported = extras.changelog_reported.map(|(t, _)| t);
         let (mut histories, total) = match (extras.histories.take(), embedded) {
             (Some(h), e) => {
                 let n = h.len() as u64;
-                (h, e.and_then(|e| e.total).unwrap_or(n).max(n))
+                let embedded_total = e.and_then(|e| e.total);
+                (h, embedded_total.max(reported).unwrap_or(n).max(n))
             }
             (None, Some(e)) => {
                 let n = e.histories.len() as u64;
@@ -243,6 +250,7 @@ impl JiraCollector {
                 i.cmp(&j).then_with(|| x.id.cmp(&y.id))
             })
         });
+        let changelog_received = timed.len() as u64;
         let mut status_history = Vec::new();
         for (at, h) in &timed {
             for item in h.items.iter().filter(|i| i.is_status()) {
@@ -343,6 +351,8 @@ impl JiraCollector {
             status_history,
             changelog_total: total,
             changelog_completed,
+            changelog_received,
+            changelog_complete: changelog_received >= total,
             remote_links,
             key,
         })
@@ -403,6 +413,7 @@ impl Collector for JiraCollector {
         let (mut tickets, mut completed, mut changelog_requests, mut link_requests) =
             (0u64, 0u64, 0u64, 0u64);
         let order = SendOrder::default();
+        let mut incomplete_changelogs: Vec<String> = Vec::new();
         // Set at the first failed per-ticket request: tickets not yet started then send
         // nothing, so a broken server fails the collector promptly.
         let stop = AtomicBool::new(false);
@@ -539,7 +550,21 @@ impl Collector for JiraCollector {
                     );
                     link_requests += 1;
                 }
+                let last_said = extras.changelog_reported.map(|(_, l)| l);
                 let ticket = self.ticket(issue, &mut extras)?;
+                if !ticket.changelog_complete {
+                    incomplete_changelogs.push(format!(
+                        "{}: {} of {} changelog entries received{}",
+                        ticket.key,
+                        ticket.changelog_received,
+                        ticket.changelog_total,
+                        if last_said == Some(true) {
+                            " (the last page said isLast: true)"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
                 out.emit(&ticket)?;
                 tickets += 1;
             }
@@ -565,6 +590,15 @@ impl Collector for JiraCollector {
              remote links fetched {mode} in {link_requests} request(s)",
             pager.pages()
         ));
+        if !incomplete_changelogs.is_empty() {
+            out.provenance().note(format!(
+                "Changelog incomplete for {} ticket(s): Jira reported more entries (total) than \
+                 it returned; their records say changelog_complete: false and their approval \
+                 is not judged: {}",
+                incomplete_changelogs.len(),
+                incomplete_changelogs.join("; ")
+            ));
+        }
         out.finish()?;
         Ok(())
     }

@@ -21,6 +21,18 @@
 //!   page. Status transitions (items with `field == "status"`, ids and names) come from the
 //!   complete changelog, with the author's account type, so an *Automation for Jira*
 //!   (`accountType: app`) approval is recognisable.
+//! - **Incomplete changelogs.** A changelog page can end (`isLast: true`, or no more values)
+//!   with fewer entries received than its `total` says. The ticket's record then says
+//!   `changelog_complete: false` with `changelog_received` and `changelog_total`, provenance
+//!   names the ticket and the counts in a note, and `jira.approved_before_implementation`
+//!   reports `error` for that ticket ("changelog incomplete: 100 of 140 entries received")
+//!   instead of judging a partial history.
+//! - **User identity.** Jira Cloud names people by `accountId`; Data Center and older Cloud
+//!   data name them by `name` (username) and `key` (e.g. `JIRAUSER10100`) only. All three are
+//!   kept on every [`JiraUser`] (authors, assignee, reporter, approvers), so an author is never
+//!   a silent `null`. Approver/implementer independence compares account ids, else keys, else
+//!   usernames; when two users share no identity field to compare the approval is an `error`,
+//!   not a pass. A Data Center user (no account id, no `accountType`) counts as a person.
 //! - **Remote links** are not available from search, only per ticket from
 //!   `GET /rest/api/3/issue/{key}/remotelink`. By default (`remote_links = "done"`) they are
 //!   fetched only for tickets in a done status — exactly the tickets the "linked to code"
@@ -43,7 +55,9 @@
 //! # Checks
 //!
 //! Over tickets whose current status is a done status (others are kept but not judged; a
-//! period without any gives each check one `not_applicable` finding):
+//! project or JQL scope without any in the period gives each check one `not_applicable`
+//! finding, "nothing in scope: no change tickets selected by the JQL in the period are in a
+//! done status (Done)"):
 //! - [`ApprovedBeforeImplementation`] (`jira.approved_before_implementation`, CC8.1, CC3.4)
 //! - [`LinkedToCode`] (`jira.linked_to_code`, CC8.1)
 //!

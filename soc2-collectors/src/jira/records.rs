@@ -12,10 +12,21 @@ pub const SOURCE: &str = "Jira Cloud REST API v3";
 pub const CHANGE_TICKETS: Population<ChangeTicket> = Population::events("change_tickets", SOURCE);
 
 /// A Jira account as it appears on a ticket or in its history.
+///
+/// Jira Cloud names people by `accountId`. Data Center, and Cloud data from before the GDPR
+/// migration, name them by `name` (the username) and `key` (stable across renames) instead;
+/// those are kept and compared, so an author is never a silent `null`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JiraUser {
-    /// The Atlassian account id (stable; display names change).
-    pub account_id: String,
+    /// The Atlassian account id (stable; display names change); `None` for users that Jira
+    /// names by `name`/`key` only.
+    pub account_id: Option<String>,
+    /// The username (`name`), when Jira gave one (Data Center, older Cloud data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The user key (`key`, e.g. `JIRAUSER10100`), when Jira gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// Display name at collection time.
     pub display_name: String,
     /// `atlassian` (a person), `app` (an integration such as Automation for Jira) or
@@ -24,10 +35,41 @@ pub struct JiraUser {
 }
 
 impl JiraUser {
-    /// Whether this is a person's account (`accountType: atlassian`), the only kind whose
-    /// approval counts.
+    /// Whether this is a person's account, the only kind whose approval counts: Cloud's
+    /// `accountType: atlassian`, or a Data Center user (named by `name`/`key`, without an
+    /// account id: Data Center has no app or customer accounts in a changelog).
     pub fn is_human(&self) -> bool {
         self.account_type == "atlassian"
+            || (self.account_id.is_none()
+                && self.account_type == "unknown"
+                && (self.key.is_some() || self.name.is_some()))
+    }
+
+    /// How the user is named in findings: `accountId`, else `key:<key>`, else `name:<name>`.
+    pub fn identity(&self) -> String {
+        match (&self.account_id, &self.key, &self.name) {
+            (Some(id), _, _) => id.clone(),
+            (None, Some(k), _) => format!("key:{k}"),
+            (None, None, Some(n)) => format!("name:{n}"),
+            (None, None, None) => "(no identity)".into(),
+        }
+    }
+
+    /// Whether `self` and `other` are the same account: `Some(true|false)` when they share an
+    /// identity field to compare (account id, else key, else username), `None` when they do
+    /// not (one named by account id, the other by username only).
+    pub fn same_as(&self, other: &JiraUser) -> Option<bool> {
+        if let (Some(a), Some(b)) = (&self.account_id, &other.account_id) {
+            return Some(a == b);
+        }
+        if let (Some(a), Some(b)) = (&self.key, &other.key) {
+            return Some(a == b);
+        }
+        if let (Some(a), Some(b)) = (&self.name, &other.name) {
+            // Data Center usernames are case-insensitive.
+            return Some(a.eq_ignore_ascii_case(b));
+        }
+        None
     }
 }
 
@@ -114,9 +156,21 @@ pub struct ChangeTicket {
     /// Whether the changelog embedded in the search result was truncated and was completed
     /// from `/rest/api/3/issue/{key}/changelog`.
     pub changelog_completed: bool,
+    /// Changelog entries actually received (unique history ids).
+    #[serde(default)]
+    pub changelog_received: u64,
+    /// Whether every changelog entry Jira reported (`total`) was received. `false` when a
+    /// page said `isLast: true` (or ran out) with fewer values than its `total`: the ticket's
+    /// history is incomplete and its approval cannot be judged from it.
+    #[serde(default = "yes")]
+    pub changelog_complete: bool,
     /// Remote links, or `None` when they were not fetched for this ticket (see the
     /// collector's `remote_links` setting).
     pub remote_links: Option<Vec<RemoteLink>>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Evidence for ChangeTicket {

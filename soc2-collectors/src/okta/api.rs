@@ -124,6 +124,11 @@ pub(crate) struct WireRole {
     pub assignment_type: Option<String>,
     pub created: Option<DateTime<Utc>>,
     pub last_updated: Option<DateTime<Utc>>,
+    /// A CUSTOM role's id (`cr0…`).
+    pub role: Option<String>,
+    /// A CUSTOM role's resource set (`iam…`).
+    #[serde(rename = "resource-set")]
+    pub resource_set: Option<String>,
     #[serde(default, rename = "_links")]
     pub links: RoleLinks,
 }
@@ -162,6 +167,9 @@ impl WireRole {
             group_name: group.and_then(|(_, n)| n.map(str::to_string)),
             created: self.created,
             last_updated: self.last_updated,
+            role_id: self.role,
+            resource_set: self.resource_set,
+            unresolved: false,
         }
     }
 }

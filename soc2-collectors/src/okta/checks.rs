@@ -8,7 +8,9 @@
 //!
 //! **The verdict rule.** A check passes a subject only when the evidence it read establishes
 //! the control for that subject. A check that evaluated its scope and found nothing in it
-//! emits one `not_applicable` finding for the org saying why ("no users who can sign in"),
+//! emits one `not_applicable` finding for the org saying why ("nothing in scope: no ACTIVE
+//! users"); a subject the System Log can no longer speak for (Okta's 90-day retention) is an
+//! `error` naming the window,
 //! never silence and never a vacuous pass. A population that is missing or was left
 //! `.partial` by a failed collection makes the check return an error, which the runner
 //! records as an `error` finding. "Now" (dormancy, deadlines) is the end of the period or the
@@ -18,7 +20,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use soc2_evidence_core::{
-    AuditPeriod, Check, CheckError, EvidenceRef, EvidenceStore, Finding, FindingStatus,
+    AuditPeriod, Check, CheckError, Completeness, EvidenceRef, EvidenceStore, Finding,
+    FindingStatus,
 };
 
 use super::config::OktaCheckSettings;
@@ -30,8 +33,9 @@ use super::records::{
 /// Factor types that are phishing-resistant: WebAuthn/FIDO2, U2F and Okta FastPass.
 pub const PHISHING_RESISTANT_FACTORS: &[&str] = &["webauthn", "u2f", "signed_nonce"];
 
-/// Factor types too weak to be a user's only MFA: SMS, voice call, e-mail, and the security
-/// question (a second thing the user knows is not a second factor).
+/// Factor types too weak to be a user's only MFA by default (`[okta] weak_factors`): SMS,
+/// voice call, e-mail, and the security question (a second thing the user knows is not a
+/// second factor).
 pub const WEAK_FACTORS: &[&str] = &["sms", "call", "email", "question"];
 
 /// The subject of a finding about the whole org rather than one user or policy.
@@ -48,7 +52,7 @@ const ORG: &str = "*";
 pub fn checks(instance: &str, settings: &OktaCheckSettings) -> Vec<Box<dyn Check>> {
     vec![
         Box::new(MfaEnrolled::new(instance)),
-        Box::new(MfaStrength::new(instance)),
+        Box::new(MfaStrength::new(instance).weak_factors(&settings.weak_factors)),
         Box::new(AdminPhishingResistantMfa::new(instance)),
         Box::new(TimelyDeprovisioning::new(
             instance,
@@ -115,17 +119,15 @@ fn user_finding(
         .with_evidence(ev.user(&user.id))
 }
 
-/// The one finding of a check whose scope turned out empty: `not_applicable`, with why.
+/// The one finding of a check whose scope turned out empty: `not_applicable` for the org,
+/// "nothing in scope: <why>".
 fn nothing_in_scope(check: &dyn Check, why: &str, evidence: EvidenceRef) -> Finding {
-    Finding::new(
-        check.id(),
-        check.criteria(),
-        FindingStatus::NotApplicable,
-        ORG,
-        why,
-    )
-    .with_evidence(evidence)
+    Finding::nothing_in_scope(check.id(), check.criteria(), ORG, why).with_evidence(evidence)
 }
+
+/// Why an org whose users include nobody who can sign in is out of every check's scope.
+const NO_ACTIVE_USERS: &str =
+    "no ACTIVE users (nor RECOVERY, PASSWORD_EXPIRED or LOCKED_OUT ones): nobody can sign in";
 
 /// The instant the checks judge "now" by: the end of the period, or the recorded collection
 /// time when the period had not ended then (nothing after collection can be in evidence).
@@ -222,7 +224,7 @@ impl Check for MfaEnrolled {
         if out.is_empty() {
             out.push(nothing_in_scope(
                 self,
-                "no users who can sign in",
+                NO_ACTIVE_USERS,
                 USERS.at(&self.instance).evidence_file(),
             ));
         }
@@ -230,8 +232,8 @@ impl Check for MfaEnrolled {
     }
 }
 
-/// `okta.mfa_strength`: a user who can sign in does not rely on SMS, voice, e-mail or
-/// security-question factors alone.
+/// `okta.mfa_strength`: a user who can sign in does not rely on weak factors alone (by
+/// default SMS, voice call, e-mail and security question; `[okta] weak_factors`).
 ///
 /// Scope: users who can sign in and have at least one ACTIVE factor (a user with none is
 /// `okta.mfa_enrolled`'s failure, not a strength question). Passes a user only when an ACTIVE
@@ -239,14 +241,29 @@ impl Check for MfaEnrolled {
 #[derive(Debug, Clone)]
 pub struct MfaStrength {
     instance: String,
+    weak: Vec<String>,
 }
 
 impl MfaStrength {
-    /// The check over the instance `instance`.
+    /// The check over the instance `instance`, with the default [`WEAK_FACTORS`].
     pub fn new(instance: &str) -> Self {
         Self {
             instance: instance.to_string(),
+            weak: WEAK_FACTORS.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    /// The factor types (Okta `factorType`) that do not count as strong (`[okta]
+    /// weak_factors`).
+    pub fn weak_factors(mut self, weak: &[String]) -> Self {
+        self.weak = weak.to_vec();
+        self
+    }
+
+    fn is_weak(&self, f: &OktaFactor) -> bool {
+        self.weak
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(f.factor_type.trim()))
     }
 }
 
@@ -258,16 +275,24 @@ impl Check for MfaStrength {
         &["CC6.1"]
     }
     fn description(&self) -> &str {
-        "Users who can sign in have at least one ACTIVE factor stronger than SMS, voice call, \
-         e-mail or a security question."
+        "Users who can sign in have at least one ACTIVE factor that is not weak (by default \
+         weak: SMS, voice call, e-mail and security question; [okta] weak_factors)."
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let ev = OrgEvidence {
             instance: &self.instance,
         };
         let factors = ev.factors_by_user(store)?;
+        let users = ev.users(store)?;
+        if !users.iter().any(OktaUser::can_sign_in) {
+            return Ok(vec![nothing_in_scope(
+                self,
+                NO_ACTIVE_USERS,
+                USERS.at(&self.instance).evidence_file(),
+            )]);
+        }
         let mut out = Vec::new();
-        for user in ev.users(store)?.iter().filter(|u| u.can_sign_in()) {
+        for user in users.iter().filter(|u| u.can_sign_in()) {
             let active: Vec<&OktaFactor> = factors
                 .get(&user.id)
                 .map(|fs| fs.iter().filter(|f| f.is_active()).collect())
@@ -279,7 +304,7 @@ impl Check for MfaStrength {
             let strong: Vec<&OktaFactor> = active
                 .iter()
                 .copied()
-                .filter(|f| !WEAK_FACTORS.contains(&f.factor_type.as_str()))
+                .filter(|f| !self.is_weak(f))
                 .collect();
             let finding = if strong.is_empty() {
                 user_finding(
@@ -311,7 +336,7 @@ impl Check for MfaStrength {
         if out.is_empty() {
             out.push(nothing_in_scope(
                 self,
-                "no users who can sign in with an ACTIVE factor (users without one are \
+                "no user who can sign in has an ACTIVE factor (users without one are \
                  okta.mfa_enrolled findings)",
                 FACTORS.at(&self.instance).evidence_file(),
             ));
@@ -378,6 +403,7 @@ impl Check for AdminPhishingResistantMfa {
         for (uid, roles) in &admins {
             let held = roles
                 .iter()
+                .filter(|r| !r.unresolved)
                 .map(|r| match (&r.group_name, &r.group_id) {
                     (Some(name), _) => format!("{} via group {name}", r.role_type),
                     (None, Some(gid)) => format!("{} via group {gid}", r.role_type),
@@ -399,6 +425,27 @@ impl Check for AdminPhishingResistantMfa {
                 }
                 out.push(finding);
             };
+            if roles.iter().all(|r| r.unresolved) {
+                // Okta's assignee list names the user, but no role record came back: which
+                // role they hold (and so whether the check's premise holds) is not in evidence.
+                let has = describe(
+                    &factors
+                        .get(uid)
+                        .map(|fs| fs.iter().filter(|f| f.is_active()).collect::<Vec<_>>())
+                        .unwrap_or_default(),
+                );
+                f(
+                    FindingStatus::Error,
+                    format!(
+                        "{label} is listed by Okta as an admin role assignee \
+                         (/api/v1/iam/assignees/users), but GET /api/v1/users/{uid}/roles returned \
+                         no role records (a custom role bound through a resource set?): the \
+                         admin's roles cannot be established; ACTIVE factors: {}",
+                        if has.is_empty() { "none" } else { &has }
+                    ),
+                );
+                continue;
+            }
             if let Some(u) = users.get(uid).filter(|u| !u.can_sign_in()) {
                 f(
                     FindingStatus::NotApplicable,
@@ -486,7 +533,9 @@ fn log_facts(store: &EvidenceStore, instance: &str) -> Result<LogFacts, CheckErr
 /// `okta.timely_deprovisioning`: terminated people were deactivated within the window and
 /// did not sign in afterwards.
 ///
-/// Scope: users with a termination date. Passes a user only when a deactivation within the
+/// Scope: users with a termination date. A termination before the System Log's retention
+/// window (see the [module docs](super)) that shows no gap is an `error`: the deactivation and
+/// sign-in events may no longer be in the log. Passes a user only when a deactivation within the
 /// window is in evidence (the System Log's event, or `statusChanged` of a DEPROVISIONED user)
 /// and no sign-in after the termination is; a termination after the period, or a deadline
 /// after the period end or the collection (whichever is earlier), is `not_applicable` for
@@ -526,6 +575,7 @@ impl Check for TimelyDeprovisioning {
         let period = *store.period();
         let now = as_of(store);
         let facts = log_facts(store, &self.instance)?;
+        let log = store.completeness(&SYSTEM_LOG.at(&self.instance));
         let window = Duration::hours(i64::from(self.within_hours));
         let mut out = Vec::new();
         for user in ev.users(store)? {
@@ -552,6 +602,7 @@ impl Check for TimelyDeprovisioning {
                 now,
                 facts: &facts,
                 ev: &ev,
+                log: &log,
             };
             out.push(self.evaluate(&judged, &user, &label, terminated, window));
         }
@@ -573,6 +624,8 @@ struct Judged<'a> {
     now: (DateTime<Utc>, &'static str),
     facts: &'a LogFacts,
     ev: &'a OrgEvidence<'a>,
+    /// What the System Log covers (a window when Okta's retention cut the period short).
+    log: &'a Completeness,
 }
 
 impl TimelyDeprovisioning {
@@ -683,7 +736,25 @@ impl TimelyDeprovisioning {
                 ts(*first)
             ));
         }
-        let mut finding = if problems.is_empty() {
+        // A gap shown is shown; but a clean verdict needs every deactivation and sign-in
+        // event from the termination on, and the System Log may no longer hold them.
+        let out_of_window = j.log.why_not(terminated).filter(|_| problems.is_empty());
+        let mut finding = if let Some(why) = out_of_window {
+            let state = match (deactivated, user.status.as_str()) {
+                (Some(at), _) => format!("deactivated {} per Okta", ts(at)),
+                (None, status) => format!("now {status}"),
+            };
+            Finding::cannot_establish(
+                self.id(),
+                self.criteria(),
+                &user.id,
+                format!(
+                    "{label}: terminated {}, {state}; the deactivation and sign-in events: {why}",
+                    ts(terminated)
+                ),
+            )
+            .with_evidence(ev.user(&user.id))
+        } else if problems.is_empty() {
             let at = deactivated.map(ts).unwrap_or_default();
             user_finding(
                 self,
@@ -716,7 +787,10 @@ impl TimelyDeprovisioning {
 /// Scope: ACTIVE users created before "now" — the period end, or the recorded collection
 /// time when the period had not ended then. Passes a user only when a sign-in (Okta's
 /// `lastLogin` or a System Log sign-in) within N days before "now" is in evidence, or the
-/// account is younger than N days; an org with no ACTIVE user gets one `not_applicable`.
+/// account is younger than N days; an org with no ACTIVE user gets one `not_applicable`. A
+/// user whose `lastLogin` is after "now" and who has no recent sign-in in the System Log is an
+/// `error` when the log does not cover the N days before "now" (Okta's 90-day retention, or a
+/// period starting later).
 #[derive(Debug, Clone)]
 pub struct DormantAccounts {
     instance: String,
@@ -754,6 +828,7 @@ impl Check for DormantAccounts {
         let (end, end_name) = as_of(store);
         let limit = Duration::days(i64::from(self.days));
         let facts = log_facts(store, &self.instance)?;
+        let log = store.completeness(&SYSTEM_LOG.at(&self.instance));
         let mut out = Vec::new();
         for user in ev.users(store)?.iter().filter(|u| u.status == "ACTIVE") {
             let label = user.label();
@@ -784,6 +859,41 @@ impl Check for DormantAccounts {
                 },
             };
             let idle = end - since;
+            // Okta's lastLogin is after "now": whether the user signed in during the last N
+            // days before it rests on the System Log alone. Absence of sign-ins is shown only
+            // where the log was read and Okta still kept it.
+            let young = user.created.is_some_and(|c| c >= end - limit);
+            if (idle > limit || !young)
+                && from_user.is_none()
+                && user.last_login.is_some()
+                && last.is_none_or(|t| end - t > limit)
+            {
+                let need = (end - limit).max(user.created.unwrap_or(end - limit));
+                let why = if need < period.start_utc() {
+                    Some(format!(
+                        "the System Log was read from the period start {} only, and the \
+                             {}-day window before {end_name} starts {}",
+                        ts(period.start_utc()),
+                        self.days,
+                        ts(need)
+                    ))
+                } else {
+                    log.why_not(need)
+                };
+                if let Some(why) = why {
+                    out.push(
+                        Finding::cannot_establish(
+                            self.id(),
+                            self.criteria(),
+                            &user.id,
+                            format!("{label}: {what}; whether they signed in: {why}"),
+                        )
+                        .with_evidence(ev.user(&user.id))
+                        .with_evidence(ev.system_log()),
+                    );
+                    continue;
+                }
+            }
             let status = if idle > limit {
                 FindingStatus::Fail
             } else {
@@ -820,9 +930,29 @@ impl Check for DormantAccounts {
     }
 }
 
-/// The one finding of a policy check that found no policy in scope: a failure while anyone
-/// can sign in (the accounts are not shown to be protected), `not_applicable` when nobody
-/// can. Reads the users, so a missing users population is an error here too.
+/// The one finding of a policy check over an org where nobody can sign in: the policies
+/// protect no one, so the org is out of scope (`not_applicable`, [`NO_ACTIVE_USERS`]). Reads
+/// the users, so a missing users population is an error here too.
+fn nobody_signs_in(
+    check: &dyn Check,
+    ev: &OrgEvidence<'_>,
+    store: &EvidenceStore,
+) -> Result<Option<Finding>, CheckError> {
+    if ev.users(store)?.iter().any(OktaUser::can_sign_in) {
+        return Ok(None);
+    }
+    Ok(Some(
+        nothing_in_scope(
+            check,
+            NO_ACTIVE_USERS,
+            USERS.at(ev.instance).evidence_file(),
+        )
+        .with_evidence(POLICIES.at(ev.instance).evidence_file()),
+    ))
+}
+
+/// The one finding of a policy check that found no policy in scope while users can sign in:
+/// a failure (the accounts are not shown to be protected).
 fn no_policy(
     check: &dyn Check,
     ev: &OrgEvidence<'_>,
@@ -830,22 +960,15 @@ fn no_policy(
     what: &str,
 ) -> Result<Finding, CheckError> {
     let can_sign_in = ev.users(store)?.iter().filter(|u| u.can_sign_in()).count();
-    let (status, summary) = if can_sign_in > 0 {
-        (
-            FindingStatus::Fail,
-            format!("{what}, and {can_sign_in} user(s) can sign in"),
-        )
-    } else {
-        (
-            FindingStatus::NotApplicable,
-            format!("{what}, and no users can sign in"),
-        )
-    };
-    Ok(
-        Finding::new(check.id(), check.criteria(), status, ORG, summary)
-            .with_evidence(POLICIES.at(ev.instance).evidence_file())
-            .with_evidence(USERS.at(ev.instance).evidence_file()),
+    Ok(Finding::new(
+        check.id(),
+        check.criteria(),
+        FindingStatus::Fail,
+        ORG,
+        format!("{what}, and {can_sign_in} user(s) can sign in"),
     )
+    .with_evidence(POLICIES.at(ev.instance).evidence_file())
+    .with_evidence(USERS.at(ev.instance).evidence_file()))
 }
 
 fn policy_finding(
@@ -869,13 +992,14 @@ fn policy_finding(
 /// `okta.password_policy`: active password policies meet the configured length and lockout
 /// baseline.
 ///
-/// Scope: active PASSWORD policies. Passes a policy only when its settings show both a long
-/// enough minimum length and a lockout within the limit. An org where users can sign in but
-/// no active password policy is in evidence **fails** (one finding for the org): Okta always
-/// has a default password policy, so none means no password rule is enforced, or the token
-/// could not see them — either way the control is not shown to operate. Only an org with
-/// neither an active password policy nor a user who can sign in is `not_applicable`: there
-/// is nothing for the control to protect.
+/// Scope: active PASSWORD policies of an org where someone can sign in (else one
+/// `not_applicable`, "no ACTIVE users"). A policy for users mastered by Active Directory or
+/// LDAP (`conditions.authProvider.provider`) is `not_applicable`: the directory enforces its
+/// rules. Passes a policy only when its settings show both a long enough minimum length and a
+/// lockout within the limit. An org where users can sign in but no active password policy is
+/// in evidence **fails** (one finding for the org): Okta always has a default password
+/// policy, so none means no password rule is enforced, or the token could not see them —
+/// either way the control is not shown to operate.
 #[derive(Debug, Clone)]
 pub struct PasswordPolicy {
     instance: String,
@@ -910,12 +1034,32 @@ impl Check for PasswordPolicy {
         let ev = OrgEvidence {
             instance: &self.instance,
         };
+        let policies = ev.policies(store)?;
+        if let Some(none) = nobody_signs_in(self, &ev, store)? {
+            return Ok(vec![none]);
+        }
         let mut out = Vec::new();
-        for p in ev
-            .policies(store)?
+        for p in policies
             .iter()
             .filter(|p| p.policy_type == "PASSWORD" && p.is_active())
         {
+            if let Some(directory) = p.delegated_directory() {
+                // Okta does not enforce this policy's rules: the directory does, so Okta's
+                // settings on it say nothing about the passwords people have.
+                out.push(policy_finding(
+                    self,
+                    &self.instance,
+                    FindingStatus::NotApplicable,
+                    p,
+                    format!(
+                        "rules enforced by {directory} (conditions.authProvider.provider is \
+                         {}), not judged against the Okta baseline; review the directory's \
+                         password policy",
+                        p.auth_provider().unwrap_or_default()
+                    ),
+                ));
+                continue;
+            }
             let pw = p.settings.as_ref().and_then(|s| s.pointer("/password"));
             let min_length = pw
                 .and_then(|v| v.pointer("/complexity/minLength"))
@@ -980,7 +1124,7 @@ impl Check for PasswordPolicy {
 /// allows access requires a factor; a policy with no allowing rule is `not_applicable`. An
 /// org where users can sign in but no active sign-on policy is in evidence **fails** (one
 /// finding for the org): Okta always has a default one, so none means nothing shows sign-in
-/// requires MFA. Only an org with neither is `not_applicable`.
+/// requires MFA. An org where nobody can sign in is `not_applicable` ("no ACTIVE users").
 #[derive(Debug, Clone)]
 pub struct SignOnRequiresMfa {
     instance: String,
@@ -1010,9 +1154,12 @@ impl Check for SignOnRequiresMfa {
         let ev = OrgEvidence {
             instance: &self.instance,
         };
+        let policies = ev.policies(store)?;
+        if let Some(none) = nobody_signs_in(self, &ev, store)? {
+            return Ok(vec![none]);
+        }
         let mut out = Vec::new();
-        for p in ev
-            .policies(store)?
+        for p in policies
             .iter()
             .filter(|p| p.policy_type == "OKTA_SIGN_ON" && p.is_active())
         {

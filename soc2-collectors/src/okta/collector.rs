@@ -56,6 +56,9 @@ pub const LOG_EVENT_TYPES: &[&str] = &[
     "policy.rule.update",
 ];
 
+/// Days of System Log Okta keeps: events older than this at collection time are gone.
+pub const SYSTEM_LOG_RETENTION_DAYS: i64 = 90;
+
 /// Policy types collected.
 pub const POLICY_TYPES: &[&str] = &["PASSWORD", "MFA_ENROLL", "OKTA_SIGN_ON", "ACCESS_POLICY"];
 
@@ -419,6 +422,9 @@ impl OktaCollector {
                     group_name: name.clone(),
                     created: role.created,
                     last_updated: role.last_updated,
+                    role_id: role.role.clone(),
+                    resource_set: role.resource_set.clone(),
+                    unresolved: false,
                 };
                 out.add(record);
             }
@@ -437,6 +443,7 @@ impl OktaCollector {
         ctx: &CollectContext,
         out: &mut PopulationWriter<OktaAdminRole>,
         mut found: PerUser,
+        logins: &BTreeMap<String, Option<String>>,
     ) -> Result<(), CollectError> {
         ctx.message("resolving admin role assignments");
         let (assignees, stalled) = self.assignees(ctx, out.provenance()).await?;
@@ -447,24 +454,50 @@ impl OktaCollector {
         }
         let rec = out.provenance();
         let holders: BTreeSet<&str> = found.roles.values().map(|r| r.user_id.as_str()).collect();
-        let unexplained: Vec<&str> = assignees
+        let unexplained: Vec<String> = assignees
             .iter()
-            .map(String::as_str)
-            .filter(|id| !holders.contains(id))
+            .filter(|id| !holders.contains(id.as_str()))
+            .cloned()
             .collect();
+        let holders = holders.len();
         rec.note(format!(
             "Role assignments were read for every user (GET {ROLES_EP}); GROUP assignments were \
              resolved to the group's members (GET {GROUP_USERS_EP}). {} user(s) hold a role; \
              Okta's assignee list names {}.",
-            holders.len(),
+            holders,
             assignees.len()
         ));
         if !unexplained.is_empty() {
             rec.note(format!(
-                "Okta lists these users as role assignees but no standard role assignment was \
-                 returned for them (custom roles bound through resource sets?): {}",
+                "Okta lists these users as role assignees but GET {ROLES_EP} returned no role \
+                 record for them (custom roles bound through resource sets?); each is recorded \
+                 with role_type UNRESOLVED and unresolved: true, and judged an error: {}",
                 unexplained.join(", ")
             ));
+        }
+        // Kept as records, not only a note, so the checks see these admins and say that their
+        // roles cannot be established.
+        let unresolved: Vec<OktaAdminRole> = unexplained
+            .iter()
+            .map(|id| OktaAdminRole {
+                user_id: id.clone(),
+                login: logins.get(id).cloned().flatten(),
+                role_type: "UNRESOLVED".into(),
+                role_label: None,
+                assignment_id: String::new(),
+                status: None,
+                assignment_type: "ASSIGNEE_LIST".into(),
+                group_id: None,
+                group_name: None,
+                created: None,
+                last_updated: None,
+                role_id: None,
+                resource_set: None,
+                unresolved: true,
+            })
+            .collect();
+        for role in unresolved {
+            found.add(role);
         }
         if stalled {
             rec.note("The assignee list repeated a next link; paging stopped there.");
@@ -538,10 +571,17 @@ impl OktaCollector {
         if until_at < period.end_exclusive_utc() {
             rec.note("The period had not ended at collection time; events up to then were read.");
         }
-        rec.note(
-            "Okta keeps System Log events for 90 days: events older than that at collection \
-             time cannot be retrieved.",
-        );
+        // Okta keeps 90 days of System Log: a period starting earlier is only partly in the
+        // source, so the population covers the window and the checks judge what lies before
+        // it as not establishable.
+        let kept_from = now - chrono::Duration::days(SYSTEM_LOG_RETENTION_DAYS);
+        if period.start_utc() < kept_from {
+            rec.covers(
+                kept_from.max(period.start_utc()),
+                until_at,
+                "Okta keeps 90 days of System Log",
+            );
+        }
         if let Some(t) = earliest {
             rec.note(format!("Earliest event received: {}", t.to_rfc3339()));
         }
@@ -616,9 +656,11 @@ impl OktaCollector {
         let found = self
             .per_user(ctx, &mut factors_out, &mut roles_out, &users)
             .await?;
-        drop(users);
+        let logins: BTreeMap<String, Option<String>> =
+            users.into_iter().map(|u| (u.id, u.login)).collect();
         factors_out.finish()?;
-        self.admin_roles(ctx, &mut roles_out, found).await?;
+        self.admin_roles(ctx, &mut roles_out, found, &logins)
+            .await?;
         roles_out.finish()?;
 
         let mut log_out = sink.open(&SYSTEM_LOG)?;

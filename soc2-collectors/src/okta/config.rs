@@ -47,6 +47,28 @@ fn default_min_length() -> u32 {
 fn default_max_lockout() -> u32 {
     OktaCheckSettings::default().password_max_lockout_attempts
 }
+fn default_weak_factors() -> Vec<String> {
+    OktaCheckSettings::default().weak_factors
+}
+
+/// Every `factorType` the Okta Factors API knows (Management API `FactorType`): what
+/// `weak_factors` may name.
+pub const KNOWN_FACTOR_TYPES: &[&str] = &[
+    "call",
+    "email",
+    "hotp",
+    "push",
+    "question",
+    "signed_nonce",
+    "sms",
+    "token",
+    "token:hardware",
+    "token:hotp",
+    "token:software:totp",
+    "u2f",
+    "web",
+    "webauthn",
+];
 
 /// One `[okta]` section (or one `[[okta]]` entry) of `soc2.toml`.
 ///
@@ -63,6 +85,7 @@ fn default_max_lockout() -> u32 {
 /// dormant_days = 90
 /// password_min_length = 12
 /// password_max_lockout_attempts = 10
+/// weak_factors = ["sms", "call", "email", "question"]
 /// ```
 ///
 /// Several orgs are several `[[okta]]` entries, each with a `name` (its directory in the run
@@ -107,6 +130,11 @@ pub struct OktaConfig {
     /// Largest acceptable number of failed attempts before lockout (0, "never", fails).
     #[serde(default = "default_max_lockout")]
     pub password_max_lockout_attempts: u32,
+    /// Factor types (Okta `factorType` strings) that do not count as strong MFA for
+    /// `okta.mfa_strength` (default `["sms", "call", "email", "question"]`). Each must be a
+    /// known factor type ([`KNOWN_FACTOR_TYPES`]).
+    #[serde(default = "default_weak_factors")]
+    pub weak_factors: Vec<String>,
 }
 
 impl OktaConfig {
@@ -145,6 +173,17 @@ impl OktaConfig {
                 return Err(ctx.invalid(key, "must be at least 1"));
             }
         }
+        for f in &self.weak_factors {
+            if !KNOWN_FACTOR_TYPES.contains(&f.as_str()) {
+                return Err(ctx.invalid(
+                    "weak_factors",
+                    format!(
+                        "{f:?} is not an Okta factorType; known types: {}",
+                        KNOWN_FACTOR_TYPES.join(", ")
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -155,6 +194,7 @@ impl OktaConfig {
             dormant_days: self.dormant_days,
             password_min_length: self.password_min_length,
             password_max_lockout_attempts: self.password_max_lockout_attempts,
+            weak_factors: self.weak_factors.clone(),
         }
     }
 
@@ -235,7 +275,7 @@ impl OktaSettings {
 /// let strict = OktaCheckSettings { password_min_length: 14, ..OktaCheckSettings::default() };
 /// assert_eq!(strict.dormant_days, 90);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OktaCheckSettings {
     /// Hours after the termination date by which the account must be deactivated (24).
     pub deprovision_within_hours: u32,
@@ -245,6 +285,8 @@ pub struct OktaCheckSettings {
     pub password_min_length: u32,
     /// Largest acceptable failed attempts before lockout (10).
     pub password_max_lockout_attempts: u32,
+    /// Factor types that are not strong MFA (`sms`, `call`, `email`, `question`).
+    pub weak_factors: Vec<String>,
 }
 
 impl Default for OktaCheckSettings {
@@ -254,6 +296,10 @@ impl Default for OktaCheckSettings {
             dormant_days: 90,
             password_min_length: 12,
             password_max_lockout_attempts: 10,
+            weak_factors: super::checks::WEAK_FACTORS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }

@@ -14,7 +14,13 @@
 //! dormant_days = 90
 //! password_min_length = 12
 //! password_max_lockout_attempts = 10
+//! weak_factors = ["sms", "call", "email", "question"] # not strong MFA (okta.mfa_strength)
 //! ```
+//!
+//! `weak_factors` names Okta `factorType` strings ([`KNOWN_FACTOR_TYPES`]: `call`, `email`,
+//! `hotp`, `push`, `question`, `signed_nonce`, `sms`, `token`, `token:hardware`, `token:hotp`,
+//! `token:software:totp`, `u2f`, `web`, `webauthn`); anything else is a config error naming
+//! the key. A user passes `okta.mfa_strength` only with an ACTIVE factor not in the list.
 //!
 //! Several orgs are several `[[okta]]` entries, each with a `name`: each instance writes
 //! `<name>/…` and its findings' subjects are prefixed `<name>:` (an instance named `okta`,
@@ -30,6 +36,28 @@
 //! | `okta/admin_roles.jsonl` | `okta.admin_role` | state | current admin roles, direct and through groups (resolved to members) |
 //! | `okta/system_log.jsonl` | `okta.log_event` | events | the period's lifecycle, MFA, privilege, membership, sign-in and policy events |
 //! | `okta/policies.jsonl` | `okta.policy` | state | password, MFA enrolment, sign-on and access policies with their rules |
+//!
+//! **System Log retention.** Okta keeps 90 days of System Log
+//! ([`SYSTEM_LOG_RETENTION_DAYS`]). When the period starts before collection time minus 90
+//! days, `system_log` is recorded `complete: false` with `covers {from, until, "Okta keeps 90
+//! days of System Log"}`. The checks that rely on the log then report `error` for a subject
+//! whose relevant time lies before the window ("cannot establish before 2026-04-02 00:00 UTC:
+//! Okta keeps 90 days of System Log; collect continuously to cover the whole period"):
+//! `okta.timely_deprovisioning` for a termination before the window that would otherwise pass
+//! (the deactivation and sign-in events may be gone), and `okta.dormant_accounts` for an
+//! ACTIVE user whose `lastLogin` is after "now" and who has no sign-in in the log when the
+//! dormancy window starts before the log window. A gap shown (a late deactivation, a sign-in
+//! after termination, a `lastLogin` older than the dormancy limit) stays a `fail` wherever it
+//! lies; subjects inside the window are judged as before.
+//!
+//! **Other real-world shapes.** A PASSWORD policy whose `conditions.authProvider.provider` is
+//! `ACTIVE_DIRECTORY` or `LDAP` is `not_applicable` ("rules enforced by Active Directory"):
+//! Okta's settings on it do not govern those passwords. A user the role-assignee list
+//! (`/api/v1/iam/assignees/users`) names but whose `/roles` returns no role record is kept as
+//! an `okta.admin_role` record with `unresolved: true` (role type `UNRESOLVED`) and is an
+//! `error` of `okta.admin_phishing_resistant_mfa` naming the user. Custom roles keep their
+//! `role` and `resource-set` ids. An org with nobody who can sign in gives every check one
+//! `not_applicable` ("no ACTIVE users").
 //!
 //! Checks ([`checks`]): `okta.mfa_enrolled`, `okta.mfa_strength`,
 //! `okta.admin_phishing_resistant_mfa` (CC6.1, CC6.3), `okta.timely_deprovisioning`
@@ -75,10 +103,10 @@ pub use checks::{
     checks, AdminPhishingResistantMfa, DormantAccounts, MfaEnrolled, MfaStrength, PasswordPolicy,
     SignOnRequiresMfa, TimelyDeprovisioning, PHISHING_RESISTANT_FACTORS, WEAK_FACTORS,
 };
-pub use collector::{OktaCollector, LOG_EVENT_TYPES, POLICY_TYPES};
+pub use collector::{OktaCollector, LOG_EVENT_TYPES, POLICY_TYPES, SYSTEM_LOG_RETENTION_DAYS};
 pub use config::{
     OktaCheckSettings, OktaConfig, OktaSettings, DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE,
-    DEFAULT_TERMINATION_ATTRIBUTE, DEFAULT_TIMEOUT_SECS, DEFAULT_TOKEN_ENV,
+    DEFAULT_TERMINATION_ATTRIBUTE, DEFAULT_TIMEOUT_SECS, DEFAULT_TOKEN_ENV, KNOWN_FACTOR_TYPES,
 };
 pub use module::OktaModule;
 pub use records::{

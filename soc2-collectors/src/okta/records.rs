@@ -184,6 +184,17 @@ pub struct OktaAdminRole {
     pub created: Option<DateTime<Utc>>,
     /// Assignment `lastUpdated`.
     pub last_updated: Option<DateTime<Utc>>,
+    /// For a `CUSTOM` role, the custom role's id (`role`, `cr0…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_id: Option<String>,
+    /// For a `CUSTOM` role, the resource set it is bound to (`resource-set`, `iam…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_set: Option<String>,
+    /// `true` for a user Okta's role-assignee list (`/api/v1/iam/assignees/users`) names but
+    /// whose `/roles` returned no role record: an admin whose roles are not in evidence.
+    /// `role_type` is then `UNRESOLVED` and `assignment_type` `ASSIGNEE_LIST`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unresolved: bool,
 }
 
 impl Evidence for OktaAdminRole {
@@ -329,5 +340,24 @@ impl OktaPolicy {
     /// Whether the policy is active (a missing status counts as active, as Okta defaults it).
     pub fn is_active(&self) -> bool {
         self.status.as_deref().is_none_or(|s| s == "ACTIVE")
+    }
+
+    /// `conditions.authProvider.provider`: `OKTA`, or `ACTIVE_DIRECTORY` / `LDAP` when the
+    /// policy applies to users mastered by a directory.
+    pub fn auth_provider(&self) -> Option<&str> {
+        self.conditions
+            .as_ref()?
+            .pointer("/authProvider/provider")?
+            .as_str()
+    }
+
+    /// The directory that enforces this password policy's rules instead of Okta ("Active
+    /// Directory", "LDAP"), when its users are mastered by one.
+    pub fn delegated_directory(&self) -> Option<&'static str> {
+        match self.auth_provider()?.trim().to_ascii_uppercase().as_str() {
+            "ACTIVE_DIRECTORY" => Some("Active Directory"),
+            "LDAP" => Some("LDAP"),
+            _ => None,
+        }
     }
 }
