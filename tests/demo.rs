@@ -110,6 +110,14 @@ fn demo_end_to_end() {
         };
         assert_eq!(f.status, want, "{f:?}");
     }
+    // jira.linked_to_code accepts a PR naming the ticket in its branch (CHG-109's branches).
+    assert!(
+        findings.iter().any(|f| f.check_id == "jira.linked_to_code"
+            && f.subject_id == "CHG-109"
+            && f.status == FindingStatus::Pass
+            && f.summary.contains("named by merged pull request")),
+        "CHG-109 is tied to code by key"
+    );
     for key in soc2_sample::jira::MUST_PASS {
         assert!(!failing.iter().any(|(_, s)| s == key), "{key} must pass");
     }

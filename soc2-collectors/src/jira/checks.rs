@@ -297,14 +297,19 @@ impl Check for ApprovedBeforeImplementation {
     }
 }
 
-/// `jira.linked_to_code`: a done ticket has at least one remote link to a pull request.
+/// `jira.linked_to_code`: a done ticket is tied to at least one pull request, by a remote
+/// link, or (when the run has GitHub instances, see [`LinkedToCode::with_github`]) by a
+/// merged pull request naming its key in its title or head branch, as
+/// `change.pr_has_ticket` matches them.
 ///
-/// Scope: tickets in a done status. A ticket whose remote links were not collected is an
-/// `error`, not a pass; a period without done tickets gets one `not_applicable` finding.
+/// Scope: tickets in a done status. A ticket whose remote links were not collected and that
+/// no pull request names is an `error`, not a pass; a period without done tickets gets one
+/// `not_applicable` finding.
 #[derive(Debug, Clone)]
 pub struct LinkedToCode {
     instance: String,
     workflow: WorkflowSettings,
+    github: Vec<String>,
 }
 
 impl Default for LinkedToCode {
@@ -320,7 +325,45 @@ impl LinkedToCode {
         Self {
             instance: instance.to_string(),
             workflow,
+            github: Vec::new(),
         }
+    }
+
+    /// Also accepts pull requests of these GitHub instances that name the ticket's key.
+    pub fn with_github(mut self, instances: Vec<String>) -> Self {
+        self.github = instances;
+        self
+    }
+
+    /// Ticket key (upper-case) → the merged PRs (`owner/repo#N`) naming it.
+    #[cfg(feature = "github")]
+    fn key_references(
+        &self,
+        store: &EvidenceStore,
+        projects: &[String],
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>, CheckError> {
+        use crate::github::records::{PullRequest, PULL_REQUESTS};
+        let mut refs: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for i in &self.github {
+            for pr in store.records_all::<PullRequest>(&PULL_REQUESTS.at(i))? {
+                let text = format!("{} {}", pr.title, pr.head_branch);
+                for key in crate::change::references(&text, projects) {
+                    refs.entry(key)
+                        .or_default()
+                        .push(format!("{}#{}", pr.repo, pr.number));
+                }
+            }
+        }
+        Ok(refs)
+    }
+
+    #[cfg(not(feature = "github"))]
+    fn key_references(
+        &self,
+        _: &EvidenceStore,
+        _: &[String],
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>, CheckError> {
+        Ok(Default::default())
     }
 }
 
@@ -336,8 +379,32 @@ impl Check for LinkedToCode {
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let mut out = Vec::new();
-        for t in done_tickets(store, &self.instance, &self.workflow)? {
-            let t = t?;
+        let tickets: Vec<ChangeTicket> =
+            done_tickets(store, &self.instance, &self.workflow)?.collect::<Result<_, _>>()?;
+        let mut projects: Vec<String> = tickets
+            .iter()
+            .filter_map(|t| t.key.rsplit_once('-').map(|(p, _)| p.to_ascii_uppercase()))
+            .collect();
+        projects.sort();
+        projects.dedup();
+        let by_key = self.key_references(store, &projects)?;
+        for t in tickets {
+            if let Some(prs) = by_key.get(&t.key.to_ascii_uppercase()) {
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        self.criteria(),
+                        FindingStatus::Pass,
+                        &t.key,
+                        format!(
+                            "named by merged pull request(s) {} in their title or head branch",
+                            prs.join(", ")
+                        ),
+                    )
+                    .with_evidence(evidence(&self.instance, &t.key)),
+                );
+                continue;
+            }
             let (status, summary) = match &t.remote_links {
                 None => (
                     FindingStatus::Error,
