@@ -59,6 +59,17 @@ struct Run {
     first_line: u64,
 }
 
+impl Run {
+    /// A run whose first line is `line`.
+    fn starting_at(line: u64) -> Self {
+        Run {
+            active: true,
+            first_line: line,
+            ..Run::default()
+        }
+    }
+}
+
 /// How many `status` lines after a `summary`, with nothing else after them, are still read as
 /// progress output of the run that summary ended. restic 0.9.x writes its progress and its
 /// summary from two goroutines (restic#2389, restic#2810): the summary can be printed twice
@@ -89,22 +100,14 @@ pub fn parse<R: Read>(lines: &mut Lines<R>, ctx: &FileContext) -> Result<Parsed,
                 trailing.0 += 1;
                 if trailing.0 > MAX_TRAILING_STATUS {
                     // Too much progress for a stray line: a new run has begun.
-                    run = Run {
-                        active: true,
-                        first_line: trailing.1,
-                        ..Run::default()
-                    };
+                    run = Run::starting_at(trailing.1);
                     last_summary = None;
                     trailing = (0, 0);
                 }
                 continue;
             }
             if !run.active {
-                run = Run {
-                    active: true,
-                    first_line: lines.line_no(),
-                    ..Run::default()
-                };
+                run = Run::starting_at(lines.line_no());
             }
             last_summary = None;
             continue;
@@ -149,11 +152,7 @@ pub fn parse<R: Read>(lines: &mut Lines<R>, ctx: &FileContext) -> Result<Parsed,
         if opens_run && trailing.0 > 0 {
             let again = kind == "summary" && repeats(&value, last_summary.map(|i| &out.jobs[i]));
             if !again && kind != "exit_error" {
-                run = Run {
-                    active: true,
-                    first_line: trailing.1,
-                    ..Run::default()
-                };
+                run = Run::starting_at(trailing.1);
                 last_summary = None;
             }
             trailing = (0, 0);
