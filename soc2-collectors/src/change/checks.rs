@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use soc2_evidence_core::{Check, CheckError, EvidenceRef, EvidenceStore, Finding, FindingStatus};
 
-use super::keys::references;
+use super::keys::pr_references;
 use crate::github::records::{PullRequest, PULL_REQUESTS};
+use crate::jira::project_of;
 use crate::jira::{ChangeTicket, CHANGE_TICKETS};
 
 /// `change.pr_has_ticket` (CC8.1): each merged pull request in the period is linked to a
@@ -43,9 +44,7 @@ impl Tickets {
             let at = CHANGE_TICKETS.at(i);
             for ticket in store.records_all::<ChangeTicket>(&at)? {
                 let key = ticket.key.to_ascii_uppercase();
-                if let Some((project, _)) = key.rsplit_once('-') {
-                    projects.insert(project.to_string());
-                }
+                projects.extend(project_of(&key));
                 for link in ticket.remote_links.iter().flatten() {
                     if let Some(pr) = &link.pull_request {
                         t.links
@@ -79,20 +78,6 @@ impl Tickets {
 
 fn normalise_url(url: &str) -> String {
     url.trim().trim_end_matches('/').to_ascii_lowercase()
-}
-
-/// Where a PR names ticket keys: its title and its head branch.
-fn named_keys(pr: &PullRequest, projects: &[String]) -> Vec<(String, &'static str)> {
-    let mut out: Vec<(String, &'static str)> = references(&pr.title, projects)
-        .into_iter()
-        .map(|k| (k, "title"))
-        .collect();
-    for k in references(&pr.head_branch, projects) {
-        if !out.iter().any(|(o, _)| *o == k) {
-            out.push((k, "head branch"));
-        }
-    }
-    out
 }
 
 impl Check for PrHasTicket {
@@ -165,7 +150,7 @@ fn judge(pr: &PullRequest, tickets: &Tickets) -> (FindingStatus, String, Option<
             tickets.keys.get(first).cloned(),
         );
     }
-    let named = named_keys(pr, &tickets.projects);
+    let named = pr_references(pr, &tickets.projects);
     let known: Vec<&(String, &str)> = named
         .iter()
         .filter(|(k, _)| tickets.keys.contains_key(k))

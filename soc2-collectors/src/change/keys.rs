@@ -1,5 +1,22 @@
 //! Finding Jira issue keys (`CHG-104`) in free text such as PR titles and branch names.
 
+use crate::github::records::PullRequest;
+
+/// The keys of `projects` a pull request names, each with where: its `title`, else its
+/// `head branch`.
+pub(crate) fn pr_references(pr: &PullRequest, projects: &[String]) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = references(&pr.title, projects)
+        .into_iter()
+        .map(|k| (k, "title"))
+        .collect();
+    for k in references(&pr.head_branch, projects) {
+        if !out.iter().any(|(o, _)| *o == k) {
+            out.push((k, "head branch"));
+        }
+    }
+    out
+}
+
 /// The keys of `projects` that `text` names, upper-cased, in order of appearance, without
 /// repeats. Matching is case-insensitive (`chg-104-fix` in a branch name counts); a key must
 /// not be glued to letters or digits on either side (`XCHG-1` and `CHG-12a` do not count).

@@ -24,6 +24,7 @@ mod checks;
 mod keys;
 
 pub use checks::PrHasTicket;
+pub(crate) use keys::pr_references;
 pub use keys::references;
 
 use soc2_evidence_core::{Check, InstanceId};

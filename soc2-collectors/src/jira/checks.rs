@@ -13,7 +13,7 @@
 
 use soc2_evidence_core::{Check, CheckError, EvidenceRef, EvidenceStore, Finding, FindingStatus};
 
-use super::records::{ChangeTicket, JiraUser, StatusTransition, CHANGE_TICKETS};
+use super::records::{project_of, ChangeTicket, JiraUser, StatusTransition, CHANGE_TICKETS};
 
 /// The subject of a finding about the whole project rather than one ticket.
 const PROJECT: &str = "*";
@@ -346,8 +346,7 @@ impl LinkedToCode {
         let mut refs: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         for i in &self.github {
             for pr in store.records_all::<PullRequest>(&PULL_REQUESTS.at(i))? {
-                let text = format!("{} {}", pr.title, pr.head_branch);
-                for key in crate::change::references(&text, projects) {
+                for (key, _) in crate::change::pr_references(&pr, projects) {
                     refs.entry(key)
                         .or_default()
                         .push(format!("{}#{}", pr.repo, pr.number));
@@ -381,10 +380,7 @@ impl Check for LinkedToCode {
         let mut out = Vec::new();
         let tickets: Vec<ChangeTicket> =
             done_tickets(store, &self.instance, &self.workflow)?.collect::<Result<_, _>>()?;
-        let mut projects: Vec<String> = tickets
-            .iter()
-            .filter_map(|t| t.key.rsplit_once('-').map(|(p, _)| p.to_ascii_uppercase()))
-            .collect();
+        let mut projects: Vec<String> = tickets.iter().filter_map(|t| project_of(&t.key)).collect();
         projects.sort();
         projects.dedup();
         let by_key = self.key_references(store, &projects)?;

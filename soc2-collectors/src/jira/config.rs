@@ -253,12 +253,18 @@ impl JiraConfig {
         JiraCollector::new(self.settings(ctx)?).map_err(|e| ctx.invalid("base_url", e.to_string()))
     }
 
-    /// The checks over the instance `instance`, configured with this section's workflow.
-    pub fn checks(&self, instance: &str) -> Vec<Box<dyn soc2_evidence_core::Check>> {
+    /// The checks over the instance `instance`, configured with this section's workflow;
+    /// `github` names the run's GitHub instances, whose pull requests may name a ticket's key
+    /// (see [`LinkedToCode::with_github`]).
+    pub fn checks(
+        &self,
+        instance: &str,
+        github: Vec<String>,
+    ) -> Vec<Box<dyn soc2_evidence_core::Check>> {
         let wf = self.workflow();
         vec![
             Box::new(ApprovedBeforeImplementation::new(instance, wf.clone())),
-            Box::new(LinkedToCode::new(instance, wf)),
+            Box::new(LinkedToCode::new(instance, wf).with_github(github)),
         ]
     }
 }

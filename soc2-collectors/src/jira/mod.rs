@@ -98,5 +98,7 @@ pub use checks::{ApprovedBeforeImplementation, LinkedToCode, WorkflowSettings};
 pub use collector::JiraCollector;
 pub use config::{JiraAuth, JiraConfig, JiraSettings, RemoteLinkMode, DEFAULT_TIMEOUT_SECS};
 pub use module::JiraModule;
+#[cfg(feature = "github")] // for the cross-system checks
+pub(crate) use records::project_of;
 pub use records::{ChangeTicket, JiraUser, RemoteLink, StatusTransition, CHANGE_TICKETS, SOURCE};
 pub use retry::JiraRetry;

@@ -3,7 +3,6 @@
 use soc2_evidence_core::config::ConfigError;
 use soc2_evidence_core::{BuildContext, Check, CheckContext, Collector, Module, PopulationSpec};
 
-use super::checks::LinkedToCode;
 use super::config::JiraConfig;
 use super::records::CHANGE_TICKETS;
 
@@ -51,15 +50,6 @@ impl Module for JiraModule {
     }
 
     fn checks(&self, config: &JiraConfig, ctx: &CheckContext<'_>) -> Vec<Box<dyn Check>> {
-        let mut checks = config.checks(ctx.instance());
-        let github = ctx.instances_of("github");
-        if !github.is_empty() {
-            // Tickets named by a PR's title or branch are tied to code too.
-            let linked = LinkedToCode::new(ctx.instance(), config.workflow()).with_github(github);
-            if let Some(slot) = checks.iter_mut().find(|c| c.id() == "jira.linked_to_code") {
-                *slot = Box::new(linked);
-            }
-        }
-        checks
+        config.checks(ctx.instance(), ctx.instances_of("github"))
     }
 }

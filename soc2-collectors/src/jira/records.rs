@@ -92,6 +92,11 @@ pub struct StatusTransition {
     pub history_id: String,
 }
 
+/// The project of an issue key, upper-cased: `CHG` for `chg-104`.
+pub(crate) fn project_of(key: &str) -> Option<String> {
+    key.rsplit_once('-').map(|(p, _)| p.to_ascii_uppercase())
+}
+
 /// A remote (web) link on a ticket, such as a pull request or a Confluence page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteLink {
