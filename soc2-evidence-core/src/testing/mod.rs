@@ -404,7 +404,8 @@ pub async fn assert_verdict_rule(config: &RunConfig, period: &str, dir: &Path) {
         Ok(p) => p,
         Err(e) => panic!("period {period:?}: {e}"),
     };
-    let ids = config.instance_ids();
+    // Every check group, the registry's cross-module ones included.
+    let ids: Vec<InstanceId> = config.checks().into_iter().map(|g| g.id).collect();
     let mut problems = Vec::new();
     for scenario in Synthetic::ALL {
         let sub = dir.join(scenario.label.replace(' ', "-"));
