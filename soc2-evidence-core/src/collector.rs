@@ -19,6 +19,75 @@ pub struct CollectContext {
     cancel: CancellationToken,
     progress: Arc<dyn Progress>,
     collector: String,
+    previous: Option<Arc<PreviousRun>>,
+}
+
+/// The last successful run of this collector in a ledger, for an incremental run: what it
+/// collected and where it stopped, so a collector can fetch only what changed since.
+///
+/// ```
+/// use soc2_evidence_core::PreviousRun;
+/// let prev = PreviousRun::new("/tmp/ledger-cache/run-41".into(), "okta", "2026-02-03T02:00:00Z".parse().unwrap(), 41);
+/// assert_eq!(prev.instance(), "okta");
+/// assert!(prev.provenance("factors").is_none(), "nothing there to read");
+/// ```
+#[derive(Debug, Clone)]
+pub struct PreviousRun {
+    dir: std::path::PathBuf,
+    instance: String,
+    collected_at: chrono::DateTime<chrono::Utc>,
+    seq: u64,
+}
+
+impl PreviousRun {
+    /// The run directory `dir` (extracted from its verified bundle) of ledger run `seq`,
+    /// where `instance` last succeeded, collecting at `collected_at`.
+    pub fn new(
+        dir: std::path::PathBuf,
+        instance: &str,
+        collected_at: chrono::DateTime<chrono::Utc>,
+        seq: u64,
+    ) -> Self {
+        Self {
+            dir,
+            instance: instance.to_string(),
+            collected_at,
+            seq,
+        }
+    }
+
+    /// The previous run's directory, readable with [`crate::EvidenceStore::open`].
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// The instance name (its directory in the run).
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// When the previous run collected.
+    pub fn collected_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.collected_at
+    }
+
+    /// The previous run's sequence number in the ledger.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The provenance the previous run recorded for one of this instance's populations, or
+    /// `None` when it has none (a population added since, or an unreadable file).
+    pub fn provenance(&self, population: &str) -> Option<crate::Provenance> {
+        let bytes = std::fs::read(self.dir.join(&self.instance).join("provenance.json")).ok()?;
+        let all: Vec<crate::Provenance> = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| {
+                let list = v.get("populations").cloned().unwrap_or(v);
+                serde_json::from_value(list).ok()
+            })?;
+        all.into_iter().find(|p| p.population == population)
+    }
 }
 
 impl CollectContext {
@@ -29,7 +98,24 @@ impl CollectContext {
             cancel: CancellationToken::new(),
             progress: Arc::new(NoProgress),
             collector: String::new(),
+            previous: None,
         }
+    }
+
+    /// The same context reading `window` instead of the run's period, with the collector's
+    /// previous ledger run (an incremental run).
+    pub fn incremental(&self, window: AuditPeriod, previous: Option<PreviousRun>) -> Self {
+        let mut c = self.clone();
+        c.period = window;
+        c.previous = previous.map(Arc::new);
+        c
+    }
+
+    /// The collector's last successful run in a ledger, when this is an incremental run.
+    /// A collector that can fetch only what changed reads what it needs from it; one that
+    /// cannot ignores it and collects its window whole.
+    pub fn previous(&self) -> Option<&PreviousRun> {
+        self.previous.as_deref()
     }
 
     /// Uses `cancel` as the cancellation token.

@@ -61,7 +61,7 @@ pub mod testing;
 
 pub use async_trait::async_trait;
 pub use check::{Check, CheckError};
-pub use collector::{CollectContext, CollectError, Collector};
+pub use collector::{CollectContext, CollectError, Collector, PreviousRun};
 pub use config::ConfigError;
 pub use criteria::{Category, Criterion, UnknownCriterion};
 pub use evidence::{DynamicRecord, Evidence, Record};
@@ -75,7 +75,9 @@ pub use module::{
 pub use period::{AuditPeriod, PeriodError};
 pub use population::{Population, PopulationMode, PopulationRef, PopulationSpec};
 pub use progress::{NoProgress, Progress};
-pub use provenance::{Coverage, EndpointProvenance, Provenance, ProvenanceRecorder};
+pub use provenance::{
+    Coverage, EndpointProvenance, Provenance, ProvenanceRecorder, RunContribution,
+};
 pub use run_manifest::{
     CollectorRun, CollectorStatus, RunManifest, RunStatus, ToolInfo, RUN_FORMAT,
 };

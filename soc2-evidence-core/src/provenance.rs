@@ -60,6 +60,31 @@ pub struct Provenance {
     /// Free-form notes for the auditor (e.g. "deprovisioned users fetched with a filter").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Where this population's collection stands, for the next incremental run of a ledger
+    /// (e.g. when Okta factors were last read in full). Collectors set it with
+    /// [`ProvenanceRecorder::cursor`] and read it back from [`crate::PreviousRun`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<serde_json::Value>,
+    /// For a population assembled over a period from a ledger: every run that contributed,
+    /// with the SHA-256 of its sealed bundle and the window it covered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<RunContribution>,
+}
+
+/// One ledger run's part in an assembled population (see [`Provenance::runs`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunContribution {
+    /// The run's sequence number in the ledger (1, 2, ...).
+    pub seq: u64,
+    /// SHA-256 (hex) of the run's bundle zip.
+    pub bundle_sha256: String,
+    /// When the run collected.
+    pub collected_at: DateTime<Utc>,
+    /// The event window the run read, for an event population; `None` for a state snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Coverage>,
+    /// Records the run held for the population.
+    pub records: u64,
 }
 
 /// The window a population covers when its source keeps less than the audit period.
@@ -185,6 +210,8 @@ impl ProvenanceRecorder {
                 covers: None,
                 incomplete_scopes: Vec::new(),
                 notes: Vec::new(),
+                cursor: None,
+                runs: Vec::new(),
             },
             hasher: Sha256::new(),
         }
@@ -246,6 +273,12 @@ impl ProvenanceRecorder {
     /// [`Provenance::incomplete_scopes`].
     pub fn incomplete_scopes(&mut self, scopes: &[String]) -> &mut Self {
         self.prov.incomplete_scopes.extend(scopes.iter().cloned());
+        self
+    }
+
+    /// Saves where collection stands for the next incremental run (see [`Provenance::cursor`]).
+    pub fn cursor(&mut self, cursor: serde_json::Value) -> &mut Self {
+        self.prov.cursor = Some(cursor);
         self
     }
 

@@ -57,6 +57,10 @@ pub struct CollectorRun {
     pub started_at: DateTime<Utc>,
     /// When it ended.
     pub finished_at: DateTime<Utc>,
+    /// The window this collector read when it differs from the run's period: an incremental
+    /// ledger run continues each collector from where its last successful run ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<AuditPeriod>,
 }
 
 /// Name and version of the tool that produced a run.

@@ -11,7 +11,7 @@ use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::check::Check;
-use crate::collector::{CollectContext, CollectError, Collector};
+use crate::collector::{CollectContext, CollectError, Collector, PreviousRun};
 use crate::config::ConfigError;
 use crate::finding::{Finding, FindingCounts, FindingStatus};
 use crate::fsutil::write_atomic;
@@ -76,6 +76,8 @@ pub struct Runner {
     organization: Option<String>,
     progress: Arc<dyn Progress>,
     cancel: CancellationToken,
+    // Incremental (ledger) runs: a window and the previous run per instance.
+    windows: std::collections::BTreeMap<String, (AuditPeriod, Option<PreviousRun>)>,
 }
 
 impl Default for Runner {
@@ -94,6 +96,7 @@ impl Runner {
             organization: None,
             progress: Arc::new(NoProgress),
             cancel: CancellationToken::new(),
+            windows: Default::default(),
         }
     }
 
@@ -169,6 +172,19 @@ impl Runner {
         self
     }
 
+    /// Makes instance `name` read `window` instead of the run's period, with its previous
+    /// ledger run: an incremental run that continues the collector from where it stopped.
+    /// `run.json` records the window.
+    pub fn window(
+        mut self,
+        name: &str,
+        window: AuditPeriod,
+        previous: Option<PreviousRun>,
+    ) -> Self {
+        self.windows.insert(name.to_string(), (window, previous));
+        self
+    }
+
     /// Uses `cancel` to stop the run (e.g. on Ctrl-C).
     pub fn cancel_token(mut self, cancel: CancellationToken) -> Self {
         self.cancel = cancel;
@@ -198,9 +214,19 @@ impl Runner {
         let ctx = CollectContext::new(period)
             .with_cancel(self.cancel.clone())
             .with_progress(self.progress.clone());
-        let runs =
-            futures::future::join_all(self.collectors.iter().map(|c| run_collector(c, &ctx, out)))
-                .await;
+        let runs = futures::future::join_all(self.collectors.iter().map(|c| {
+            let window = self.windows.get(&c.id.name);
+            let ctx = match window {
+                Some((w, prev)) => ctx.incremental(*w, prev.clone()),
+                None => ctx.clone(),
+            };
+            async move {
+                let mut run = run_collector(c, &ctx, out).await;
+                run.window = window.map(|(w, _)| *w);
+                run
+            }
+        }))
+        .await;
         manifest.collectors = runs;
 
         if self.cancel.is_cancelled() {
@@ -312,6 +338,7 @@ async fn run_collector(instance: &BuiltInstance, ctx: &CollectContext, out: &Pat
         files: outcome.files,
         started_at,
         finished_at: crate::clock::now(),
+        window: None,
     }
 }
 
