@@ -52,6 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         collected_at: manifest.finished_at.unwrap_or(manifest.started_at),
         external_identifier: None,
         previous_bundle_sha256: None,
+        extra_info: Vec::new(),
     };
     let zip = work.path().join("evidence.zip");
     let summary = build_bundle(&run_dir, &key, &meta, &zip, &BundleOptions::default())?;

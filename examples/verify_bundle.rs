@@ -49,6 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         collected_at: "2026-07-01T08:00:00Z".parse()?,
         external_identifier: None,
         previous_bundle_sha256: None,
+        extra_info: Vec::new(),
     };
     let zip = tmp.path().join("evidence.zip");
     build_bundle(&run, &key, &meta, &zip, &BundleOptions::default())?;

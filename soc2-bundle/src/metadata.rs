@@ -24,6 +24,11 @@ pub struct BundleMetadata {
     pub external_identifier: Option<String>,
     /// SHA-256 (lowercase hex) of the previous bundle's zip file, chaining bundles together.
     pub previous_bundle_sha256: Option<String>,
+    /// More `bag-info.txt` lines, after the standard ones: a period assembled from a ledger
+    /// names every run bundle it was made from (`Ledger-Run: 000001 sha256:...`). Labels and
+    /// values must be single lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_info: Vec<(String, String)>,
 }
 
 impl BundleMetadata {

@@ -330,6 +330,7 @@ fn bag_info_fields(
     if let Some(prev) = &meta.previous_bundle_sha256 {
         f.push((bagit::LABEL_PREVIOUS.to_string(), prev.clone()));
     }
+    f.extend(meta.extra_info.iter().cloned());
     f.push((
         "Bag-Software-Agent".to_string(),
         format!("soc2-bundle {}", env!("CARGO_PKG_VERSION")),
@@ -355,6 +356,13 @@ fn check_metadata(meta: &BundleMetadata) -> Result<(), BundleError> {
         return Err(BundleError::InvalidMetadata(
             "period_end is before period_start".into(),
         ));
+    }
+    for (label, value) in &meta.extra_info {
+        if label.is_empty() || label.contains(':') || bad(label) || bad(value) {
+            return Err(BundleError::InvalidMetadata(format!(
+                "bag-info line {label:?} must have a label without ':' and no control characters"
+            )));
+        }
     }
     if let Some(prev) = &meta.previous_bundle_sha256 {
         if !is_sha256_hex(prev) {

@@ -47,6 +47,7 @@ mod evidence;
 mod finding;
 mod fsutil;
 pub mod http;
+pub mod ledger;
 mod module;
 mod period;
 mod population;

@@ -29,7 +29,7 @@ pub const EFFECTIVE_CONFIG_FILE: &str = "config.json";
 pub const EFFECTIVE_CONFIG_FORMAT: &str = "soc2-evidence.config/1";
 
 /// Top-level sections the framework itself owns; no module may use these names.
-const FRAMEWORK_SECTIONS: &[&str] = &["organization"];
+const FRAMEWORK_SECTIONS: &[&str] = &["organization", "ledger"];
 /// Names no instance may take, because the run directory already uses them.
 const RESERVED_INSTANCE_NAMES: &[&str] = &["report", "ledger", "config", "run"];
 
@@ -538,10 +538,15 @@ impl Registry {
         let table: toml::Table =
             toml::from_str(text).map_err(|e| parse(e.to_string().trim_end().to_string()))?;
         let mut organization = None;
+        let mut ledger = None;
         let mut instances = Vec::new();
         for (key, value) in table {
             if key == "organization" {
                 organization = Some(parse_organization(value).map_err(parse)?);
+                continue;
+            }
+            if key == "ledger" {
+                ledger = Some(crate::ledger::LedgerSettings::from_toml(value).map_err(parse)?);
                 continue;
             }
             let Some(module) = self.module(&key) else {
@@ -597,8 +602,10 @@ impl Registry {
                 });
             }
         }
-        RunConfig::new(organization, instances, base_dir.to_path_buf(), origin)
-            .map(|c| c.with_cross(self.cross.clone()))
+        RunConfig::new(organization, instances, base_dir.to_path_buf(), origin).map(|mut c| {
+            c.ledger = ledger;
+            c.with_cross(self.cross.clone())
+        })
     }
 
     /// Rebuilds a run's config from the effective config it saved (`config.json`).
@@ -646,8 +653,21 @@ impl Registry {
                 config,
             });
         }
-        RunConfig::new(doc.organization, instances, base_dir, &origin)
-            .map(|c| c.with_cross(self.cross.clone()))
+        let ledger = match doc.ledger {
+            Some(l) => {
+                l.validate().map_err(|message| ConfigError::Parse {
+                    path: origin.clone(),
+                    message,
+                })?;
+                Some(l)
+            }
+            None => None,
+        };
+        RunConfig::new(doc.organization, instances, base_dir, &origin).map(|mut c| {
+            c.ledger = ledger;
+            c.assembled_period = doc.assembled_period;
+            c.with_cross(self.cross.clone())
+        })
     }
 }
 
@@ -715,6 +735,11 @@ pub struct RunConfig {
     pub instances: Vec<ConfiguredInstance>,
     /// Where relative paths resolve.
     pub base_dir: PathBuf,
+    /// `[ledger]`, when the config has one.
+    pub ledger: Option<crate::ledger::LedgerSettings>,
+    /// Whether this is the config of a period assembled from a ledger: its checks then
+    /// include `ledger.coverage`. Only `soc2-evidence period` sets it.
+    pub assembled_period: bool,
     cross: Vec<CrossChecks>,
 }
 
@@ -745,6 +770,10 @@ struct EffectiveConfig {
     organization: Option<String>,
     base_dir: String,
     instances: Vec<SavedInstance>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ledger: Option<crate::ledger::LedgerSettings>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    assembled_period: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -792,6 +821,8 @@ impl RunConfig {
             organization,
             instances,
             base_dir,
+            ledger: None,
+            assembled_period: false,
             cross: Vec::new(),
         })
     }
@@ -824,6 +855,8 @@ impl RunConfig {
                     })
                 })
                 .collect::<Result<_, ConfigError>>()?,
+            ledger: self.ledger.clone(),
+            assembled_period: self.assembled_period,
         };
         let mut bytes = serde_json::to_vec_pretty(&doc).map_err(|e| ConfigError::Parse {
             path: EFFECTIVE_CONFIG_FILE.into(),
@@ -869,6 +902,20 @@ impl RunConfig {
                     name: c.namespace.to_string(),
                 },
                 checks: (c.make)(&ids),
+            });
+        }
+        if self.assembled_period {
+            let max_gap = self
+                .ledger
+                .as_ref()
+                .map(|l| l.max_gap_days)
+                .unwrap_or(crate::ledger::DEFAULT_MAX_GAP_DAYS);
+            groups.push(InstanceChecks {
+                id: InstanceId {
+                    type_name: String::new(),
+                    name: crate::ledger::LEDGER_INSTANCE.to_string(),
+                },
+                checks: vec![Box::new(crate::ledger::CoverageCheck::new(max_gap))],
             });
         }
         groups

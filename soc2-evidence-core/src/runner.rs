@@ -363,7 +363,16 @@ pub fn run_checks(store: &EvidenceStore, checks: &[InstanceChecks]) -> Vec<Findi
             .subject_prefix()
             .filter(|_| !group.id.type_name.is_empty());
         for check in &group.checks {
-            let mut produced = run_check(store, check.as_ref());
+            let mut produced = match store.ledger_period() {
+                // An assembled period: judged at every epoch the state it read changed.
+                Some(period) => crate::ledger::versioned::judge_over_epochs(
+                    store,
+                    period,
+                    check.as_ref(),
+                    judge_once,
+                ),
+                None => run_check(store, check.as_ref()),
+            };
             if let Some(prefix) = &prefix {
                 for f in &mut produced {
                     f.subject_id.insert_str(0, prefix);
@@ -383,6 +392,11 @@ pub fn run_checks(store: &EvidenceStore, checks: &[InstanceChecks]) -> Vec<Findi
 /// missing could hold the gap. `fail` stays: a gap shown is a gap. A check that emits nothing
 /// at all gets one `error` finding: silence is never a verdict.
 pub fn run_check(store: &EvidenceStore, check: &dyn Check) -> Vec<Finding> {
+    judge_once(store, check).0
+}
+
+/// One evaluation with the verdict rule applied; also returns the populations read.
+fn judge_once(store: &EvidenceStore, check: &dyn Check) -> (Vec<Finding>, Vec<(String, String)>) {
     store.take_reads();
     let mut findings = match check.run(store) {
         Ok(f) => f,
@@ -394,8 +408,8 @@ pub fn run_check(store: &EvidenceStore, check: &dyn Check) -> Vec<Finding> {
             format!("check could not run: {e}"),
         )],
     };
-    let gaps: Vec<crate::store::Completeness> = store
-        .take_reads()
+    let reads = store.take_reads();
+    let gaps: Vec<crate::store::Completeness> = reads
         .iter()
         .map(|(instance, population)| store.completeness_of(instance, population))
         .filter(|c| !c.complete && c.coverage.is_none())
@@ -427,7 +441,7 @@ pub fn run_check(store: &EvidenceStore, check: &dyn Check) -> Vec<Finding> {
             "the check produced no finding; silence is never a verdict",
         ));
     }
-    findings
+    (findings, reads)
 }
 
 /// Runs `checks` and writes `findings.jsonl` atomically into the store's directory.

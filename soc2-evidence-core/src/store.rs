@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 
 use crate::evidence::{DynamicRecord, Evidence, Record};
+use crate::ledger::{LedgerPeriod, VersionSpan, PERIOD_FILE, VERSIONS_DIR};
 use crate::provenance::Coverage;
 use crate::run_manifest::{CollectorStatus, RunManifest};
 
@@ -52,6 +53,9 @@ pub struct EvidenceStore {
     // Populations read since the last `take_reads`: the runner holds every check's findings
     // to the completeness of what it read (see `Completeness`).
     reads: Arc<Mutex<Vec<(String, String)>>>,
+    // An assembled ledger period: its runs and epochs, and the epoch state is read at.
+    ledger: Option<Arc<LedgerPeriod>>,
+    epoch: Arc<Mutex<Option<u64>>>,
 }
 
 /// Whether a population establishes what it holds for the whole audit period.
@@ -191,11 +195,116 @@ impl EvidenceStore {
             line: e.line() as u64,
             message: e.to_string(),
         })?;
+        let ledger_path = dir.join(PERIOD_FILE);
+        let ledger = match std::fs::read(&ledger_path) {
+            Ok(bytes) => Some(Arc::new(
+                serde_json::from_slice::<LedgerPeriod>(&bytes).map_err(|e| {
+                    StoreError::Malformed {
+                        path: ledger_path.clone(),
+                        line: e.line() as u64,
+                        message: e.to_string(),
+                    }
+                })?,
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: ledger_path,
+                    source,
+                })
+            }
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
             reads: Arc::default(),
+            ledger,
+            epoch: Arc::default(),
         })
+    }
+
+    /// The ledger runs and epochs, when this directory is a period assembled from a ledger.
+    pub fn ledger_period(&self) -> Option<&LedgerPeriod> {
+        self.ledger.as_deref()
+    }
+
+    /// Reads state populations as they stood at ledger epoch `seq` (the run that observed
+    /// them), or every observed version with `None`. Only an assembled period has versions;
+    /// elsewhere this changes nothing. The runner sets it while it judges each epoch, and
+    /// [`Self::collected_at`] follows it.
+    pub fn set_epoch(&self, seq: Option<u64>) {
+        *self.epoch.lock().unwrap_or_else(PoisonError::into_inner) = seq;
+    }
+
+    /// The epoch set by [`Self::set_epoch`].
+    pub fn epoch(&self) -> Option<u64> {
+        *self.epoch.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn versions_path(&self, collector: &str, population: &str) -> PathBuf {
+        self.dir
+            .join(VERSIONS_DIR)
+            .join(collector)
+            .join(format!("{population}.jsonl"))
+    }
+
+    fn version_filter(
+        &self,
+        collector: &str,
+        population: &str,
+    ) -> Result<Option<VersionFilter>, StoreError> {
+        let Some(epoch) = self.epoch().filter(|_| self.ledger.is_some()) else {
+            return Ok(None);
+        };
+        let path = self.versions_path(collector, population);
+        match File::open(&path) {
+            Ok(f) => Ok(Some(VersionFilter {
+                path,
+                lines: BufReader::new(f),
+                line: 0,
+                buf: String::new(),
+                epoch,
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io { path, source }),
+        }
+    }
+
+    /// The ledger runs at which a state population's content changed (a version began, or
+    /// ended), or `None` when the population has no versions (events, or not a period).
+    pub fn change_points(
+        &self,
+        collector: &str,
+        population: &str,
+    ) -> Result<Option<std::collections::BTreeSet<u64>>, StoreError> {
+        if self.ledger.is_none() {
+            return Ok(None);
+        }
+        let path = self.versions_path(collector, population);
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(StoreError::Io { path, source }),
+        };
+        let mut points = std::collections::BTreeSet::new();
+        for (i, line) in BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(|source| StoreError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let span: VersionSpan =
+                serde_json::from_str(&line).map_err(|e| StoreError::Malformed {
+                    path: path.clone(),
+                    line: i as u64 + 1,
+                    message: e.to_string(),
+                })?;
+            points.insert(span.first_seq);
+            points.insert(span.until_seq + 1);
+        }
+        Ok(Some(points))
     }
 
     /// Opens a store over a directory and an in-memory manifest (used by the runner before
@@ -205,6 +314,8 @@ impl EvidenceStore {
             dir: dir.to_path_buf(),
             manifest,
             reads: Arc::default(),
+            ledger: None,
+            epoch: Arc::default(),
         }
     }
 
@@ -299,6 +410,12 @@ impl EvidenceStore {
     /// (dormancy, ages) against this, never against the clock at `check` time, so a re-run
     /// gives the same findings.
     pub fn collected_at(&self) -> chrono::DateTime<chrono::Utc> {
+        // At a ledger epoch, "now" is when that run observed the state being judged.
+        if let (Some(seq), Some(ledger)) = (self.epoch(), &self.ledger) {
+            if let Some(e) = ledger.epochs.iter().find(|e| e.seq == seq) {
+                return e.at;
+            }
+        }
         self.manifest.started_at
     }
 
@@ -363,6 +480,7 @@ impl EvidenceStore {
             }
         })?;
         Ok(RecordIter {
+            filter: self.version_filter(collector, population)?,
             path,
             lines: BufReader::with_capacity(256 * 1024, file),
             line: 0,
@@ -394,17 +512,29 @@ impl EvidenceStore {
             source,
         })?;
         let reader = BufReader::new(file);
-        Ok(reader.lines().enumerate().map(move |(i, line)| {
-            let line = line.map_err(|source| StoreError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            serde_json::from_str(&line).map_err(|e| StoreError::Malformed {
-                path: path.clone(),
-                line: i as u64 + 1,
-                message: e.to_string(),
+        let mut filter = self.version_filter(collector, population)?;
+        Ok(reader
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !matches!(line, Ok(l) if l.trim().is_empty()))
+            .map(move |(i, line)| {
+                let line = line.map_err(|source| StoreError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                let record: DynamicRecord =
+                    serde_json::from_str(&line).map_err(|e| StoreError::Malformed {
+                        path: path.clone(),
+                        line: i as u64 + 1,
+                        message: e.to_string(),
+                    })?;
+                let keep = match &mut filter {
+                    Some(f) => f.keep(&record.subject_id)?,
+                    None => true,
+                };
+                Ok(keep.then_some(record))
             })
-        }))
+            .filter_map(Result::transpose))
     }
 
     /// The parsed `<collector>/provenance.json`.
@@ -424,6 +554,7 @@ impl EvidenceStore {
 
 /// Streams typed records from a population file, naming file and line on any error.
 pub struct RecordIter<E> {
+    filter: Option<VersionFilter>,
     path: PathBuf,
     lines: BufReader<File>,
     line: u64,
@@ -454,6 +585,13 @@ impl<E: Evidence> Iterator for RecordIter<E> {
                 continue;
             }
             let parsed: Result<Record<E>, _> = serde_json::from_str(text);
+            if let (Ok(r), Some(filter)) = (&parsed, &mut self.filter) {
+                match filter.keep(&r.subject_id) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => return Some(Err(e)),
+                }
+            }
             return Some(match parsed {
                 Ok(r) if r.kind != self.kind => Err(StoreError::Malformed {
                     path: self.path.clone(),
@@ -467,6 +605,59 @@ impl<E: Evidence> Iterator for RecordIter<E> {
                     message: e.to_string(),
                 }),
             });
+        }
+    }
+}
+
+/// Walks a version sidecar beside its population, one span per record line, keeping the
+/// records that held at one epoch.
+struct VersionFilter {
+    path: PathBuf,
+    lines: BufReader<File>,
+    line: u64,
+    buf: String,
+    epoch: u64,
+}
+
+impl VersionFilter {
+    fn keep(&mut self, subject: &str) -> Result<bool, StoreError> {
+        loop {
+            self.buf.clear();
+            let n = self
+                .lines
+                .read_line(&mut self.buf)
+                .map_err(|source| StoreError::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            self.line += 1;
+            if n == 0 {
+                return Err(StoreError::Malformed {
+                    path: self.path.clone(),
+                    line: self.line,
+                    message: format!("ends before the population does (no span for {subject:?})"),
+                });
+            }
+            if self.buf.trim().is_empty() {
+                continue;
+            }
+            let span: VersionSpan =
+                serde_json::from_str(self.buf.trim_end()).map_err(|e| StoreError::Malformed {
+                    path: self.path.clone(),
+                    line: self.line,
+                    message: e.to_string(),
+                })?;
+            if span.subject_id != subject {
+                return Err(StoreError::Malformed {
+                    path: self.path.clone(),
+                    line: self.line,
+                    message: format!(
+                        "span for {:?} where the population has {subject:?}: the sidecar does not match its population",
+                        span.subject_id
+                    ),
+                });
+            }
+            return Ok(span.holds_at(self.epoch));
         }
     }
 }

@@ -49,6 +49,7 @@ pub fn bundle_run(
         collected_at: manifest.finished_at.unwrap_or(manifest.started_at),
         external_identifier: None,
         previous_bundle_sha256,
+        extra_info: Vec::new(),
     };
     build_bundle(dir, key, &meta, out, &BundleOptions::default())
         .map_err(|e| CliError::Other(e.to_string()))

@@ -64,6 +64,7 @@ pub fn meta() -> BundleMetadata {
         collected_at: "2026-07-01T08:00:00Z".parse().unwrap(),
         external_identifier: None,
         previous_bundle_sha256: None,
+        extra_info: Vec::new(),
     }
 }
 
