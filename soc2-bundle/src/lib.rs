@@ -36,6 +36,7 @@
 //!     collected_at: "2026-07-01T08:00:00Z".parse()?,
 //!     external_identifier: None,
 //!     previous_bundle_sha256: None,
+//!     extra_info: Vec::new(),
 //! };
 //! let out = tmp.path().join("evidence.zip");
 //! let summary = build_bundle(&run, &key, &meta, &out, &BundleOptions::default())?;

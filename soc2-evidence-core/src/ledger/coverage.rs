@@ -16,6 +16,8 @@ pub const COVERAGE_CHECK_ID: &str = "ledger.coverage";
 const CRITERIA: &[&str] = &["CC4.1"];
 const SHOWN: usize = 5;
 
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
 /// One finding per collector instance: `fail` when successive successful runs are more than
 /// `max_gap_days` apart (or the period starts or ends further from one), or when an event
 /// population's windows leave a hole the source no longer holds; `pass` otherwise. A failed
@@ -140,8 +142,7 @@ impl Check for CoverageCheck {
                 }
             }
             // Holes in each event population's windows.
-            let mut populations: BTreeMap<&str, Vec<(DateTime<Utc>, DateTime<Utc>)>> =
-                BTreeMap::new();
+            let mut populations: BTreeMap<&str, Vec<Span>> = BTreeMap::new();
             let mut reasons: BTreeMap<&str, Vec<String>> = BTreeMap::new();
             for r in &ok {
                 for w in &r.events {
