@@ -7,6 +7,7 @@ mod collect;
 mod demo;
 mod error;
 mod keys;
+mod ledger;
 mod progress;
 mod summary;
 
@@ -115,18 +116,64 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Collect evidence for a period into a new run directory, then run the checks.
+    /// Collect evidence for a period into a new run directory, then run the checks; or, with
+    /// --ledger, one incremental run sealed into a ledger.
     Collect {
         /// The config file (TOML).
         #[arg(long, short)]
         config: PathBuf,
         /// The audit period, START..END, e.g. 2026-01-01..2026-06-30.
+        #[arg(
+            long,
+            short,
+            required_unless_present = "ledger",
+            conflicts_with = "ledger"
+        )]
+        period: Option<String>,
+        /// The run directory to create (must not exist or be empty).
+        #[arg(
+            long,
+            short,
+            required_unless_present = "ledger",
+            conflicts_with = "ledger"
+        )]
+        out: Option<PathBuf>,
+        /// Append one incremental run to this ledger: a directory or s3://bucket/prefix.
+        /// Each collector continues from its last successful run.
+        #[arg(long, requires = "key")]
+        ledger: Option<String>,
+        /// The signing key for the ledger's run bundles (OpenSSH Ed25519).
+        #[arg(long, short, requires = "ledger")]
+        key: Option<PathBuf>,
+        /// The first day of a new ledger (later runs ignore it).
+        #[arg(long, requires = "ledger")]
+        since: Option<String>,
+        /// Print the run summary (run.json) as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect or maintain a ledger of incremental runs.
+    Ledger {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+    /// Assemble a run directory for a period from a ledger, then run every check over the
+    /// whole period and every observed version of state.
+    Period {
+        /// The ledger: a directory or s3://bucket/prefix.
+        #[arg(long)]
+        ledger: String,
+        /// The period, START..END, e.g. 2026-01-01..2026-06-30.
         #[arg(long, short)]
         period: String,
         /// The run directory to create (must not exist or be empty).
         #[arg(long, short)]
         out: PathBuf,
-        /// Print the run summary (run.json) as JSON on stdout.
+        /// Pin the ledger's key (the key it started with; a .pub or allowed_signers file).
+        #[arg(long)]
+        pubkey: Option<PathBuf>,
+        /// Print the summary as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -193,6 +240,41 @@ pub enum Command {
     },
 }
 
+/// `soc2-evidence ledger ...`.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// List the runs, with each collector's window and status.
+    List {
+        /// The ledger: a directory or s3://bucket/prefix.
+        ledger: String,
+        /// Print JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify every run bundle and that the chain is linear and unbroken (exit 0 only then).
+    Verify {
+        /// The ledger: a directory or s3://bucket/prefix.
+        ledger: String,
+        /// The key the ledger started with (a .pub or allowed_signers file).
+        #[arg(long)]
+        pubkey: PathBuf,
+        /// Print the report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hand the ledger on to a new signing key, in a record the current key signs.
+    RotateKey {
+        /// The ledger: a directory or s3://bucket/prefix.
+        ledger: String,
+        /// The ledger's current private key.
+        #[arg(long, short)]
+        key: PathBuf,
+        /// The new key's public half (.pub).
+        #[arg(long)]
+        new_pubkey: PathBuf,
+    },
+}
+
 /// Sets up `tracing` logging from `RUST_LOG` (default: warnings and errors; only errors with
 /// `--quiet` and in the demo, whose rate-limit retries are planted on purpose) on stderr.
 pub fn init_logging(cli: &Cli) {
@@ -217,8 +299,61 @@ pub async fn run(cli: Cli, registry: &Registry) -> Result<u8, CliError> {
             config,
             period,
             out,
+            ledger,
+            key,
+            since,
             json,
-        } => collect::run(registry, &config, &period, &out, json, cli.quiet).await,
+        } => match (ledger, key, period, out) {
+            (Some(ledger), Some(key), _, _) => {
+                ledger::collect(
+                    registry,
+                    &config,
+                    &ledger,
+                    &key,
+                    since.as_deref(),
+                    json,
+                    cli.quiet,
+                )
+                .await
+            }
+            (None, _, Some(period), Some(out)) => {
+                collect::run(registry, &config, &period, &out, json, cli.quiet).await
+            }
+            _ => Err(CliError::Usage(
+                "collect needs --period and --out, or --ledger and --key".into(),
+            )),
+        },
+        Command::Ledger { command } => match command {
+            LedgerCommand::List { ledger, json } => ledger::list(&ledger, json).await,
+            LedgerCommand::Verify {
+                ledger,
+                pubkey,
+                json,
+            } => ledger::verify(&ledger, &pubkey, json, cli.quiet).await,
+            LedgerCommand::RotateKey {
+                ledger,
+                key,
+                new_pubkey,
+            } => ledger::rotate_key(&ledger, &key, &new_pubkey, cli.quiet).await,
+        },
+        Command::Period {
+            ledger,
+            period,
+            out,
+            pubkey,
+            json,
+        } => {
+            ledger::period(
+                registry,
+                &ledger,
+                &period,
+                &out,
+                pubkey.as_deref(),
+                json,
+                cli.quiet,
+            )
+            .await
+        }
         Command::Check { dir, config, json } => {
             check::run(registry, &dir, config.as_deref(), json, cli.quiet)
         }

@@ -250,6 +250,28 @@ impl TrustedKey {
             .collect()
     }
 
+    /// Checks an armoured SSHSIG (namespace `soc2-evidence`) over `msg` by one of these keys
+    /// and returns the signer's fingerprint, or says why it does not check out. Ledger key
+    /// rotations are signed this way.
+    ///
+    /// ```
+    /// let key = soc2_bundle::SigningKey::generate();
+    /// let sig = key.sign_armored(b"hello").unwrap();
+    /// let trust = key.trusted_key();
+    /// assert_eq!(trust.verify_armored(sig.as_bytes(), b"hello").unwrap(), key.fingerprint());
+    /// assert!(trust.verify_armored(sig.as_bytes(), b"other").is_err());
+    /// ```
+    pub fn verify_armored(&self, armored: &[u8], msg: &[u8]) -> Result<String, String> {
+        self.check_signature(armored, msg).map_err(|e| match e {
+            SigCheck::Malformed(m) => format!("not an SSH signature: {m}"),
+            SigCheck::Namespace(n) => {
+                format!("signed for namespace {n:?}, not {SIGNATURE_NAMESPACE:?}")
+            }
+            SigCheck::Untrusted(fp) => format!("signed by {fp}, which is not the trusted key"),
+            SigCheck::Invalid(m) => format!("the signature does not match: {m}"),
+        })
+    }
+
     /// Checks an armoured SSHSIG over `msg`.
     pub(crate) fn check_signature(&self, armored: &[u8], msg: &[u8]) -> Result<String, SigCheck> {
         let sig = SshSig::from_pem(armored).map_err(|e| SigCheck::Malformed(e.to_string()))?;

@@ -95,12 +95,63 @@ pub fn set_override(t: DateTime<Utc>) -> Result<(), ClockAlreadySet> {
 
 /// The instant the override set, if one is in force (read once per process).
 pub fn overridden() -> Option<DateTime<Utc>> {
-    base().map(|(t, _)| t)
+    current().map(|(t, _)| t)
+}
+
+// Where `advance_to` moved an overridden clock (replays of several runs in one process).
+static MOVED: std::sync::Mutex<Option<(DateTime<Utc>, Instant)>> = std::sync::Mutex::new(None);
+
+fn current() -> Option<(DateTime<Utc>, Instant)> {
+    let base = base()?;
+    let moved = *MOVED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Some(moved.unwrap_or(base))
+}
+
+/// Why [`advance_to`] refused.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct ClockNotMovable(String);
+
+/// Moves an overridden clock forward to `t`: a replay of several runs in one process (the
+/// demo's ledger, benchmarks, tests) collects each at its own simulated time. Refused when
+/// the clock is real (it never moves real time) or was set by `SOC2_EVIDENCE_NOW` (the user
+/// chose that instant), and when `t` is before the current instant (time runs forward).
+///
+/// ```
+/// use soc2_evidence_core::clock;
+/// // A real clock never moves.
+/// if clock::overridden().is_none() {
+///     assert!(clock::advance_to("2030-01-01T00:00:00Z".parse().unwrap()).is_err());
+/// }
+/// ```
+pub fn advance_to(t: DateTime<Utc>) -> Result<(), ClockNotMovable> {
+    if base().is_none() {
+        return Err(ClockNotMovable(
+            "the clock is real; only an overridden clock moves".into(),
+        ));
+    }
+    if override_from_env().ok().flatten().is_some() {
+        return Err(ClockNotMovable(format!(
+            "{NOW_ENV} fixes the clock; it is not moved"
+        )));
+    }
+    let now = now();
+    if t < now {
+        return Err(ClockNotMovable(format!(
+            "time runs forward: {t} is before now ({now})"
+        )));
+    }
+    *MOVED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((t, Instant::now()));
+    Ok(())
 }
 
 /// Now: the real clock, or the override advanced by the time since it was first read.
 pub fn now() -> DateTime<Utc> {
-    match base() {
+    match current() {
         Some((t, since)) => {
             t + chrono::Duration::from_std(since.elapsed())
                 .unwrap_or_else(|_| chrono::Duration::zero())

@@ -13,8 +13,24 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod archive;
 mod error;
+mod layout;
+mod list;
+mod period;
+mod plan;
+mod rotation;
 pub mod storage;
+mod verify;
 
 pub use error::LedgerError;
+pub use layout::{
+    parse_run_key, rotation_key, run_key, Mark, RunRecord, KEYS_PREFIX, RUNS_PREFIX,
+    RUN_RECORD_FILE, RUN_RECORD_FORMAT,
+};
+pub use list::{list_runs, CollectorListing, RunListing};
+pub use period::{assemble_period, PeriodOutcome, PeriodSummary};
+pub use plan::{append_run, plan_run, RunPlan, OVERLAP_DAYS};
+pub use rotation::{key_in_force, load_rotations, KeyRotation, ROTATION_FORMAT};
 pub use storage::{open_storage, DirStorage, LedgerLock, LedgerStorage};
+pub use verify::{verify_ledger, LedgerReport, VerifiedRun};

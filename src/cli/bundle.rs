@@ -19,6 +19,20 @@ pub fn bundle_run(
     out: &Path,
     previous: Option<&Path>,
 ) -> Result<BundleSummary, CliError> {
+    let previous_bundle_sha256 = previous
+        .map(|p| sha256_file(p).map_err(|e| CliError::Other(e.to_string())))
+        .transpose()?;
+    bundle_run_chained(dir, key, out, previous_bundle_sha256)
+}
+
+/// [`bundle_run`] with the previous bundle given by its digest (a ledger run's chain link).
+/// A period assembled from a ledger names every run bundle it was made from in bag-info.txt.
+pub fn bundle_run_chained(
+    dir: &Path,
+    key: &SigningKey,
+    out: &Path,
+    previous_bundle_sha256: Option<String>,
+) -> Result<BundleSummary, CliError> {
     let store = EvidenceStore::open(dir)?;
     let manifest = store.manifest();
     if manifest.status != RunStatus::Complete {
@@ -35,9 +49,25 @@ pub fn bundle_run(
         },
     )
     .map_err(|e| CliError::Other(format!("writing the report: {e}")))?;
-    let previous_bundle_sha256 = previous
-        .map(|p| sha256_file(p).map_err(|e| CliError::Other(e.to_string())))
-        .transpose()?;
+    let extra_info = match store.ledger_period() {
+        Some(p) => {
+            let mut lines = vec![("Ledger-Location".to_string(), p.ledger.clone())];
+            lines.extend(p.runs.iter().map(|r| {
+                (
+                    "Ledger-Run".to_string(),
+                    format!(
+                        "{:06} sha256:{} {}",
+                        r.seq,
+                        r.sha256,
+                        r.collected_at
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ),
+                )
+            }));
+            lines
+        }
+        None => Vec::new(),
+    };
     let meta = BundleMetadata {
         organization: manifest
             .organization
@@ -49,7 +79,7 @@ pub fn bundle_run(
         collected_at: manifest.finished_at.unwrap_or(manifest.started_at),
         external_identifier: None,
         previous_bundle_sha256,
-        extra_info: Vec::new(),
+        extra_info,
     };
     build_bundle(dir, key, &meta, out, &BundleOptions::default())
         .map_err(|e| CliError::Other(e.to_string()))

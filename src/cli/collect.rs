@@ -65,7 +65,7 @@ pub async fn run(
 
 /// The first Ctrl-C cancels the run gracefully (run.json says `interrupted`); a second one
 /// exits at once, which still leaves run.json saying `running`, never `complete`.
-fn spawn_ctrl_c(cancel: CancellationToken) {
+pub(crate) fn spawn_ctrl_c(cancel: CancellationToken) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             eprintln!("\ninterrupted: stopping collectors (press Ctrl-C again to exit at once)");

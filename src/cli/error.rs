@@ -20,6 +20,12 @@ pub enum CliError {
     /// The run directory could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A ledger could not be read, verified or appended to.
+    #[error(transparent)]
+    Ledger(#[from] soc2_ledger::LedgerError),
+    /// A bad argument (a date, a combination of options).
+    #[error("{0}")]
+    Usage(String),
     /// Anything else, in words.
     #[error("{0}")]
     Other(String),
@@ -32,6 +38,12 @@ impl CliError {
             CliError::Run(RunError::Interrupted(_)) => EXIT_FAILED,
             CliError::Run(_) | CliError::Other(_) => EXIT_FAILED,
             CliError::Config(_) | CliError::Period(_) | CliError::Store(_) => EXIT_USAGE,
+            CliError::Usage(_) => EXIT_USAGE,
+            CliError::Ledger(e) => match e {
+                soc2_ledger::LedgerError::Location { .. }
+                | soc2_ledger::LedgerError::Key { .. } => EXIT_USAGE,
+                _ => EXIT_FAILED,
+            },
         }
     }
 }
