@@ -17,4 +17,6 @@ mod error;
 pub mod storage;
 
 pub use error::LedgerError;
+#[cfg(feature = "s3")]
+pub use storage::S3Storage;
 pub use storage::{open_storage, DirStorage, LedgerLock, LedgerStorage};
