@@ -32,5 +32,7 @@ pub use list::{list_runs, CollectorListing, RunListing};
 pub use period::{assemble_period, PeriodOutcome, PeriodSummary};
 pub use plan::{append_run, plan_run, RunPlan, OVERLAP_DAYS};
 pub use rotation::{key_in_force, load_rotations, KeyRotation, ROTATION_FORMAT};
+#[cfg(feature = "s3")]
+pub use storage::S3Storage;
 pub use storage::{open_storage, DirStorage, LedgerLock, LedgerStorage};
 pub use verify::{verify_ledger, LedgerReport, VerifiedRun};

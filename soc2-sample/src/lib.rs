@@ -7,7 +7,8 @@
 //! Servers bind 127.0.0.1 on ephemeral ports and never touch the network.
 //!
 //! The end-to-end tests also find the stock tools they check bundles with through
-//! [`stock_tools`], so a machine without them skips those parts instead of failing.
+//! [`stock_tools`], so a machine without them skips those parts instead of failing, and
+//! start a local AWS emulator with [`moto`].
 //!
 //! ```
 //! let people = soc2_sample::people::PEOPLE;
@@ -19,6 +20,7 @@
 pub mod backups;
 pub mod github;
 pub mod jira;
+pub mod moto;
 pub mod okta;
 pub mod people;
 mod planted;

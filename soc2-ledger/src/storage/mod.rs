@@ -7,12 +7,16 @@
 //! both land, and the chain cannot fork.
 
 mod dir;
+#[cfg(feature = "s3")]
+mod s3;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 pub use dir::DirStorage;
+#[cfg(feature = "s3")]
+pub use s3::S3Storage;
 
 use crate::LedgerError;
 
@@ -49,7 +53,8 @@ pub trait LedgerStorage: Send + Sync + std::fmt::Debug {
 pub trait LedgerLock: Send + Sync {}
 
 /// Opens the ledger at `location`: `s3://bucket/prefix` (credentials and endpoint from the
-/// standard AWS environment) or a local directory, created if missing.
+/// standard AWS environment, see [`S3Storage`]; needs the default `s3` feature) or a local
+/// directory, created if missing.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -58,10 +63,13 @@ pub trait LedgerLock: Send + Sync {}
 /// assert!(soc2_ledger::open_storage("ftp://x/y").is_err());
 /// ```
 pub fn open_storage(location: &str) -> Result<Box<dyn LedgerStorage>, LedgerError> {
-    if location.starts_with("s3://") {
+    if let Some(bucket_and_prefix) = location.strip_prefix("s3://") {
+        #[cfg(feature = "s3")]
+        return Ok(Box::new(S3Storage::from_env(bucket_and_prefix)?));
+        #[cfg(not(feature = "s3"))]
         return Err(LedgerError::Location {
-            location: location.to_string(),
-            message: "S3 ledgers are not supported by this build yet".into(),
+            location: format!("s3://{bucket_and_prefix}"),
+            message: "this build has no S3 support: build soc2-ledger with its `s3` feature".into(),
         });
     }
     if let Some((scheme, _)) = location.split_once("://") {
