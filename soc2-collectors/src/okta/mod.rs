@@ -95,6 +95,7 @@ mod api;
 mod checks;
 mod collector;
 mod config;
+mod incremental;
 mod module;
 mod records;
 mod retry;
@@ -105,8 +106,9 @@ pub use checks::{
 };
 pub use collector::{OktaCollector, LOG_EVENT_TYPES, POLICY_TYPES, SYSTEM_LOG_RETENTION_DAYS};
 pub use config::{
-    OktaCheckSettings, OktaConfig, OktaSettings, DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE,
-    DEFAULT_TERMINATION_ATTRIBUTE, DEFAULT_TIMEOUT_SECS, DEFAULT_TOKEN_ENV, KNOWN_FACTOR_TYPES,
+    OktaCheckSettings, OktaConfig, OktaSettings, DEFAULT_CONCURRENCY, DEFAULT_FULL_REFRESH_DAYS,
+    DEFAULT_PAGE_SIZE, DEFAULT_TERMINATION_ATTRIBUTE, DEFAULT_TIMEOUT_SECS, DEFAULT_TOKEN_ENV,
+    KNOWN_FACTOR_TYPES,
 };
 pub use module::OktaModule;
 pub use records::{
