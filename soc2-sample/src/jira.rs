@@ -41,7 +41,7 @@ pub const API_TOKEN: &str = "sample-jira-token-not-a-secret";
 /// The JQL to configure; the collector adds the period bound.
 pub const JQL: &str = "project = CHG";
 /// The exact JQL the server expects for the demo period (anything else gets Jira's 400).
-pub const PERIOD_JQL: &str = "(project = CHG) AND ((created >= \"2026-01-01\" AND created < \"2026-07-01\") OR (resolutiondate >= \"2026-01-01\" AND resolutiondate < \"2026-07-01\"))";
+pub const PERIOD_JQL: &str = "(project = CHG) AND ((created >= \"2026-01-01\" AND created < \"2026-07-01\") OR (updated >= \"2026-01-01\" AND updated < \"2026-07-01\") OR (resolutiondate >= \"2026-01-01\" AND resolutiondate < \"2026-07-01\"))";
 /// Largest search page the server returns, whatever `maxResults` asks.
 pub const SEARCH_PAGE_CAP: usize = 4;
 /// Largest changelog page the server returns.

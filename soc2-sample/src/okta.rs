@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
@@ -106,6 +106,7 @@ pub struct OktaServer {
     server: MockServer,
     token: String,
     requests: Arc<AtomicU64>,
+    current: Arc<RwLock<Arc<FakeOkta>>>,
 }
 
 impl OktaServer {
@@ -128,6 +129,27 @@ impl OktaServer {
     /// The wiremock server, to mount extra (higher-priority) mocks or read received requests.
     pub fn server(&self) -> &MockServer {
         &self.server
+    }
+
+    /// Serves `org` from now on, at the same address with the same options: the org as it
+    /// stands a day later, for a second (incremental) collection. The one-off 429 is not
+    /// sent again.
+    pub fn set_org(&self, org: OktaOrg) {
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        let mut next = FakeOkta::new(org, current.options.clone(), current.base.clone());
+        next.requests = Arc::clone(&self.requests);
+        next.limited = AtomicBool::new(true);
+        *current = Arc::new(next);
+    }
+}
+
+/// Answers with whichever org the server holds now (see [`OktaServer::set_org`]).
+struct Swappable(Arc<RwLock<Arc<FakeOkta>>>);
+
+impl Respond for Swappable {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let current = Arc::clone(&self.0.read().unwrap_or_else(|p| p.into_inner()));
+        current.respond(req)
     }
 }
 
@@ -188,9 +210,10 @@ pub async fn serve(org: OktaOrg, options: ServerOptions) -> OktaServer {
     let requests = Arc::new(AtomicU64::new(0));
     let mut responder = FakeOkta::new(org, options, server.uri());
     responder.requests = Arc::clone(&requests);
+    let current = Arc::new(RwLock::new(Arc::new(responder)));
     // Lowest priority, so tests can mount narrower mocks over it.
     Mock::given(wiremock::matchers::any())
-        .respond_with(responder)
+        .respond_with(Swappable(Arc::clone(&current)))
         .with_priority(u8::MAX)
         .mount(&server)
         .await;
@@ -198,6 +221,7 @@ pub async fn serve(org: OktaOrg, options: ServerOptions) -> OktaServer {
         server,
         token,
         requests,
+        current,
     }
 }
 

@@ -6,6 +6,14 @@
 //! restic, borg, AWS Backup, pgBackRest, or anything else converted to a small JSON Lines
 //! format — normalises them, and finds the days without a backup.
 //!
+//! **Continuous collection.** The configured sources are *state*, listed on every run;
+//! backup and restore jobs are *events*, identified by source and job id and placed in time
+//! by their start. An incremental run reads the jobs of
+//! [`CollectContext::period`](soc2_evidence_core::CollectContext::period), its window from the
+//! previous successful run's time less a day of overlap, widened as for any period (two days
+//! before it, and `recovery_hours` plus two days after it, so a job straddling an edge is
+//! seen); the jobs read twice are deduplicated by id.
+//!
 //! # Configuration
 //!
 //! ```toml

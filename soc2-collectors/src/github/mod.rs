@@ -2,6 +2,16 @@
 //! merged them, and the review rules of the branch they merged into — the change-management
 //! population auditors sample for CC8.1.
 //!
+//! **Continuous collection.** Branch rules are *state*, snapshotted on every run; merged pull
+//! requests, commits and bypass rule suites are *events*. An incremental run reads
+//! [`CollectContext::period`](soc2_evidence_core::CollectContext::period) as its window,
+//! which starts at the previous successful run's time less a day of overlap: merged pull
+//! requests by `mergedAt` in the window (the search `merged:` qualifier; the `updatedAt`
+//! order lets paging stop early), deduplicated by `owner/repo#number`, and commits by
+//! committed date (`history(since, until)`), deduplicated by `owner/repo@oid`. Rule suites
+//! come from GitHub's own last month (`time_period=month`) whatever the window, deduplicated
+//! by suite id; run at least monthly so none ages out.
+//!
 //! Populations (in the instance's directory: `github/`, or `<name>/` for a named `[[github]]`):
 //! - `commits.jsonl` ([`records::COMMITS`], events; kind `github.commit`, subject
 //!   `owner/repo@oid`): **the change population** — every commit in the branch's history

@@ -281,8 +281,12 @@ pub fn parse_jira_time(raw: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// The JQL sent to search: the configured query, bounded to tickets created or resolved in
-/// the period (end exclusive, dates quoted). A trailing `ORDER BY` stays at the end.
+/// The JQL sent to search: the configured query, bounded to tickets created, updated or
+/// resolved in the window (end exclusive, dates quoted). `updated` is there so that on an
+/// incremental ledger run a ticket changed since the previous run (approved late, reopened)
+/// is fetched again with its whole changelog; `created` and `resolutiondate` keep the
+/// tickets of the window whose last update came after it. A trailing `ORDER BY` stays at the
+/// end.
 ///
 /// ```
 /// use chrono::NaiveDate;
@@ -291,6 +295,7 @@ pub fn parse_jira_time(raw: &str) -> Option<DateTime<Utc>> {
 /// assert_eq!(
 ///     period_jql("project = CHG ORDER BY key", d("2026-01-01"), d("2026-07-01")),
 ///     "(project = CHG) AND ((created >= \"2026-01-01\" AND created < \"2026-07-01\") OR \
+///      (updated >= \"2026-01-01\" AND updated < \"2026-07-01\") OR \
 ///      (resolutiondate >= \"2026-01-01\" AND resolutiondate < \"2026-07-01\")) ORDER BY key"
 /// );
 /// ```
@@ -298,6 +303,7 @@ pub fn period_jql(jql: &str, start: NaiveDate, end_exclusive: NaiveDate) -> Stri
     let (query, order) = split_order_by(jql);
     let bound = format!(
         "(created >= \"{start}\" AND created < \"{end_exclusive}\") OR \
+         (updated >= \"{start}\" AND updated < \"{end_exclusive}\") OR \
          (resolutiondate >= \"{start}\" AND resolutiondate < \"{end_exclusive}\")"
     );
     let mut out = if query.trim().is_empty() {
@@ -398,7 +404,7 @@ mod tests {
         let (s, e) = (d("2026-01-01"), d("2026-07-01"));
         assert_eq!(
             period_jql("project = CHG OR labels = change", s, e),
-            "(project = CHG OR labels = change) AND ((created >= \"2026-01-01\" AND created < \"2026-07-01\") OR (resolutiondate >= \"2026-01-01\" AND resolutiondate < \"2026-07-01\"))"
+            "(project = CHG OR labels = change) AND ((created >= \"2026-01-01\" AND created < \"2026-07-01\") OR (updated >= \"2026-01-01\" AND updated < \"2026-07-01\") OR (resolutiondate >= \"2026-01-01\" AND resolutiondate < \"2026-07-01\"))"
         );
         assert!(period_jql("", s, e).starts_with("((created"));
         // "order by" inside a quoted value is not a clause.

@@ -1,13 +1,21 @@
 //! The Jira collector (DESIGN §5): change tickets with their complete status history and
 //! remote links, and the change-management checks over them (CC8.1, CC3.4).
 //!
+//! **Continuous collection.** Change tickets are *events*, with `updated` as the high-water
+//! mark: an incremental run selects the tickets created, updated or resolved in
+//! [`CollectContext::period`](soc2_evidence_core::CollectContext::period), its window from
+//! the previous successful run's time less a day of overlap, so a ticket changed since (an
+//! approval added, a reopening) is fetched again with its whole changelog. Across runs the
+//! ticket key identifies it: the latest version is kept, and since each fetch carries the
+//! complete history, that version holds every earlier transition too.
+//!
 //! # What it collects
 //!
 //! `jira/change_tickets.jsonl` ([`CHANGE_TICKETS`], an *events* population of [`ChangeTicket`],
 //! kind `jira.change_ticket`; `<name>/…` for an `[[jira]]` entry with a `name`): every ticket
-//! matched by the configured JQL that was created or resolved in the audit period. The
-//! collector adds the period bound itself:
-//! `(<jql>) AND ((created >= "START" AND created < "END+1") OR (resolutiondate >= "START" AND resolutiondate < "END+1"))`.
+//! matched by the configured JQL that was created, updated or resolved in the audit period
+//! (on an incremental ledger run, in its window). The collector adds the bound itself:
+//! `(<jql>) AND ((created >= "START" AND created < "END+1") OR (updated >= "START" AND updated < "END+1") OR (resolutiondate >= "START" AND resolutiondate < "END+1"))`.
 //!
 //! # How (and how many requests)
 //!

@@ -7,7 +7,7 @@ use soc2_evidence_core::{Evidence, Population};
 /// Source system recorded in the population's provenance.
 pub const SOURCE: &str = "Jira Cloud REST API v3";
 
-/// The change tickets created or resolved in the period: `<instance>/change_tickets.jsonl`.
+/// The change tickets created, updated or resolved in the period: `<instance>/change_tickets.jsonl`.
 /// Events: each ticket is selected by its own dates within the period.
 pub const CHANGE_TICKETS: Population<ChangeTicket> = Population::events("change_tickets", SOURCE);
 

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use futures::StreamExt;
 use soc2_evidence_core::config::ConfigError;
 use soc2_evidence_core::http::{
@@ -19,6 +19,10 @@ use soc2_evidence_core::{
 
 use crate::concurrent::first_failure;
 
+use super::incremental::{
+    self, describe, thousands, LogFacts, Plan, PrevFactors, PrevRoles, Selection,
+};
+
 use super::api::{
     WireAssignees, WireFactor, WireGroup, WireLogEvent, WireMember, WirePolicy, WireRole, WireRule,
     WireUser,
@@ -30,7 +34,9 @@ use super::records::{
 };
 
 /// System Log event types collected: lifecycle, MFA, privilege, group membership, sign-in and
-/// policy changes.
+/// policy changes. The MFA (`user.mfa.*`, `system.mfa.*`) and privilege
+/// (`user.account.privilege.*`, `group.privilege.*`, `iam.*`) types also tell an incremental
+/// run whose factors and roles to read again, so every type that changes them is here.
 pub const LOG_EVENT_TYPES: &[&str] = &[
     "user.lifecycle.create",
     "user.lifecycle.activate",
@@ -45,10 +51,17 @@ pub const LOG_EVENT_TYPES: &[&str] = &[
     "user.mfa.factor.reset_all",
     "user.mfa.factor.suspend",
     "user.mfa.factor.unsuspend",
+    "user.mfa.factor.update",
+    // A factor type turned off (or on) for the whole org: every user's factors may change.
+    "system.mfa.factor.activate",
+    "system.mfa.factor.deactivate",
     "user.account.privilege.grant",
     "user.account.privilege.revoke",
     "group.privilege.grant",
     "group.privilege.revoke",
+    // Custom roles: a resource-set binding grants or removes a role for users or groups.
+    "iam.resourceset.bindings.add",
+    "iam.resourceset.bindings.delete",
     "group.user_membership.add",
     "group.user_membership.remove",
     "user.session.start",
@@ -81,6 +94,9 @@ pub struct OktaCollector {
 struct UserRef {
     id: String,
     login: Option<String>,
+    /// The latest of Okta's `created`, `activated`, `lastUpdated`, `statusChanged` and
+    /// `passwordChanged`: when Okta last recorded a change to the user.
+    changed_at: Option<DateTime<Utc>>,
 }
 
 impl OktaCollector {
@@ -97,6 +113,9 @@ impl OktaCollector {
         }
         if !(1..=200).contains(&settings.page_size) {
             return Err(invalid("page_size", "must be between 1 and 200".into()));
+        }
+        if settings.full_refresh_days == 0 {
+            return Err(invalid("full_refresh_days", "must be at least 1".into()));
         }
         let client = HttpClient::builder(settings.base_url.trim())
             .auth(Auth::Ssws(settings.token.clone()))
@@ -165,9 +184,20 @@ impl OktaCollector {
                         &self.settings.profile_attributes,
                     );
                     out.emit(&record)?;
+                    let changed_at = [
+                        record.created,
+                        record.activated,
+                        record.last_updated,
+                        record.status_changed,
+                        record.password_changed,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .max();
                     users.push(UserRef {
                         id: record.id,
                         login: record.login,
+                        changed_at,
                     });
                 }
             }
@@ -186,7 +216,8 @@ impl OktaCollector {
         Ok(users)
     }
 
-    /// Factors and roles for every user, concurrently, paced by Okta's rate-limit headers.
+    /// Factors of the users `read_factors` marks and roles of those `read_roles` marks
+    /// (every user on a full read), concurrently, paced by Okta's rate-limit headers.
     /// Factors are written as they arrive; role assignments (a handful) are returned.
     async fn per_user(
         &self,
@@ -194,6 +225,7 @@ impl OktaCollector {
         factors_out: &mut PopulationWriter<OktaFactor>,
         roles_out: &mut PopulationWriter<OktaAdminRole>,
         users: &[UserRef],
+        (read_factors, read_roles): (&[bool], &[bool]),
     ) -> Result<PerUser, CollectError> {
         let concurrency = self.settings.concurrency;
         // Okta limits each endpoint family separately: one pacer per family.
@@ -210,12 +242,25 @@ impl OktaCollector {
         // earliest is reported.
         let sent = AtomicUsize::new(0);
         let sent = &sent;
-        // Jobs are indices (user = i / 2, even = factors, odd = roles): closures over plain
-        // integers keep the stream `Send` inside the object-safe `collect` future.
-        let mut results = futures::stream::iter(0..users.len() * 2)
+        // Jobs are (user index, is factors), a user's two requests side by side; the stream
+        // runs over indices into them: closures over plain integers keep the stream `Send`
+        // inside the object-safe `collect` future.
+        let jobs: Vec<(usize, bool)> = (0..users.len())
+            .flat_map(|u| {
+                let f = read_factors.get(u).copied().unwrap_or(true);
+                let r = read_roles.get(u).copied().unwrap_or(true);
+                [(u, true)]
+                    .into_iter()
+                    .filter(move |_| f)
+                    .chain([(u, false)].into_iter().filter(move |_| r))
+            })
+            .collect();
+        let jobs = &jobs;
+        let mut results = futures::stream::iter(0..jobs.len())
             .map(move |i| {
-                let user = &users[i / 2];
-                let (client, path) = if i % 2 == 0 {
+                let (u, is_factors) = jobs[i];
+                let user = &users[u];
+                let (client, path) = if is_factors {
                     (fc, format!("/api/v1/users/{}/factors", user.id))
                 } else {
                     (rc, format!("/api/v1/users/{}/roles", user.id))
@@ -233,11 +278,13 @@ impl OktaCollector {
             .buffer_unordered(concurrency);
 
         let mut out = PerUser::default();
-        let total = users.len() * 2;
+        let total = jobs.len();
         let mut done = 0usize;
+        let factor_jobs = jobs.iter().filter(|(_, f)| *f).count();
         ctx.message(&format!(
-            "reading factors and roles of {} users",
-            users.len()
+            "reading factors of {} users and roles of {} users",
+            thousands(factor_jobs),
+            thousands(total - factor_jobs)
         ));
         let mut failures: Vec<(usize, HttpError)> = Vec::new();
         while let Some((i, job)) = results.next().await {
@@ -246,7 +293,8 @@ impl OktaCollector {
             if done % 2000 == 0 {
                 ctx.message(&format!("factors and roles: {done}/{total} requests"));
             }
-            let (user, is_factors) = (&users[i / 2], i % 2 == 0);
+            let (u, is_factors) = jobs[i];
+            let user = &users[u];
             // Not sent: an earlier request failed.
             let Some((order, result)) = job else {
                 continue;
@@ -368,19 +416,23 @@ impl OktaCollector {
         Ok((ids, pager.stalled()))
     }
 
-    /// Resolves a group that holds admin roles to its roles and its members.
+    /// Resolves a group that holds admin roles to its roles and its members. A group only
+    /// `maybe` there (named by the previous run or an event, not by a user's current roles)
+    /// may be gone: then `Ok(false)`.
     async fn group_admins(
         &self,
         ctx: &CollectContext,
         rec: &mut ProvenanceRecorder,
         gid: &str,
         out: &mut PerUser,
-    ) -> Result<(), CollectError> {
+        maybe: bool,
+    ) -> Result<bool, CollectError> {
         ctx.check_cancelled()?;
-        let resp = self
-            .client
-            .get(&format!("/api/v1/groups/{gid}"), &[])
-            .await?;
+        let resp = match self.client.get(&format!("/api/v1/groups/{gid}"), &[]).await {
+            Ok(r) => r,
+            Err(HttpError::NotFound { .. }) if maybe => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
         rec.page("GET", GROUP_EP, &[], resp.body());
         let group: WireGroup = resp.json()?;
         rec.received(GROUP_EP, 1);
@@ -435,24 +487,44 @@ impl OktaCollector {
                 r.group_name = name.clone();
             }
         }
-        Ok(())
+        Ok(true)
     }
 
+    /// Resolves the groups behind GROUP assignments (and `maybe_groups`, which may have
+    /// been granted or stripped of a role since the previous run) to their members, and
+    /// writes every role holding, with a record for each assignee whose roles are unknown.
     async fn admin_roles(
         &self,
         ctx: &CollectContext,
         out: &mut PopulationWriter<OktaAdminRole>,
         mut found: PerUser,
         logins: &BTreeMap<String, Option<String>>,
+        (assignees, stalled): (&BTreeSet<String>, bool),
+        (maybe_groups, how_read): (&BTreeSet<String>, &str),
     ) -> Result<(), CollectError> {
         ctx.message("resolving admin role assignments");
-        let (assignees, stalled) = self.assignees(ctx, out.provenance()).await?;
         let groups: Vec<String> = found.groups.iter().cloned().collect();
         for gid in &groups {
-            self.group_admins(ctx, out.provenance(), gid, &mut found)
+            self.group_admins(ctx, out.provenance(), gid, &mut found, false)
                 .await?;
         }
+        let mut gone = Vec::new();
+        for gid in maybe_groups.iter().filter(|g| !groups.contains(g)) {
+            if !self
+                .group_admins(ctx, out.provenance(), gid, &mut found, true)
+                .await?
+            {
+                gone.push(gid.clone());
+            }
+        }
         let rec = out.provenance();
+        if !gone.is_empty() {
+            rec.note(format!(
+                "Group(s) that held a role in the previous ledger run or were named in a \
+                 privilege event no longer exist (404), so nobody holds a role through them: {}",
+                gone.join(", ")
+            ));
+        }
         let holders: BTreeSet<&str> = found.roles.values().map(|r| r.user_id.as_str()).collect();
         let unexplained: Vec<String> = assignees
             .iter()
@@ -461,9 +533,8 @@ impl OktaCollector {
             .collect();
         let holders = holders.len();
         rec.note(format!(
-            "Role assignments were read for every user (GET {ROLES_EP}); GROUP assignments were \
-             resolved to the group's members (GET {GROUP_USERS_EP}). {} user(s) hold a role; \
-             Okta's assignee list names {}.",
+            "{how_read} GROUP assignments were resolved to the group's members (GET \
+             {GROUP_USERS_EP}). {} user(s) hold a role; Okta's assignee list names {}.",
             holders,
             assignees.len()
         ));
@@ -508,11 +579,12 @@ impl OktaCollector {
         Ok(())
     }
 
+    /// The window's System Log events, with what they say about factors and roles.
     async fn system_log(
         &self,
         ctx: &CollectContext,
         out: &mut PopulationWriter<OktaLogEvent>,
-    ) -> Result<(), CollectError> {
+    ) -> Result<LogFacts, CollectError> {
         ctx.message("reading the System Log");
         let period = ctx.period();
         let now = soc2_evidence_core::clock::now();
@@ -539,6 +611,7 @@ impl OktaCollector {
         .label("/api/v1/logs");
         let mut earliest = None;
         let mut count = 0u64;
+        let mut facts = LogFacts::default();
         while let Some(page) = pages.next_page(&self.client, out.provenance()).await? {
             ctx.check_cancelled()?;
             let events: Vec<WireLogEvent> = page.json()?;
@@ -558,6 +631,7 @@ impl OktaCollector {
                     }),
                 );
                 count += 1;
+                facts.observe(&event);
                 out.emit(&event)?;
             }
             ctx.message(&format!("System Log: {count} events"));
@@ -585,7 +659,7 @@ impl OktaCollector {
         if let Some(t) = earliest {
             rec.note(format!("Earliest event received: {}", t.to_rfc3339()));
         }
-        Ok(())
+        Ok(facts)
     }
 
     async fn policies(
@@ -648,25 +722,111 @@ impl OktaCollector {
         let users = self.users(ctx, &mut users_out).await?;
         users_out.finish()?;
 
-        // Factors and roles come from the same per-user pass, so both are open at once.
+        // Factors and roles come from the same per-user pass, so both are open at once. The
+        // System Log is read before that pass: on an incremental run, its MFA and privilege
+        // events name users whose factors or roles must be read again.
         let mut factors_out = sink.open(&FACTORS)?;
         factors_out.provenance().base_url(&org);
         let mut roles_out = sink.open(&ADMIN_ROLES)?;
         roles_out.provenance().base_url(&org);
-        let found = self
-            .per_user(ctx, &mut factors_out, &mut roles_out, &users)
-            .await?;
-        let logins: BTreeMap<String, Option<String>> =
-            users.into_iter().map(|u| (u.id, u.login)).collect();
-        factors_out.finish()?;
-        self.admin_roles(ctx, &mut roles_out, found, &logins)
-            .await?;
-        roles_out.finish()?;
 
         let mut log_out = sink.open(&SYSTEM_LOG)?;
         log_out.provenance().base_url(&org);
-        self.system_log(ctx, &mut log_out).await?;
+        let facts = self.system_log(ctx, &mut log_out).await?;
         log_out.finish()?;
+
+        // The users Okta lists as holding any admin role: one cheap listing of the whole org,
+        // read before the per-user pass so an incremental run re-reads every admin's roles.
+        let assignees = self.assignees(ctx, roles_out.provenance()).await?;
+
+        let days = self.settings.full_refresh_days;
+        let factor_plan = incremental::factors_plan(ctx, &org, days, &facts);
+        let role_plan = incremental::roles_plan(ctx, &org, days);
+        let read_factors = factor_selection(&users, &factor_plan, &facts);
+        let read_roles = role_selection(&users, &role_plan, &facts, &assignees.0);
+        let found = self
+            .per_user(
+                ctx,
+                &mut factors_out,
+                &mut roles_out,
+                &users,
+                (&read_factors.read, &read_roles.read),
+            )
+            .await?;
+
+        // Factors of users not read again come from the previous run, for users still listed
+        // and not deleted during this one.
+        let now = soc2_evidence_core::clock::now();
+        let mut carried = 0usize;
+        if let Plan::Incremental(prev) = &factor_plan {
+            for (u, read) in users.iter().zip(&read_factors.read) {
+                if *read || found.vanished.contains(&u.id) {
+                    continue;
+                }
+                carried += 1;
+                for f in prev.by_user.get(&u.id).into_iter().flatten() {
+                    factors_out.emit(f)?;
+                }
+            }
+        }
+        let reread = read_factors.read.iter().filter(|r| **r).count();
+        describe(
+            ctx,
+            factors_out.provenance(),
+            "factors",
+            &factor_plan.as_base(),
+            &read_factors,
+            (reread, carried),
+            now,
+        );
+        factors_out.finish()?;
+
+        let logins: BTreeMap<String, Option<String>> = users
+            .iter()
+            .map(|u| (u.id.clone(), u.login.clone()))
+            .collect();
+        let role_reread = read_roles.read.iter().filter(|r| **r).count();
+        // Users whose roles are not read again held none in the previous run and are on no
+        // assignee list now (see `role_selection`): that "no role" is what is carried.
+        let role_carried = users.len() - role_reread;
+        let (how_read, maybe_groups) = match &role_plan {
+            Plan::Full { .. } => (
+                format!("Role assignments were read for every user (GET {ROLES_EP});"),
+                facts.privilege_groups.clone(),
+            ),
+            Plan::Incremental(prev) => (
+                format!(
+                    "Role assignments were read (GET {ROLES_EP}) for every user who held a role \
+                     in ledger run {} or is on Okta's assignee list now, and for users created, \
+                     changed or named in privilege events since; the others held no role then \
+                     and are on no assignee list now.",
+                    prev.base.seq
+                ),
+                prev.groups
+                    .union(&facts.privilege_groups)
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        self.admin_roles(
+            ctx,
+            &mut roles_out,
+            found,
+            &logins,
+            (&assignees.0, assignees.1),
+            (&maybe_groups, &how_read),
+        )
+        .await?;
+        describe(
+            ctx,
+            roles_out.provenance(),
+            "roles",
+            &role_plan.as_base(),
+            &read_roles,
+            (role_reread, role_carried),
+            now,
+        );
+        roles_out.finish()?;
 
         let mut policies_out = sink.open(&POLICIES)?;
         policies_out.provenance().base_url(&org);
@@ -674,6 +834,71 @@ impl OktaCollector {
         policies_out.finish()?;
         Ok(())
     }
+}
+
+/// Which users' factors to read: everybody on a full read; on an incremental one, users new
+/// since the previous run, changed since it, or named in the window's MFA events.
+fn factor_selection(users: &[UserRef], plan: &Plan<PrevFactors>, facts: &LogFacts) -> Selection {
+    let mut sel = Selection::default();
+    let Plan::Incremental(prev) = plan else {
+        sel.read = vec![true; users.len()];
+        return sel;
+    };
+    let since = prev.base.changed_since();
+    for u in users {
+        let read = if !prev.base.users.contains(&u.id) {
+            sel.new += 1;
+            true
+        } else if u.changed_at.is_some_and(|t| t >= since) {
+            sel.changed += 1;
+            true
+        } else if facts.mfa_users.contains(&u.id) {
+            sel.named += 1;
+            true
+        } else {
+            false
+        };
+        sel.read.push(read);
+    }
+    sel
+}
+
+/// Which users' roles to read: everybody on a full read; on an incremental one, the factor
+/// rules with privilege events instead of MFA ones, and every user who held a role in the
+/// previous run or is on Okta's assignee list now. Admins are few, so re-reading them all
+/// costs little and catches a role changed without an event in the window; the others held
+/// no role and are on no assignee list, which is what carrying them forward asserts.
+fn role_selection(
+    users: &[UserRef],
+    plan: &Plan<PrevRoles>,
+    facts: &LogFacts,
+    assignees: &BTreeSet<String>,
+) -> Selection {
+    let mut sel = Selection::default();
+    let Plan::Incremental(prev) = plan else {
+        sel.read = vec![true; users.len()];
+        return sel;
+    };
+    let since = prev.base.changed_since();
+    for u in users {
+        let read = if !prev.base.users.contains(&u.id) {
+            sel.new += 1;
+            true
+        } else if u.changed_at.is_some_and(|t| t >= since) {
+            sel.changed += 1;
+            true
+        } else if facts.privilege_users.contains(&u.id) {
+            sel.named += 1;
+            true
+        } else if prev.holders.contains(&u.id) || assignees.contains(&u.id) {
+            sel.admins += 1;
+            true
+        } else {
+            false
+        };
+        sel.read.push(read);
+    }
+    sel
 }
 
 /// What the per-user phase found besides factors.

@@ -19,6 +19,9 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 pub const DEFAULT_PAGE_SIZE: u32 = 200;
 /// Default seconds one request may take (the HTTP toolkit's default timeout).
 pub const DEFAULT_TIMEOUT_SECS: u64 = soc2_evidence_core::http::DEFAULT_TIMEOUT.as_secs();
+/// Default days between full reads of every user's factors and roles on incremental
+/// (ledger) runs.
+pub const DEFAULT_FULL_REFRESH_DAYS: u32 = 7;
 
 fn default_token_env() -> String {
     DEFAULT_TOKEN_ENV.into()
@@ -34,6 +37,9 @@ fn default_page_size() -> u32 {
 }
 fn default_timeout_secs() -> u64 {
     DEFAULT_TIMEOUT_SECS
+}
+fn default_full_refresh_days() -> u32 {
+    DEFAULT_FULL_REFRESH_DAYS
 }
 fn default_deprovision_hours() -> u32 {
     OktaCheckSettings::default().deprovision_within_hours
@@ -81,6 +87,7 @@ pub const KNOWN_FACTOR_TYPES: &[&str] = &[
 /// concurrency = 16                         # per-user requests in flight, at most
 /// page_size = 200
 /// timeout_secs = 30                        # per request
+/// full_refresh_days = 7                    # ledger runs: read every user's factors/roles this often
 /// deprovision_within_hours = 24
 /// dormant_days = 90
 /// password_min_length = 12
@@ -118,6 +125,12 @@ pub struct OktaConfig {
     /// collector fails naming the endpoint.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// On an incremental (ledger) run, days after which factors and admin roles are read for
+    /// every user again (default 7, at least 1). In between, only users created, updated or
+    /// named in MFA or privilege events since the previous run are re-read, and the others'
+    /// records are carried forward from that run.
+    #[serde(default = "default_full_refresh_days")]
+    pub full_refresh_days: u32,
     /// Hours after the termination date by which the account must be deactivated.
     #[serde(default = "default_deprovision_hours")]
     pub deprovision_within_hours: u32,
@@ -158,6 +171,7 @@ impl OktaConfig {
         }
         for (key, v) in [
             ("timeout_secs", self.timeout_secs),
+            ("full_refresh_days", u64::from(self.full_refresh_days)),
             (
                 "deprovision_within_hours",
                 u64::from(self.deprovision_within_hours),
@@ -210,6 +224,7 @@ impl OktaConfig {
         settings.concurrency = self.concurrency;
         settings.page_size = self.page_size;
         settings.timeout = Duration::from_secs(self.timeout_secs);
+        settings.full_refresh_days = self.full_refresh_days;
         Ok(settings)
     }
 
@@ -249,6 +264,8 @@ pub struct OktaSettings {
     pub retry: RetryPolicy,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// Days between full reads of factors and roles on incremental runs (≥ 1).
+    pub full_refresh_days: u32,
 }
 
 impl OktaSettings {
@@ -264,6 +281,7 @@ impl OktaSettings {
             page_size: DEFAULT_PAGE_SIZE,
             retry: RetryPolicy::default(),
             timeout: soc2_evidence_core::http::DEFAULT_TIMEOUT,
+            full_refresh_days: DEFAULT_FULL_REFRESH_DAYS,
         }
     }
 }

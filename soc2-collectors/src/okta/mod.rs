@@ -1,6 +1,26 @@
 //! The Okta collector (DESIGN §5): identities, MFA factors, admin access, the System Log and
 //! sign-on policies from the Okta Management API, with the CC6.1–CC6.3 checks over them.
 //!
+//! **Continuous collection.** Users, factors, admin roles and policies are *state*,
+//! snapshotted on every run; the System Log is the one *event* population. Its high-water
+//! mark is `published`: an incremental run reads [`CollectContext::period`] (from the
+//! previous successful run's time less a day of overlap, to today), and the overlap is
+//! deduplicated by event `uuid`. Factors and roles cost a request per user, so an
+//! incremental run (one with [`CollectContext::previous`]) re-reads them only for users new
+//! since the previous run, with `created`, `activated`, `lastUpdated`, `statusChanged` or
+//! `passwordChanged` at or after its collection time less a day, or named (actor or target)
+//! in the window's MFA events (`user.mfa.*`) or privilege events
+//! (`user.account.privilege.*`, `group.privilege.*`, `iam.*`); roles also for every user who
+//! held one in the previous run or is on the assignee list now. Everybody else's records are
+//! carried forward from the previous run, and provenance says so in a note and a cursor
+//! (`full_refresh_at`). Every user is read again when the last full read is
+//! `full_refresh_days` old (default 7), when the previous population is incomplete or
+//! missing, when it came from another org, or, for factors, when the window shows an
+//! org-wide factor change (`system.mfa.factor.*`); the note says which.
+//!
+//! [`CollectContext::period`]: soc2_evidence_core::CollectContext::period
+//! [`CollectContext::previous`]: soc2_evidence_core::CollectContext::previous
+//!
 //! ```toml
 //! [okta]
 //! base_url = "https://acme.okta.com"        # the org URL, or its custom domain
@@ -10,6 +30,7 @@
 //! concurrency = 16                          # per-user requests in flight, at most
 //! page_size = 200                           # users and group members per page
 //! timeout_secs = 30                         # per request
+//! full_refresh_days = 7                     # incremental runs: read every user's factors and roles this often
 //! deprovision_within_hours = 24
 //! dormant_days = 90
 //! password_min_length = 12
@@ -34,7 +55,7 @@
 //! | `okta/users.jsonl` | `okta.user` | state | every user, DEPROVISIONED ones included (Okta leaves them out of an unfiltered list, so they are fetched with `filter=status eq "DEPROVISIONED"`) |
 //! | `okta/factors.jsonl` | `okta.factor` | state | each user's factors: type, provider, status, dates — never secrets |
 //! | `okta/admin_roles.jsonl` | `okta.admin_role` | state | current admin roles, direct and through groups (resolved to members) |
-//! | `okta/system_log.jsonl` | `okta.log_event` | events | the period's lifecycle, MFA, privilege, membership, sign-in and policy events |
+//! | `okta/system_log.jsonl` | `okta.log_event` | events | the period's (or window's) lifecycle, MFA, privilege, membership, sign-in and policy events |
 //! | `okta/policies.jsonl` | `okta.policy` | state | password, MFA enrolment, sign-on and access policies with their rules |
 //!
 //! **System Log retention.** Okta keeps 90 days of System Log
@@ -95,6 +116,7 @@ mod api;
 mod checks;
 mod collector;
 mod config;
+mod incremental;
 mod module;
 mod records;
 mod retry;
@@ -105,8 +127,9 @@ pub use checks::{
 };
 pub use collector::{OktaCollector, LOG_EVENT_TYPES, POLICY_TYPES, SYSTEM_LOG_RETENTION_DAYS};
 pub use config::{
-    OktaCheckSettings, OktaConfig, OktaSettings, DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE,
-    DEFAULT_TERMINATION_ATTRIBUTE, DEFAULT_TIMEOUT_SECS, DEFAULT_TOKEN_ENV, KNOWN_FACTOR_TYPES,
+    OktaCheckSettings, OktaConfig, OktaSettings, DEFAULT_CONCURRENCY, DEFAULT_FULL_REFRESH_DAYS,
+    DEFAULT_PAGE_SIZE, DEFAULT_TERMINATION_ATTRIBUTE, DEFAULT_TIMEOUT_SECS, DEFAULT_TOKEN_ENV,
+    KNOWN_FACTOR_TYPES,
 };
 pub use module::OktaModule;
 pub use records::{
