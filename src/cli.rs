@@ -7,7 +7,7 @@ mod collect;
 mod demo;
 mod error;
 mod keys;
-mod ledger;
+pub mod ledger;
 mod progress;
 mod summary;
 

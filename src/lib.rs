@@ -25,5 +25,6 @@ pub mod cli;
 pub use soc2_bundle as bundle;
 pub use soc2_collectors as collectors;
 pub use soc2_evidence_core as core;
+pub use soc2_ledger as ledger;
 
 pub mod report;
