@@ -5,6 +5,8 @@ mod check;
 mod collect;
 #[cfg(feature = "demo")]
 mod demo;
+#[cfg(feature = "demo")]
+mod demo_ledger;
 mod error;
 mod keys;
 pub mod ledger;

@@ -139,6 +139,64 @@ fn demo_end_to_end() {
     let report = verify_bundle(&zip, &trust, &VerifyOptions::default()).unwrap();
     assert!(report.is_ok(), "{report}");
 
+    // Continuous collection: 25 weekly runs (one Monday missed), the period assembled.
+    assert_eq!(fs::read_dir(out.join("ledger/runs")).unwrap().count(), 25);
+    let period: Vec<Finding> = fs::read_to_string(out.join("period/findings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let coverage: Vec<&Finding> = period
+        .iter()
+        .filter(|f| f.check_id == "ledger.coverage")
+        .collect();
+    assert_eq!(coverage.len(), 4, "one per collector: {coverage:?}");
+    for f in &coverage {
+        assert_eq!(f.status, FindingStatus::Fail, "{f:?}");
+        assert!(
+            f.summary
+                .contains("no successful run from 2026-04-06 02:00 UTC to 2026-04-20 02:00 UTC"),
+            "{f:?}"
+        );
+    }
+    let (alice, _) = soc2_sample::okta::steady_mfa_user(&soc2_sample::okta::acme()).unwrap();
+    let gap: Vec<(FindingStatus, &str)> = period
+        .iter()
+        .filter(|f| f.check_id == "okta.mfa_enrolled" && f.subject_id == alice)
+        .map(|f| (f.status, f.summary.as_str()))
+        .collect();
+    assert_eq!(gap.len(), 3, "{gap:?}");
+    assert_eq!(gap[1].0, FindingStatus::Fail);
+    assert!(
+        gap[1]
+            .1
+            .starts_with("observed from 2026-02-09 02:00 UTC until 2026-02-23 02:00 UTC"),
+        "{gap:?}"
+    );
+    // What a one-shot collection could not establish (rule suites beyond GitHub's month),
+    // the weekly runs held.
+    let bypass_errors = period
+        .iter()
+        .filter(|f| f.check_id == "github.merged_under_bypass" && f.status == FindingStatus::Error)
+        .count();
+    assert_eq!(
+        bypass_errors, 0,
+        "the ledger holds every rule suite of the period"
+    );
+    let period_zip = out.join("soc2-evidence-acme-period.zip");
+    let report = verify_bundle(&period_zip, &trust, &VerifyOptions::default()).unwrap();
+    assert!(report.is_ok(), "{report}");
+    let runs = report
+        .bag_info
+        .iter()
+        .filter(|(k, _)| k == "Ledger-Run")
+        .count();
+    assert_eq!(runs, 25, "the period bundle names every run bundle");
+    assert!(
+        stdout.contains("an MFA gap only continuous collection sees"),
+        "{stdout}"
+    );
+
     // Stock tools.
     if let Some([unzip, ssh_keygen, sha256sum]) =
         stock_tools::find([StockTool::Unzip, StockTool::SshKeygen, StockTool::Sha256sum])

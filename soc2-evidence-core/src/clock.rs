@@ -114,10 +114,10 @@ fn current() -> Option<(DateTime<Utc>, Instant)> {
 #[error("{0}")]
 pub struct ClockNotMovable(String);
 
-/// Moves an overridden clock forward to `t`: a replay of several runs in one process (the
-/// demo's ledger, benchmarks, tests) collects each at its own simulated time. Refused when
-/// the clock is real (it never moves real time) or was set by `SOC2_EVIDENCE_NOW` (the user
-/// chose that instant), and when `t` is before the current instant (time runs forward).
+/// Moves an overridden clock to `t`: a replay of several runs in one process (the demo's
+/// ledger, benchmarks, tests) collects each at its own simulated time. Refused when the
+/// clock is real (it never moves real time) or was set by `SOC2_EVIDENCE_NOW` (the user
+/// chose that instant).
 ///
 /// ```
 /// use soc2_evidence_core::clock;
@@ -135,12 +135,6 @@ pub fn advance_to(t: DateTime<Utc>) -> Result<(), ClockNotMovable> {
     if override_from_env().ok().flatten().is_some() {
         return Err(ClockNotMovable(format!(
             "{NOW_ENV} fixes the clock; it is not moved"
-        )));
-    }
-    let now = now();
-    if t < now {
-        return Err(ClockNotMovable(format!(
-            "time runs forward: {t} is before now ({now})"
         )));
     }
     *MOVED

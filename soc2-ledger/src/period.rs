@@ -272,11 +272,12 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LedgerError> {
     write_atomic(path, &bytes).map_err(io_err(path))
 }
 
-/// Where one record's line sits in a spill file.
+/// Where one subject's lines (all the records a run held for it) sit in a spill file.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     offset: u64,
     len: u32,
+    lines: u32,
 }
 
 /// A version still being observed: where it is, its content hash, first and last run,
@@ -751,14 +752,15 @@ fn holes(
 }
 
 impl Pop {
-    fn append(&mut self, line: &[u8]) -> Result<Slot, LedgerError> {
+    fn append(&mut self, line: &[u8], lines: u32) -> Result<Slot, LedgerError> {
         let slot = Slot {
             offset: self.spill_len,
             len: u32::try_from(line.len()).map_err(|_| LedgerError::Malformed {
                 location: String::new(),
                 key: format!("{}/{}", self.instance, self.name),
-                message: "a record line over 4 GiB".into(),
+                message: "one subject's records exceed 4 GiB".into(),
             })?,
+            lines,
         };
         self.spill
             .write_all(line)
@@ -780,11 +782,14 @@ impl Pop {
             // An incomplete snapshot would make present records look deleted.
             return Ok(0);
         }
+        // A subject may have several records (a user's factors): its records in one run are
+        // one unit, replaced or versioned together.
         let reader = BufReader::new(File::open(file).map_err(io_err(file))?);
-        let mut seen: HashMap<String, ()> = HashMap::new();
+        let mut groups: Vec<(String, Vec<u8>, u32)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         let mut n = 0;
         for (i, line) in reader.split(b'\n').enumerate() {
-            let mut line = line.map_err(io_err(file))?;
+            let line = line.map_err(io_err(file))?;
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
@@ -794,24 +799,36 @@ impl Pop {
                 key: format!("{}:{}", file.display(), i + 1),
                 message: "a record without a subject_id".into(),
             })?;
-            line.push(b'\n');
+            let g = match index.get(&subject) {
+                Some(&g) => g,
+                None => {
+                    index.insert(subject.clone(), groups.len());
+                    groups.push((subject, Vec::new(), 0));
+                    groups.len() - 1
+                }
+            };
+            groups[g].1.extend_from_slice(&line);
+            groups[g].1.push(b'\n');
+            groups[g].2 += 1;
+        }
+        let seen: HashMap<String, ()> = index.into_keys().map(|k| (k, ())).collect();
+        for (subject, chunk, lines) in groups {
             match mode {
                 PopulationMode::Events => {
-                    let slot = self.append(&line)?;
+                    let slot = self.append(&chunk, lines)?;
                     if self.events.insert(subject.clone(), slot).is_none() {
                         self.order.push(subject);
                     }
                 }
                 PopulationMode::State => {
-                    let hash: [u8; 32] = Sha256::digest(&line).into();
-                    seen.insert(subject.clone(), ());
+                    let hash: [u8; 32] = Sha256::digest(&chunk).into();
                     match self.open.get_mut(&subject) {
                         Some(v) if v.1 == hash => {
                             v.3 = seq;
                             v.5 = at;
                         }
                         _ => {
-                            let slot = self.append(&line)?;
+                            let slot = self.append(&chunk, lines)?;
                             if let Some(old) = self.open.remove(&subject) {
                                 self.close(&subject, old, seq);
                             } else {
@@ -895,7 +912,7 @@ impl Pop {
                 for s in &self.order {
                     if let Some(slot) = self.events.get(s) {
                         copy(*slot, &mut w)?;
-                        n += 1;
+                        n += u64::from(slot.lines);
                     }
                 }
             }
@@ -941,12 +958,16 @@ impl Pop {
                     BufWriter::new(File::create(&side_path).map_err(io_err(&side_path))?);
                 for (_, slot, span) in &closed {
                     copy(*slot, &mut w)?;
-                    serde_json::to_writer(&mut side, span).map_err(|e| LedgerError::Io {
+                    let mut line = serde_json::to_vec(span).map_err(|e| LedgerError::Io {
                         path: side_path.clone(),
                         source: std::io::Error::other(e),
                     })?;
-                    side.write_all(b"\n").map_err(io_err(&side_path))?;
-                    n += 1;
+                    line.push(b'\n');
+                    // One span per record line: the store walks them side by side.
+                    for _ in 0..slot.lines {
+                        side.write_all(&line).map_err(io_err(&side_path))?;
+                    }
+                    n += u64::from(slot.lines);
                 }
                 side.flush().map_err(io_err(&side_path))?;
             }

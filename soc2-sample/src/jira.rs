@@ -911,15 +911,31 @@ impl Respond for SearchResponder {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         self.counts.search.fetch_add(1, Ordering::Relaxed);
         let q = query(req);
-        match q.get("jql") {
-            Some(j) if j == PERIOD_JQL => {}
-            Some(j) => {
-                return json_response(400, &error_body(&[&format!(
-                    "The sample server expects the JQL {PERIOD_JQL:?}, got {j:?}."
-                )]))
-            }
+        // The collector's JQL for some window (the demo's period, or a ledger run's).
+        let window = match q.get("jql") {
+            Some(j) => match window_of(j) {
+                Some(w) => w,
+                None => {
+                    return json_response(400, &error_body(&[&format!(
+                        "The sample server expects the JQL {PERIOD_JQL:?} (for any dates), got {j:?}."
+                    )]))
+                }
+            },
             None => return json_response(400, &error_body(&["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."])),
-        }
+        };
+        let selected: Vec<&Served> = self
+            .tickets
+            .iter()
+            .filter(|t| {
+                ["created", "updated", "resolutiondate"].iter().any(|f| {
+                    t.fields
+                        .get(*f)
+                        .and_then(Value::as_str)
+                        .and_then(|v| v.get(..10))
+                        .is_some_and(|d| d >= window.0.as_str() && d < window.1.as_str())
+                })
+            })
+            .collect();
         let offset = match q.get("nextPageToken") {
             None => 0,
             Some(t) => match t
@@ -950,8 +966,8 @@ impl Respond for SearchResponder {
         let expand_changelog = q
             .get("expand")
             .is_some_and(|e| e.split(',').any(|x| x.trim() == "changelog"));
-        let end = (offset + max).min(self.tickets.len());
-        let issues: Vec<Value> = self.tickets[offset.min(end)..end]
+        let end = (offset + max).min(selected.len());
+        let issues: Vec<Value> = selected[offset.min(end)..end]
             .iter()
             .map(|t| {
                 let mut issue = json!({
@@ -972,12 +988,25 @@ impl Respond for SearchResponder {
                 issue
             })
             .collect();
-        let mut body = json!({"issues": issues, "isLast": end >= self.tickets.len()});
-        if end < self.tickets.len() {
+        let mut body = json!({"issues": issues, "isLast": end >= selected.len()});
+        if end < selected.len() {
             body["nextPageToken"] = json!(page_token(end));
         }
         json_response(200, &body)
     }
+}
+
+/// The `[start, end)` dates of a JQL of [`PERIOD_JQL`]'s shape, or `None` for any other JQL.
+fn window_of(jql: &str) -> Option<(String, String)> {
+    let after = |marker: &str| -> Option<String> {
+        let rest = &jql[jql.find(marker)? + marker.len()..];
+        Some(rest[..rest.find('"')?].to_string())
+    };
+    let (a, b) = (after("created >= \"")?, after("created < \"")?);
+    let expected = PERIOD_JQL
+        .replace("2026-01-01", &a)
+        .replace("2026-07-01", &b);
+    (jql == expected).then_some((a, b))
 }
 
 fn key_from_path<'a>(req: &'a Request, suffix: &str) -> Option<&'a str> {

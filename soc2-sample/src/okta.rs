@@ -1629,3 +1629,80 @@ pub fn synthetic(n: usize) -> OktaOrg {
     acme_policies(&mut org);
     org
 }
+
+// The ledger demo's plant: an MFA gap only continuous collection can see.
+
+/// The first ACTIVE user of `org` whose factors are all ACTIVE: someone every one-shot
+/// collection passes on `okta.mfa_enrolled`.
+pub fn steady_mfa_user(org: &OktaOrg) -> Option<(String, String)> {
+    org.users
+        .iter()
+        .find(|u| {
+            u["status"] == "ACTIVE"
+                && u["id"].as_str().is_some_and(|id| {
+                    org.factors
+                        .get(id)
+                        .is_some_and(|f| !f.is_empty() && f.iter().all(|f| f["status"] == "ACTIVE"))
+                })
+        })
+        .and_then(|u| {
+            Some((
+                u["id"].as_str()?.to_string(),
+                u["profile"]["login"].as_str().unwrap_or("user").to_string(),
+            ))
+        })
+}
+
+/// `org` after `user`'s factors were reset at `at`: no factors, and the System Log event
+/// that says so (which is what tells an incremental collection to re-read them).
+pub fn with_factors_reset(org: &OktaOrg, user: &(String, String), at: &str) -> OktaOrg {
+    let mut next = org.clone();
+    next.factors.insert(user.0.clone(), Vec::new());
+    next.logs.push(mfa_event(
+        user,
+        at,
+        "user.mfa.factor.deactivate",
+        "Reset factor for user",
+    ));
+    next
+}
+
+/// `org` (after [`with_factors_reset`]) once `user` enrolled again at `at` with the factors
+/// `original` held.
+pub fn with_factors_back(
+    org: &OktaOrg,
+    original: &OktaOrg,
+    user: &(String, String),
+    at: &str,
+) -> OktaOrg {
+    let mut next = org.clone();
+    if let Some(f) = original.factors.get(&user.0) {
+        next.factors.insert(user.0.clone(), f.clone());
+    }
+    next.logs.push(mfa_event(
+        user,
+        at,
+        "user.mfa.factor.activate",
+        "Activate factor for user",
+    ));
+    next
+}
+
+fn mfa_event(user: &(String, String), at: &str, event_type: &str, message: &str) -> Value {
+    let who = party(&user.0, "User", &user.1, &user.1);
+    let uuid = format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        at.len() * 7919 + event_type.len(),
+        at.bytes().map(u64::from).sum::<u64>()
+    );
+    event(
+        &uuid,
+        at,
+        event_type,
+        message,
+        who.clone(),
+        vec![who],
+        "SUCCESS",
+        json!({}),
+    )
+}

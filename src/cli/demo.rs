@@ -78,6 +78,47 @@ pub(crate) fn pin_clock() -> Result<(), CliError> {
     soc2_evidence_core::clock::set_override(as_of).map_err(other)
 }
 
+fn pin_clock_again() -> Result<(), CliError> {
+    let as_of = soc2_evidence_core::clock::parse_override(DEMO_AS_OF).map_err(other)?;
+    soc2_evidence_core::clock::advance_to(as_of).map_err(other)
+}
+
+fn print_ledger(l: &super::demo_ledger::LedgerDemo, out: &Path) {
+    let s = &l.summary;
+    println!(
+        "\nledger:   {} ({} weekly runs, each a signed bundle chained to the one before)",
+        out.join("ledger").display(),
+        l.runs
+    );
+    println!(
+        "period:   {} assembled from {} runs: {} pass, {} fail, {} error, {} n/a",
+        s.out.display(),
+        s.runs_used,
+        s.findings.pass,
+        s.findings.fail,
+        s.findings.error,
+        s.findings.not_applicable
+    );
+    for c in &l.coverage {
+        println!("  ledger.coverage fail: {c}");
+    }
+    println!("  an MFA gap only continuous collection sees (okta.mfa_enrolled):");
+    for m in &l.mfa {
+        println!("    {m}");
+    }
+    println!(
+        "  period bundle {} names all {} run bundles in bag-info.txt; verified: {}",
+        l.bundle.0.display(),
+        s.runs_used,
+        if l.bundle.1 { "OK" } else { "FAILED" }
+    );
+    println!(
+        "  (check the chain yourself: soc2-evidence ledger verify {} --pubkey {})",
+        out.join("ledger").display(),
+        out.join("demo-signing-key.pub").display()
+    );
+}
+
 /// Runs the demo into `out`, with the collector modules in `registry`.
 pub async fn run(registry: &Registry, out: &Path, quiet: bool) -> Result<u8, CliError> {
     let started = Instant::now();
@@ -151,9 +192,41 @@ pub async fn run(registry: &Registry, out: &Path, quiet: bool) -> Result<u8, Cli
     let zip = out.join("soc2-evidence-acme-demo.zip");
     let bundle = bundle_run(&run_dir, &key, &zip, None)?;
     let report = verify_file(&zip, &out.join("demo-signing-key.pub"), None)?;
-
     if !quiet {
         summary::print_run(&manifest, &run_dir);
+    }
+
+    // Continuous collection needs a clock it may move: the demo's own, not one the user set.
+    let ledger = if soc2_evidence_core::clock::override_from_env()
+        .ok()
+        .flatten()
+        .is_none()
+    {
+        let ledger = super::demo_ledger::run(
+            registry,
+            &config_text,
+            out,
+            &secrets,
+            okta.server(),
+            &key,
+            out,
+            &say,
+        )
+        .await?;
+        let _ = pin_clock_again();
+        Some(ledger)
+    } else {
+        say(&format!(
+            "\n(continuous collection left out: {} fixes the clock, and the weekly runs need to move it)",
+            soc2_evidence_core::clock::NOW_ENV
+        ));
+        None
+    };
+
+    if !quiet {
+        if let Some(l) = &ledger {
+            print_ledger(l, out);
+        }
         println!("\nbundle:   {}", bundle.path.display());
         println!(
             "          {} files, {} bytes of evidence, sha256 {}",
@@ -192,6 +265,10 @@ pub async fn run(registry: &Registry, out: &Path, quiet: bool) -> Result<u8, Cli
     }
     if !report.is_ok() {
         eprintln!("error: the demo bundle did not verify:\n{report}");
+        return Ok(EXIT_FAILED);
+    }
+    if ledger.as_ref().is_some_and(|l| !l.bundle.1) {
+        eprintln!("error: the demo's period bundle did not verify");
         return Ok(EXIT_FAILED);
     }
     if !manifest.all_collectors_ok() {

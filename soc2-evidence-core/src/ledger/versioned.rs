@@ -3,10 +3,12 @@
 //!
 //! A check that reads only event populations is judged once. One that reads state (users,
 //! factors, branch rules) is judged at the first epoch and at every epoch where a version of
-//! what it read began or ended. Per subject, consecutive epochs with the same verdict and
-//! summary merge; a subject whose verdict never changed keeps its finding as it is, and one
-//! whose verdict changed gets one finding per interval, saying when: "observed from
-//! 2026-02-03 02:00 UTC until 2026-02-17 02:00 UTC: 00u1 has no MFA factor".
+//! what it read began or ended. Per subject, consecutive epochs with the same verdict merge,
+//! keeping the latest epoch's summary (wording that follows the collection time, "retained
+//! since ...", would otherwise split one verdict into many); a subject whose verdict never
+//! changed keeps one finding, and one whose verdict changed gets one finding per interval,
+//! saying when: "observed from 2026-02-03 02:00 UTC until 2026-02-17 02:00 UTC: 00u1 has no
+//! MFA factor".
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -91,15 +93,14 @@ fn merge(per_epoch: &[Vec<Finding>], times: &[DateTime<Utc>]) -> Vec<Finding> {
     let mut out = Vec::new();
     for key in order {
         let row = &cells[&key];
-        // Runs of consecutive epochs with the same verdict and summary.
+        // Runs of consecutive epochs with the same verdict; the latest summary speaks.
         let mut groups: Vec<(usize, usize, &Finding)> = Vec::new();
         for (e, cell) in row.iter().enumerate() {
             let Some(f) = cell else { continue };
             match groups.last_mut() {
-                Some((_, end, g))
-                    if *end + 1 == e && g.status == f.status && g.summary == f.summary =>
-                {
-                    *end = e
+                Some((_, end, g)) if *end + 1 == e && g.status == f.status => {
+                    *end = e;
+                    *g = f;
                 }
                 _ => groups.push((e, e, f)),
             }
