@@ -217,3 +217,168 @@ impl Check for CoverageCheck {
         Ok(findings)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::EventWindow;
+    use crate::{AuditPeriod, RunManifest};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        format!("{s}T02:00:00Z").parse().unwrap()
+    }
+
+    fn run(
+        seq: u64,
+        instance: &str,
+        at: &str,
+        status: &str,
+        events: Vec<EventWindow>,
+    ) -> LedgerCollection {
+        LedgerCollection {
+            seq,
+            bundle_sha256: format!("{seq:064}"),
+            instance: instance.into(),
+            collector_type: "okta".into(),
+            status: status.into(),
+            error: (status != "ok").then(|| "source down".into()),
+            collected_at: t(at),
+            window_start: t(at).date_naive(),
+            window_end: t(at).date_naive(),
+            events,
+        }
+    }
+
+    fn window(from: &str, until: &str, retention: Option<&str>) -> EventWindow {
+        EventWindow {
+            population: "system_log".into(),
+            // Windows start at midnight of their first day.
+            from: format!("{from}T00:00:00Z").parse().unwrap(),
+            until: t(until),
+            incomplete: None,
+            retention: retention.map(str::to_string),
+        }
+    }
+
+    fn judge(records: &[LedgerCollection], max_gap: u32) -> Vec<Finding> {
+        let dir = tempfile::tempdir().unwrap();
+        let period: AuditPeriod = "2026-01-01..2026-01-31".parse().unwrap();
+        let manifest = RunManifest::start(period, None);
+        std::fs::write(
+            dir.path().join("run.json"),
+            serde_json::to_vec(&manifest).unwrap(),
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("ledger")).unwrap();
+        let lines: String = records
+            .iter()
+            .map(|r| {
+                serde_json::json!({"kind": "ledger.collection", "schema_version": 1,
+                    "subject_id": crate::Evidence::subject_id(r), "data": r})
+                .to_string()
+                    + "\n"
+            })
+            .collect();
+        std::fs::write(dir.path().join("ledger/collections.jsonl"), lines).unwrap();
+        let store = EvidenceStore::open(dir.path()).unwrap();
+        CoverageCheck::new(max_gap).run(&store).unwrap()
+    }
+
+    #[test]
+    fn weekly_runs_pass_and_a_missed_week_fails_naming_the_failed_run() {
+        let weekly = |skip: Option<&str>| -> Vec<LedgerCollection> {
+            [
+                "2026-01-01",
+                "2026-01-08",
+                "2026-01-15",
+                "2026-01-22",
+                "2026-01-29",
+                "2026-02-05",
+            ]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let prev = if i == 0 { "2026-01-01" } else { d };
+                let status = if Some(*d) == skip { "failed" } else { "ok" };
+                run(i as u64 + 1, "okta", d, status, vec![window(prev, d, None)])
+            })
+            .collect()
+        };
+        let mut ok = weekly(None);
+        // Each window starts where the previous successful run ended.
+        for i in 1..ok.len() {
+            let from = ok[i - 1].collected_at.format("%Y-%m-%d").to_string();
+            let until = ok[i].collected_at.format("%Y-%m-%d").to_string();
+            ok[i].events = vec![window(&from, &until, None)];
+        }
+        let f = judge(&ok, 7);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, FindingStatus::Pass, "{}", f[0].summary);
+
+        let mut missed = ok.clone();
+        missed[2].status = "failed".into();
+        missed[2].events.clear();
+        // The catch-up run reads from the last successful one: no hole, but a 14-day gap.
+        missed[3].events = vec![window("2026-01-08", "2026-01-22", None)];
+        let f = judge(&missed, 7);
+        assert_eq!(f[0].status, FindingStatus::Fail);
+        assert!(f[0].summary.contains("no successful run from 2026-01-08 02:00 UTC to 2026-01-22 02:00 UTC (14.0 days; at most 7 allowed) (run 3 failed)"), "{}", f[0].summary);
+        assert!(
+            !f[0].summary.contains("holds no evidence"),
+            "{}",
+            f[0].summary
+        );
+        assert_eq!(judge(&missed, 14)[0].status, FindingStatus::Pass);
+    }
+
+    #[test]
+    fn a_window_the_source_no_longer_held_is_a_hole() {
+        // The first run came late; the source kept only the last days before it.
+        let records = vec![
+            run(
+                1,
+                "okta",
+                "2026-01-06",
+                "ok",
+                vec![window(
+                    "2026-01-04",
+                    "2026-01-06",
+                    Some("Okta keeps 90 days of System Log"),
+                )],
+            ),
+            run(
+                2,
+                "okta",
+                "2026-01-12",
+                "ok",
+                vec![window("2026-01-05", "2026-01-12", None)],
+            ),
+        ];
+        let f = judge(&records, 30);
+        assert_eq!(f[0].status, FindingStatus::Fail);
+        assert!(f[0].summary.contains("okta/system_log holds no evidence for 2026-01-01 00:00 UTC .. 2026-01-04 00:00 UTC"), "{}", f[0].summary);
+        assert!(
+            f[0].summary.contains("Okta keeps 90 days"),
+            "{}",
+            f[0].summary
+        );
+    }
+
+    #[test]
+    fn no_successful_run_fails_and_no_run_at_all_fails() {
+        let f = judge(&[run(1, "okta", "2026-01-06", "failed", vec![])], 7);
+        assert_eq!(f[0].status, FindingStatus::Fail);
+        assert!(
+            f[0].summary
+                .contains("none succeeded (last error: source down)"),
+            "{}",
+            f[0].summary
+        );
+        let f = judge(&[], 7);
+        assert_eq!(
+            (f.len(), f[0].status),
+            (1, FindingStatus::Fail),
+            "never a vacuous pass"
+        );
+    }
+}

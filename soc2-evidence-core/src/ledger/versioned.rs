@@ -138,6 +138,33 @@ mod tests {
     }
 
     #[test]
+    fn a_verdict_whose_wording_follows_the_clock_stays_one_finding() {
+        let t = |d: u32| {
+            format!("2026-03-{d:02}T02:00:00Z")
+                .parse::<DateTime<Utc>>()
+                .unwrap()
+        };
+        let per_epoch = vec![
+            vec![f(
+                "acme/api#1",
+                FindingStatus::Pass,
+                "inside the history (from 2026-02-01)",
+            )],
+            vec![f(
+                "acme/api#1",
+                FindingStatus::Pass,
+                "inside the history (from 2026-02-08)",
+            )],
+        ];
+        let out = merge(&per_epoch, &[t(1), t(8)]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].summary, "inside the history (from 2026-02-08)",
+            "the latest wording"
+        );
+    }
+
+    #[test]
     fn unchanged_verdicts_stay_whole_and_changed_ones_get_intervals() {
         let t = |d: u32| {
             format!("2026-02-{d:02}T02:00:00Z")
