@@ -747,4 +747,75 @@ fn an_s3_ledger_works_like_a_directory() {
     );
     let runs: Vec<Value> = serde_json::from_slice(&ok(o).stdout).unwrap();
     assert_eq!(runs.len(), 2);
+
+    // [ledger] object_lock_days: each run bundle under COMPLIANCE retention (WORM).
+    moto.create_bucket("worm", true).unwrap();
+    let cfg = fs::read_to_string(d.join("soc2.toml")).unwrap();
+    fs::write(
+        d.join("worm.toml"),
+        cfg.replacen(
+            "[[command]]",
+            "[ledger]\nobject_lock_days = 30\n\n[[command]]",
+            1,
+        ),
+    )
+    .unwrap();
+    let worm = [
+        "collect",
+        "--config",
+        "worm.toml",
+        "--ledger",
+        "s3://worm/ledger",
+        "--key",
+        "k",
+        "--since",
+        "2026-01-01",
+        "-q",
+    ];
+    ok(s3(&worm, Some("2026-01-05")));
+    let (status, headers, _) = moto
+        .request("HEAD", "/worm/ledger/runs/000001.zip", &[])
+        .unwrap();
+    assert_eq!(status, 200);
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("x-amz-object-lock-mode"), "COMPLIANCE");
+    let until =
+        chrono::DateTime::parse_from_rfc3339(&header("x-amz-object-lock-retain-until-date"))
+            .unwrap();
+    let days = (until.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days();
+    assert!(
+        (29..=30).contains(&days),
+        "retained {days} days from the real clock, not the replayed one"
+    );
+    // A directory ledger cannot promise that, and says so.
+    let o = bin()
+        .current_dir(d)
+        .env("SOC2_EVIDENCE_NOW", "2026-01-05T02:00:00Z")
+        .args([
+            "collect",
+            "--config",
+            "worm.toml",
+            "--ledger",
+            "dirledger",
+            "--key",
+            "k",
+            "--since",
+            "2026-01-01",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("object_lock_days needs an s3:// ledger"),
+        "{}",
+        text(&o)
+    );
+    assert!(!d.join("dirledger/runs").exists(), "nothing written");
 }

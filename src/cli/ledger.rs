@@ -64,6 +64,12 @@ pub async fn collect_run(
     cancel: CancellationToken,
 ) -> Result<SealedRun, CliError> {
     let settings = config.ledger.clone().unwrap_or_default();
+    if settings.object_lock_days.is_some() && !storage.location().starts_with("s3://") {
+        return Err(CliError::Usage(format!(
+            "{}: [ledger] object_lock_days needs an s3:// ledger with Object Lock; a directory cannot keep its files from being deleted",
+            storage.location()
+        )));
+    }
     // Secrets are read before the ledger is touched: a missing token is a config error.
     let mut runner = Runner::from_config(config, secrets)?;
     let now = soc2_evidence_core::clock::now();
@@ -116,9 +122,14 @@ pub async fn collect_run(
         .map_err(|e| CliError::Other(format!("{}: {e}", record_path.display())))?;
     let zip = cache.path().join("run.zip");
     bundle_run_chained(&run_dir, key, &zip, plan.previous_sha256.clone())?;
-    let retain_until = settings
-        .object_lock_days
-        .map(|d| now.checked_add_days(Days::new(u64::from(d))).unwrap_or(now));
+    // Retention is a promise about real storage, so it counts from the real clock even when
+    // SOC2_EVIDENCE_NOW replays another instant.
+    let real_now = chrono::Utc::now();
+    let retain_until = settings.object_lock_days.map(|d| {
+        real_now
+            .checked_add_days(Days::new(u64::from(d)))
+            .unwrap_or(real_now)
+    });
     let sha256 = append_run(storage, plan.seq, &zip, retain_until).await?;
     Ok(SealedRun {
         ledger: storage.location(),
