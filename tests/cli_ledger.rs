@@ -4,37 +4,16 @@
 //! missing, foreign or reordered run, a changed key, two runs at once, a killed run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{bin, script, text};
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_soc2-evidence"));
-    c.env_remove("RUST_LOG").env_remove("SOC2_EVIDENCE_NOW");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn script(dir: &Path, name: &str, body: &str) {
-    let path = dir.join(name);
-    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-    }
-}
 
 /// A state population (laptops; C03Y unencrypted while `$SOC2_EVIDENCE_NOW` is in
 /// 2026-01-1x) and an event population (one event per window end day); `FAIL_ON` makes the

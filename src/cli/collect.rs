@@ -6,7 +6,7 @@ use soc2_evidence_core::{AuditPeriod, CancellationToken, EnvSecrets, Registry, R
 
 use super::progress::TerminalProgress;
 use super::summary;
-use super::{CliError, EXIT_FAILED, EXIT_OK};
+use super::CliError;
 
 /// Collects into `out`; exit 0 only when every collector succeeded.
 pub async fn run(
@@ -49,18 +49,7 @@ pub async fn run(
     } else if !quiet {
         summary::print_run(&manifest, out);
     }
-    for c in manifest.collectors.iter().filter(|c| c.error.is_some()) {
-        eprintln!(
-            "error: collector {:?} failed: {}",
-            c.name,
-            c.error.as_deref().unwrap_or_default()
-        );
-    }
-    Ok(if manifest.all_collectors_ok() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    })
+    Ok(summary::failed_collectors_exit(&manifest, ""))
 }
 
 /// The first Ctrl-C cancels the run gracefully (run.json says `interrupted`); a second one

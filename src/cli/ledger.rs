@@ -183,19 +183,10 @@ pub async fn collect(
     } else if !quiet {
         print_sealed(&sealed);
     }
-    let manifest = &sealed.run;
-    for c in manifest.collectors.iter().filter(|c| c.error.is_some()) {
-        eprintln!(
-            "error: collector {:?} failed: {}; the sealed run says so, and its next run starts again from its last successful one",
-            c.name,
-            c.error.as_deref().unwrap_or_default()
-        );
-    }
-    Ok(if manifest.all_collectors_ok() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    })
+    Ok(super::summary::failed_collectors_exit(
+        &sealed.run,
+        "; the sealed run says so, and its next run starts again from its last successful one",
+    ))
 }
 
 /// Prints what a sealed run read.

@@ -8,6 +8,23 @@ use soc2_evidence_core::{CollectorStatus, Finding, FindingStatus, RunManifest};
 /// How many failing subjects to list per criterion before "and N more".
 const SUBJECTS_SHOWN: usize = 5;
 
+/// Names every failed collector on stderr, followed by `then` (what happens next), and
+/// returns `collect`'s exit status: 0 only when every collector succeeded.
+pub fn failed_collectors_exit(manifest: &RunManifest, then: &str) -> u8 {
+    for c in manifest.collectors.iter().filter(|c| c.error.is_some()) {
+        eprintln!(
+            "error: collector {:?} failed: {}{then}",
+            c.name,
+            c.error.as_deref().unwrap_or_default()
+        );
+    }
+    if manifest.all_collectors_ok() {
+        super::EXIT_OK
+    } else {
+        super::EXIT_FAILED
+    }
+}
+
 /// Prints each collector's outcome and the findings per criterion.
 pub fn print_run(manifest: &RunManifest, dir: &Path) {
     println!(

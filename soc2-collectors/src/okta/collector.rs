@@ -20,7 +20,7 @@ use soc2_evidence_core::{
 use crate::concurrent::first_failure;
 
 use super::incremental::{
-    self, describe, thousands, LogFacts, Plan, PrevFactors, PrevRoles, Selection,
+    self, describe, thousands, Base, LogFacts, Plan, PrevFactors, PrevRoles, Selection,
 };
 
 use super::api::{
@@ -839,28 +839,10 @@ impl OktaCollector {
 /// Which users' factors to read: everybody on a full read; on an incremental one, users new
 /// since the previous run, changed since it, or named in the window's MFA events.
 fn factor_selection(users: &[UserRef], plan: &Plan<PrevFactors>, facts: &LogFacts) -> Selection {
-    let mut sel = Selection::default();
-    let Plan::Incremental(prev) = plan else {
-        sel.read = vec![true; users.len()];
-        return sel;
-    };
-    let since = prev.base.changed_since();
-    for u in users {
-        let read = if !prev.base.users.contains(&u.id) {
-            sel.new += 1;
-            true
-        } else if u.changed_at.is_some_and(|t| t >= since) {
-            sel.changed += 1;
-            true
-        } else if facts.mfa_users.contains(&u.id) {
-            sel.named += 1;
-            true
-        } else {
-            false
-        };
-        sel.read.push(read);
+    match plan {
+        Plan::Incremental(prev) => select(users, &prev.base, &facts.mfa_users, |_| false),
+        _ => Selection::everyone(users.len()),
     }
-    sel
 }
 
 /// Which users' roles to read: everybody on a full read; on an incremental one, the factor
@@ -874,23 +856,35 @@ fn role_selection(
     facts: &LogFacts,
     assignees: &BTreeSet<String>,
 ) -> Selection {
+    match plan {
+        Plan::Incremental(prev) => select(users, &prev.base, &facts.privilege_users, |id| {
+            prev.holders.contains(id) || assignees.contains(id)
+        }),
+        _ => Selection::everyone(users.len()),
+    }
+}
+
+/// The incremental rule both selections share: new, changed, named in the window's events,
+/// or (roles only) an admin.
+fn select(
+    users: &[UserRef],
+    base: &Base,
+    named: &BTreeSet<String>,
+    admin: impl Fn(&str) -> bool,
+) -> Selection {
     let mut sel = Selection::default();
-    let Plan::Incremental(prev) = plan else {
-        sel.read = vec![true; users.len()];
-        return sel;
-    };
-    let since = prev.base.changed_since();
+    let since = base.changed_since();
     for u in users {
-        let read = if !prev.base.users.contains(&u.id) {
+        let read = if !base.users.contains(&u.id) {
             sel.new += 1;
             true
         } else if u.changed_at.is_some_and(|t| t >= since) {
             sel.changed += 1;
             true
-        } else if facts.privilege_users.contains(&u.id) {
+        } else if named.contains(&u.id) {
             sel.named += 1;
             true
-        } else if prev.holders.contains(&u.id) || assignees.contains(&u.id) {
+        } else if admin(&u.id) {
             sel.admins += 1;
             true
         } else {

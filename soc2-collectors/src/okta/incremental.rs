@@ -313,6 +313,16 @@ pub(crate) struct Selection {
     pub admins: usize,
 }
 
+impl Selection {
+    /// A full read: every one of `n` users.
+    pub fn everyone(n: usize) -> Self {
+        Self {
+            read: vec![true; n],
+            ..Self::default()
+        }
+    }
+}
+
 /// Records in provenance (a note and the cursor) and in the progress line how a per-user
 /// population was read: `what` is `factors` or `roles`, `events` the kind of System Log
 /// event that names users to read again.
