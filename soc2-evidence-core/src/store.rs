@@ -584,12 +584,20 @@ impl<E: Evidence> Iterator for RecordIter<E> {
             if text.is_empty() {
                 continue;
             }
-            let parsed: Result<Record<E>, _> = serde_json::from_str(text);
-            if let (Ok(r), Some(filter)) = (&parsed, &mut self.filter) {
-                match filter.keep(&r.subject_id) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
+            // At an epoch, versions that do not hold are skipped before they are parsed:
+            // most lines of a long period's state are other epochs' versions.
+            let span = match &mut self.filter {
+                Some(filter) => match filter.next_span(text) {
+                    Ok(span) if !span.holds_at(filter.epoch) => continue,
+                    Ok(span) => Some(span),
                     Err(e) => return Some(Err(e)),
+                },
+                None => None,
+            };
+            let parsed: Result<Record<E>, _> = serde_json::from_str(text);
+            if let (Ok(r), Some(span), Some(filter)) = (&parsed, &span, &self.filter) {
+                if r.subject_id != span.subject_id {
+                    return Some(Err(filter.mismatch(&span.subject_id, &r.subject_id)));
                 }
             }
             return Some(match parsed {
@@ -621,6 +629,25 @@ struct VersionFilter {
 
 impl VersionFilter {
     fn keep(&mut self, subject: &str) -> Result<bool, StoreError> {
+        let span = self.next_span(subject)?;
+        if span.subject_id != subject {
+            return Err(self.mismatch(&span.subject_id, subject));
+        }
+        Ok(span.holds_at(self.epoch))
+    }
+
+    fn mismatch(&self, span: &str, record: &str) -> StoreError {
+        StoreError::Malformed {
+            path: self.path.clone(),
+            line: self.line,
+            message: format!(
+                "span for {span:?} where the population has {record:?}: the sidecar does not match its population"
+            ),
+        }
+    }
+
+    /// The span of the next record, whose line is `line` (its subject must appear in it).
+    fn next_span(&mut self, line: &str) -> Result<VersionSpan, StoreError> {
         loop {
             self.buf.clear();
             let n = self
@@ -635,7 +662,7 @@ impl VersionFilter {
                 return Err(StoreError::Malformed {
                     path: self.path.clone(),
                     line: self.line,
-                    message: format!("ends before the population does (no span for {subject:?})"),
+                    message: "ends before the population does".to_string(),
                 });
             }
             if self.buf.trim().is_empty() {
@@ -647,17 +674,10 @@ impl VersionFilter {
                     line: self.line,
                     message: e.to_string(),
                 })?;
-            if span.subject_id != subject {
-                return Err(StoreError::Malformed {
-                    path: self.path.clone(),
-                    line: self.line,
-                    message: format!(
-                        "span for {:?} where the population has {subject:?}: the sidecar does not match its population",
-                        span.subject_id
-                    ),
-                });
+            if !line.contains(span.subject_id.as_str()) {
+                return Err(self.mismatch(&span.subject_id, line));
             }
-            return Ok(span.holds_at(self.epoch));
+            return Ok(span);
         }
     }
 }

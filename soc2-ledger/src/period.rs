@@ -987,3 +987,98 @@ fn subject_of(line: &[u8]) -> Option<String> {
         .ok()
         .map(|h| h.subject_id)
 }
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn factor(user: &str, factor: &str) -> String {
+        format!(
+            "{{\"kind\":\"okta.factor\",\"subject_id\":\"{user}\",\"data\":{{\"factor_id\":\"{factor}\"}}}}\n"
+        )
+    }
+
+    fn spans(out: &Path) -> Vec<VersionSpan> {
+        fs::read_to_string(out.join(VERSIONS_DIR).join("okta").join("factors.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// A user with two factors is one subject with two records: runs that see the same two
+    /// are one version, not a new version per record per run; a third factor is a change
+    /// of that user alone, and every record line has its span in the sidecar.
+    #[test]
+    fn several_records_of_one_subject_are_one_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut asm = Assembly::new(dir.path().join("spill")).unwrap();
+        let t0: DateTime<Utc> = "2026-01-01T23:00:00Z".parse().unwrap();
+        let runs = [
+            format!(
+                "{}{}{}",
+                factor("u1", "a"),
+                factor("u1", "b"),
+                factor("u2", "c")
+            ),
+            format!(
+                "{}{}{}",
+                factor("u1", "a"),
+                factor("u2", "c"),
+                factor("u1", "b")
+            ),
+            format!(
+                "{}{}{}{}",
+                factor("u1", "a"),
+                factor("u1", "b"),
+                factor("u2", "c"),
+                factor("u2", "d")
+            ),
+        ];
+        let pop = asm.pop("okta", "factors", PopulationMode::State).unwrap();
+        for (i, lines) in runs.iter().enumerate() {
+            let file = dir.path().join(format!("run{i}.jsonl"));
+            fs::write(&file, lines).unwrap();
+            let at = t0 + chrono::Duration::days(i as i64);
+            let n = pop
+                .add_file(&file, i as u64 + 1, at, PopulationMode::State, false)
+                .unwrap();
+            assert_eq!(n, lines.lines().count() as u64);
+        }
+        pop.spill.flush().unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir_all(&out).unwrap();
+        let path = out.join("factors.jsonl");
+        let written = pop.write_out(&path, &out, 3).unwrap();
+        let body = fs::read_to_string(&path).unwrap();
+        // u1: one version (a, b) over runs 1..3; u2: (c) over 1..2, then (c, d) from 3.
+        assert_eq!(
+            body,
+            format!(
+                "{}{}{}{}{}",
+                factor("u1", "a"),
+                factor("u1", "b"),
+                factor("u2", "c"),
+                factor("u2", "c"),
+                factor("u2", "d")
+            )
+        );
+        assert_eq!(written, 5);
+        let spans = spans(&out);
+        let seqs: Vec<(&str, u64, u64, u64)> = spans
+            .iter()
+            .map(|s| (s.subject_id.as_str(), s.first_seq, s.last_seq, s.until_seq))
+            .collect();
+        assert_eq!(
+            seqs,
+            [
+                ("u1", 1, 3, 3),
+                ("u1", 1, 3, 3),
+                ("u2", 1, 2, 2),
+                ("u2", 3, 3, 3),
+                ("u2", 3, 3, 3)
+            ]
+        );
+    }
+}

@@ -196,10 +196,13 @@ pub async fn plan_run(
                         dir
                     }
                 };
+                // The overlap never reaches before the ledger's first day: events from
+                // before it would be assembled into a period that starts there.
                 let from =
                     m.at.date_naive()
                         .checked_sub_days(Days::new(OVERLAP_DAYS))
-                        .unwrap_or(m.at.date_naive());
+                        .unwrap_or(m.at.date_naive())
+                        .max(last.record.start);
                 (from, Some(PreviousRun::new(dir, instance, m.at, m.seq)))
             }
             None => (last.record.start, None),

@@ -10,7 +10,7 @@
 //! saying when: "observed from 2026-02-03 02:00 UTC until 2026-02-17 02:00 UTC: 00u1 has no
 //! MFA factor".
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -57,75 +57,119 @@ pub(crate) fn judge_over_epochs(
         return at_last;
     }
     let order: Vec<usize> = epochs.into_iter().collect();
-    let mut per_epoch: Vec<Vec<Finding>> = Vec::with_capacity(order.len());
-    for &i in &order[..order.len() - 1] {
+    // Streamed: only the open interval of each subject is held, never every epoch's
+    // findings (180 daily epochs of 10,000 users would be millions).
+    let mut merger = Merger::default();
+    for (n, &i) in order[..order.len() - 1].iter().enumerate() {
         store.set_epoch(Some(period.epochs[i].seq));
-        per_epoch.push(judge(store, check).0);
+        merger.push(n, judge(store, check).0);
     }
-    per_epoch.push(at_last);
+    merger.push(order.len() - 1, at_last);
     store.set_epoch(None);
     let times: Vec<DateTime<Utc>> = order.iter().map(|&i| period.epochs[i].at).collect();
-    merge(&per_epoch, &times)
+    merger.finish(&times)
 }
 
 fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// Merges findings judged at successive epochs (`times[i]` for `per_epoch[i]`).
-fn merge(per_epoch: &[Vec<Finding>], times: &[DateTime<Utc>]) -> Vec<Finding> {
-    // Key: subject and its occurrence within one epoch's findings, in first-seen order.
-    let mut order: Vec<(String, usize)> = Vec::new();
-    let mut cells: BTreeMap<(String, usize), Vec<Option<&Finding>>> = BTreeMap::new();
-    for (e, findings) in per_epoch.iter().enumerate() {
-        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+/// A subject and its occurrence among one epoch's findings.
+type Key = (String, usize);
+
+/// Merges findings judged at successive epochs into intervals, one epoch at a time.
+#[derive(Default)]
+struct Merger {
+    // Keys in first-seen order, and each key's rank in it.
+    rank: HashMap<Key, usize>,
+    // Per key: the interval still open (first epoch, last epoch, latest finding).
+    open: HashMap<Key, (usize, usize, Finding)>,
+    closed: Vec<(usize, usize, usize, Finding)>,
+    epochs: usize,
+}
+
+impl Merger {
+    /// Adds the findings of epoch `e` (epochs come in order, 0, 1, 2, ...).
+    fn push(&mut self, e: usize, findings: Vec<Finding>) {
+        let mut seen: HashMap<String, usize> = HashMap::new();
         for f in findings {
-            let n = seen.entry(&f.subject_id).or_default();
+            let n = seen.entry(f.subject_id.clone()).or_default();
             let key = (f.subject_id.clone(), *n);
             *n += 1;
-            let row = cells.entry(key.clone()).or_insert_with(|| {
-                order.push(key);
-                vec![None; per_epoch.len()]
-            });
-            row[e] = Some(f);
-        }
-    }
-    let mut out = Vec::new();
-    for key in order {
-        let row = &cells[&key];
-        // Runs of consecutive epochs with the same verdict; the latest summary speaks.
-        let mut groups: Vec<(usize, usize, &Finding)> = Vec::new();
-        for (e, cell) in row.iter().enumerate() {
-            let Some(f) = cell else { continue };
-            match groups.last_mut() {
+            let next = self.rank.len();
+            let rank = *self.rank.entry(key.clone()).or_insert(next);
+            match self.open.get_mut(&key) {
+                // Same verdict, epoch after epoch: the interval grows; the latest wording
+                // speaks for it.
                 Some((_, end, g)) if *end + 1 == e && g.status == f.status => {
                     *end = e;
                     *g = f;
                 }
-                _ => groups.push((e, e, f)),
+                _ => {
+                    if let Some((start, end, g)) = self.open.remove(&key) {
+                        self.closed.push((rank, start, end, g));
+                    }
+                    self.open.insert(key, (e, e, f));
+                }
             }
         }
-        if let [(0, end, f)] = groups.as_slice() {
-            if *end == row.len() - 1 {
-                out.push((*f).clone());
-                continue;
+        // Subjects absent from this epoch end their interval.
+        let gone: Vec<Key> = self
+            .open
+            .iter()
+            .filter(|(_, (_, end, _))| *end < e)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in gone {
+            if let Some((start, end, g)) = self.open.remove(&key) {
+                self.closed.push((self.rank[&key], start, end, g));
             }
         }
-        for (start, end, f) in groups {
-            let mut f = f.clone();
-            let until = match times.get(end + 1) {
-                Some(t) => format!("until {}", when(*t)),
-                None => "to the period's last observation".to_string(),
-            };
-            f.summary = format!(
-                "observed from {} {until}: {}",
-                when(times[start]),
-                f.summary
-            );
-            out.push(f);
-        }
+        self.epochs = e + 1;
     }
-    out
+
+    /// The merged findings, subject by subject in first-seen order.
+    fn finish(mut self, times: &[DateTime<Utc>]) -> Vec<Finding> {
+        for (key, (start, end, g)) in std::mem::take(&mut self.open) {
+            self.closed.push((self.rank[&key], start, end, g));
+        }
+        self.closed
+            .sort_by_key(|(rank, start, _, _)| (*rank, *start));
+        let mut per_key: BTreeMap<usize, usize> = BTreeMap::new();
+        for (rank, ..) in &self.closed {
+            *per_key.entry(*rank).or_default() += 1;
+        }
+        let last = self.epochs.saturating_sub(1);
+        self.closed
+            .into_iter()
+            .map(|(rank, start, end, mut f)| {
+                // A verdict that held at every epoch needs no interval.
+                if per_key[&rank] == 1 && start == 0 && end == last {
+                    return f;
+                }
+                let until = match times.get(end + 1) {
+                    Some(t) => format!("until {}", when(*t)),
+                    None => "to the period's last observation".to_string(),
+                };
+                f.summary = format!(
+                    "observed from {} {until}: {}",
+                    when(times[start]),
+                    f.summary
+                );
+                f
+            })
+            .collect()
+    }
+}
+
+/// Merges findings judged at successive epochs (`times[i]` for `per_epoch[i]`).
+#[cfg(test)]
+fn merge(per_epoch: &[Vec<Finding>], times: &[DateTime<Utc>]) -> Vec<Finding> {
+    let mut m = Merger::default();
+    for (e, findings) in per_epoch.iter().enumerate() {
+        m.push(e, findings.clone());
+    }
+    m.finish(times)
 }
 
 #[cfg(test)]
