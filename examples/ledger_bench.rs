@@ -24,11 +24,11 @@
 //! 3. After the last daily run, a full one-shot collection of the same org (the whole period
 //!    in one run, no ledger) on the same servers: requests per source and wall time, and the
 //!    ratio to the last daily run (which continued a run made a day earlier).
-//! 4. `soc2-evidence period` over all the runs, as a child process of the release binary
-//!    next to this example (built first with cargo when missing), so its peak RSS is its
-//!    own and not the fake servers' or the simulation's. The peak is the child's VmHWM
-//!    (`/proc/<pid>/status`), polled every 5 ms while it runs; VmHWM never decreases, so
-//!    the last poll misses only growth in the final few milliseconds.
+//! 4. `soc2-evidence period` over all the runs, in a child process: this example re-run
+//!    with an environment variable that makes it call `cli::main_with` over the built-in
+//!    registry (exactly what `src/main.rs` does), so its peak RSS is its own and not the
+//!    fake servers' or the simulation's. The child writes its VmHWM after the command
+//!    returns, so the peak is exact.
 //!
 //! Figures are printed, never asserted; the program exits non-zero only when the pipeline
 //! fails: a collector fails, `period` exits non-zero, or the assembled period does not hold
