@@ -260,6 +260,65 @@ mod tests {
         }
     }
 
+    /// Like `judge`, through the runner (the verdict rule applied), with `complete` as the
+    /// collections population's provenance says.
+    fn judge_by_runner(records: &[LedgerCollection], complete: bool) -> Vec<Finding> {
+        let dir = tempfile::tempdir().unwrap();
+        let period: AuditPeriod = "2026-01-01..2026-01-31".parse().unwrap();
+        let manifest = RunManifest::start(period, None);
+        std::fs::write(
+            dir.path().join("run.json"),
+            serde_json::to_vec(&manifest).unwrap(),
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("ledger")).unwrap();
+        let lines: String = records
+            .iter()
+            .map(|r| {
+                serde_json::json!({"kind": "ledger.collection", "schema_version": 1,
+                    "subject_id": crate::Evidence::subject_id(r), "data": r})
+                .to_string()
+                    + "\n"
+            })
+            .collect();
+        std::fs::write(dir.path().join("ledger/collections.jsonl"), lines).unwrap();
+        let prov = serde_json::json!({"collector": "ledger", "complete": complete, "populations": [
+            {"population": "collections", "complete": complete, "notes": ["run 3 unreadable"]}]});
+        std::fs::write(dir.path().join("ledger/provenance.json"), prov.to_string()).unwrap();
+        let store = EvidenceStore::open(dir.path()).unwrap();
+        crate::run_check(&store, &CoverageCheck::new(7))
+    }
+
+    #[test]
+    fn never_passes_over_an_incomplete_record_of_the_runs() {
+        let records: Vec<LedgerCollection> = [
+            "2026-01-01",
+            "2026-01-08",
+            "2026-01-15",
+            "2026-01-22",
+            "2026-01-29",
+            "2026-02-05",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| run(i as u64 + 1, "okta", d, "ok", vec![]))
+        .collect();
+        let whole = judge_by_runner(&records, true);
+        assert_eq!(whole[0].status, FindingStatus::Pass, "{}", whole[0].summary);
+        let partial = judge_by_runner(&records, false);
+        assert_eq!(
+            partial[0].status,
+            FindingStatus::Error,
+            "{}",
+            partial[0].summary
+        );
+        assert!(
+            partial[0].summary.starts_with("cannot establish"),
+            "{}",
+            partial[0].summary
+        );
+    }
+
     fn judge(records: &[LedgerCollection], max_gap: u32) -> Vec<Finding> {
         let dir = tempfile::tempdir().unwrap();
         let period: AuditPeriod = "2026-01-01..2026-01-31".parse().unwrap();
