@@ -488,24 +488,6 @@ impl Assembly {
             }
             self.collections.push(record);
         }
-        // A state population an instance observed before but not in this successful run
-        // is gone: close its versions.
-        let ok: Vec<&str> = manifest
-            .collectors
-            .iter()
-            .filter(|c| c.status == CollectorStatus::Ok)
-            .map(|c| c.name.as_str())
-            .collect();
-        if is_epoch {
-            for pop in self.pops.values_mut() {
-                if pop.mode == PopulationMode::State
-                    && ok.contains(&pop.instance.as_str())
-                    && pop.last_obs.map(|(s, _)| s) != Some(run.seq)
-                {
-                    pop.observe_none(run.seq, at);
-                }
-            }
-        }
         fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
         Ok(())
     }
@@ -856,11 +838,6 @@ impl Pop {
             self.last_obs = Some((seq, at));
         }
         Ok(n)
-    }
-
-    /// The instance succeeded at `seq` but had no complete file for this population.
-    fn observe_none(&mut self, _seq: u64, _at: DateTime<Utc>) {
-        // Not observed is not "gone": the versions stand until the next observation.
     }
 
     #[allow(clippy::type_complexity)]

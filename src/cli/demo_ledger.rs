@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use soc2_bundle::SigningKey;
 use soc2_evidence_core::{CancellationToken, NoProgress, Registry, SecretSource};
-use soc2_ledger::{assemble_period, DirStorage, LedgerStorage, PeriodOutcome, PeriodSummary};
+use soc2_ledger::{assemble_period, DirStorage, PeriodOutcome, PeriodSummary};
 
 use super::bundle::{bundle_run, verify_file};
 use super::ledger::collect_run;
@@ -145,7 +145,6 @@ pub async fn run(
     let zip = out.join("soc2-evidence-acme-period.zip");
     bundle_run(&period_dir, key, &zip, None)?;
     let verified = verify_file(&zip, &out.join("demo-signing-key.pub"), None)?.is_ok();
-    let _ = storage.location();
     Ok(LedgerDemo {
         runs,
         summary,

@@ -260,9 +260,9 @@ mod tests {
         }
     }
 
-    /// Like `judge`, through the runner (the verdict rule applied), with `complete` as the
-    /// collections population's provenance says.
-    fn judge_by_runner(records: &[LedgerCollection], complete: bool) -> Vec<Finding> {
+    /// A period directory holding `records`, with the collections' provenance saying
+    /// `complete` when given (none at all otherwise).
+    fn period_dir(records: &[LedgerCollection], complete: Option<bool>) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let period: AuditPeriod = "2026-01-01..2026-01-31".parse().unwrap();
         let manifest = RunManifest::start(period, None);
@@ -282,9 +282,17 @@ mod tests {
             })
             .collect();
         std::fs::write(dir.path().join("ledger/collections.jsonl"), lines).unwrap();
-        let prov = serde_json::json!({"collector": "ledger", "complete": complete, "populations": [
-            {"population": "collections", "complete": complete, "notes": ["run 3 unreadable"]}]});
-        std::fs::write(dir.path().join("ledger/provenance.json"), prov.to_string()).unwrap();
+        if let Some(complete) = complete {
+            let prov = serde_json::json!({"collector": "ledger", "complete": complete, "populations": [
+                {"population": "collections", "complete": complete, "notes": ["run 3 unreadable"]}]});
+            std::fs::write(dir.path().join("ledger/provenance.json"), prov.to_string()).unwrap();
+        }
+        dir
+    }
+
+    /// Through the runner, so the verdict rule applies.
+    fn judge_by_runner(records: &[LedgerCollection], complete: bool) -> Vec<Finding> {
+        let dir = period_dir(records, Some(complete));
         let store = EvidenceStore::open(dir.path()).unwrap();
         crate::run_check(&store, &CoverageCheck::new(7))
     }
@@ -320,25 +328,7 @@ mod tests {
     }
 
     fn judge(records: &[LedgerCollection], max_gap: u32) -> Vec<Finding> {
-        let dir = tempfile::tempdir().unwrap();
-        let period: AuditPeriod = "2026-01-01..2026-01-31".parse().unwrap();
-        let manifest = RunManifest::start(period, None);
-        std::fs::write(
-            dir.path().join("run.json"),
-            serde_json::to_vec(&manifest).unwrap(),
-        )
-        .unwrap();
-        std::fs::create_dir_all(dir.path().join("ledger")).unwrap();
-        let lines: String = records
-            .iter()
-            .map(|r| {
-                serde_json::json!({"kind": "ledger.collection", "schema_version": 1,
-                    "subject_id": crate::Evidence::subject_id(r), "data": r})
-                .to_string()
-                    + "\n"
-            })
-            .collect();
-        std::fs::write(dir.path().join("ledger/collections.jsonl"), lines).unwrap();
+        let dir = period_dir(records, None);
         let store = EvidenceStore::open(dir.path()).unwrap();
         CoverageCheck::new(max_gap).run(&store).unwrap()
     }
