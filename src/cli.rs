@@ -11,6 +11,7 @@ mod error;
 mod keys;
 pub mod ledger;
 mod progress;
+mod sample;
 mod summary;
 
 use std::path::PathBuf;
@@ -223,6 +224,35 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw a reproducible sample from a population of a run directory or bundle: records
+    /// ranked by sha256(SEED:subject_id), the first N taken.
+    Sample {
+        /// The run directory or bundle zip.
+        src: PathBuf,
+        /// The population, COLLECTOR/POPULATION (e.g. okta/users).
+        #[arg(long)]
+        population: String,
+        /// The sample size.
+        #[arg(
+            long,
+            required_unless_present = "frequency",
+            conflicts_with = "frequency"
+        )]
+        size: Option<usize>,
+        /// Take the size from the frequency table: annual, quarterly, monthly, weekly, daily,
+        /// recurring.
+        #[arg(long)]
+        frequency: Option<crate::sample::Frequency>,
+        /// The seed (any string; agree on it with the auditor).
+        #[arg(long)]
+        seed: String,
+        /// Write the sample as CSV here.
+        #[arg(long = "out", short = 'o')]
+        out: Option<PathBuf>,
+        /// Print the sample as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the whole job offline on the built-in sample organisation: local fake Okta, GitHub
     /// and Jira servers, sample backup logs, every check, a signed and verified bundle.
     #[cfg(feature = "demo")]
@@ -372,6 +402,32 @@ pub async fn run(cli: Cli, registry: &Registry) -> Result<u8, CliError> {
             previous,
             json,
         } => bundle::verify(&bundle, &pubkey, previous.as_deref(), json, cli.quiet),
+        Command::Sample {
+            src,
+            population,
+            size,
+            frequency,
+            seed,
+            out,
+            json,
+        } => {
+            let size = match (size, frequency) {
+                (Some(n), _) => crate::sample::SampleSize::Exact(n),
+                (None, Some(f)) => crate::sample::SampleSize::Frequency(f),
+                (None, None) => {
+                    return Err(CliError::Usage("sample needs --size or --frequency".into()))
+                }
+            };
+            sample::run(
+                &src,
+                &population,
+                size,
+                &seed,
+                out.as_deref(),
+                json,
+                cli.quiet,
+            )
+        }
         Command::Keygen { out, principal } => keys::keygen(&out, &principal, cli.quiet),
         #[cfg(feature = "demo")]
         Command::Demo { out } => demo::run(registry, &out, cli.quiet).await,

@@ -28,3 +28,4 @@ pub use soc2_evidence_core as core;
 pub use soc2_ledger as ledger;
 
 pub mod report;
+pub mod sample;

@@ -68,10 +68,9 @@ fn records(
         }))
 }
 
-/// Writes `csv` from the JSON Lines population `jsonl`: one row per record, `subject_id`
-/// first, then every top-level field of `data` (nested values as compact JSON). Streams the
-/// file twice (once for the columns, once for the rows), so memory stays flat.
-pub fn population_to_csv(jsonl: &Path, csv: &Path) -> Result<u64, ReportError> {
+/// The CSV columns of the JSON Lines population `jsonl` after `subject_id`: every top-level
+/// field of the records' `data`, in the order first seen. Streams the file once.
+pub(crate) fn population_columns(jsonl: &Path) -> Result<Vec<String>, ReportError> {
     let mut columns: Vec<String> = Vec::new();
     let mut seen = BTreeSet::new();
     for record in records(jsonl)? {
@@ -83,6 +82,26 @@ pub fn population_to_csv(jsonl: &Path, csv: &Path) -> Result<u64, ReportError> {
             }
         }
     }
+    Ok(columns)
+}
+
+/// One record's cells, already quoted: `subject_id`, then `columns` of its `data`.
+pub(crate) fn population_row(record: &serde_json::Value, columns: &[String]) -> Vec<String> {
+    let data = record.get("data");
+    std::iter::once(csv_cell(&cell_text(record.get("subject_id"))))
+        .chain(
+            columns
+                .iter()
+                .map(|c| csv_cell(&cell_text(data.and_then(|d| d.get(c))))),
+        )
+        .collect()
+}
+
+/// Writes `csv` from the JSON Lines population `jsonl`: one row per record, `subject_id`
+/// first, then every top-level field of `data` (nested values as compact JSON). Streams the
+/// file twice (once for the columns, once for the rows), so memory stays flat.
+pub fn population_to_csv(jsonl: &Path, csv: &Path) -> Result<u64, ReportError> {
+    let columns = population_columns(jsonl)?;
     let write_err = |e: std::io::Error| ReportError::Io {
         path: csv.to_path_buf(),
         source: e,
@@ -95,12 +114,7 @@ pub fn population_to_csv(jsonl: &Path, csv: &Path) -> Result<u64, ReportError> {
     write!(out, "{}\r\n", header.join(",")).map_err(write_err)?;
     let mut rows = 0u64;
     for record in records(jsonl)? {
-        let v = record?;
-        let data = v.get("data");
-        let mut cells = vec![csv_cell(&cell_text(v.get("subject_id")))];
-        for c in &columns {
-            cells.push(csv_cell(&cell_text(data.and_then(|d| d.get(c)))));
-        }
+        let cells = population_row(&record?, &columns);
         write!(out, "{}\r\n", cells.join(",")).map_err(write_err)?;
         rows += 1;
     }

@@ -20,6 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use csv::{csv_cell, population_to_csv};
+pub(crate) use csv::{population_columns, population_row};
 pub use html::escape_html;
 use soc2_evidence_core::{CollectorStatus, EvidenceStore, Finding, StoreError};
 
