@@ -43,6 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &run_dir,
         &ReportOptions {
             signer_fingerprint: Some(key.fingerprint()),
+            previous: None,
         },
     )?;
     let meta = BundleMetadata {

@@ -7,6 +7,7 @@ mod collect;
 mod demo;
 #[cfg(feature = "demo")]
 mod demo_ledger;
+mod diff;
 mod error;
 mod keys;
 pub mod ledger;
@@ -253,6 +254,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare two runs (run directories or bundles): subjects added, removed and changed per
+    /// population, then findings whose status changed or that exist on one side only. Exits 0
+    /// when nothing differs and 1 otherwise, like diff(1).
+    Diff {
+        /// The earlier run directory or bundle.
+        old: PathBuf,
+        /// The later run directory or bundle.
+        new: PathBuf,
+        /// Print the differences as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the whole job offline on the built-in sample organisation: local fake Okta, GitHub
     /// and Jira servers, sample backup logs, every check, a signed and verified bundle.
     #[cfg(feature = "demo")]
@@ -428,6 +441,7 @@ pub async fn run(cli: Cli, registry: &Registry) -> Result<u8, CliError> {
                 cli.quiet,
             )
         }
+        Command::Diff { old, new, json } => diff::run(&old, &new, json, cli.quiet),
         Command::Keygen { out, principal } => keys::keygen(&out, &principal, cli.quiet),
         #[cfg(feature = "demo")]
         Command::Demo { out } => demo::run(registry, &out, cli.quiet).await,

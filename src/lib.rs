@@ -27,5 +27,6 @@ pub use soc2_collectors as collectors;
 pub use soc2_evidence_core as core;
 pub use soc2_ledger as ledger;
 
+pub mod diff;
 pub mod report;
 pub mod sample;

@@ -249,6 +249,8 @@ fn demo_end_to_end() {
         );
     }
 
+    check_oscal(&out.join("run"), &findings);
+
     // The report in a real browser.
     let index = out.join("run/report/index.html");
     let html = fs::read_to_string(&index).unwrap();
@@ -290,5 +292,106 @@ fn demo_end_to_end() {
             assert!(dom.contains(s), "{s} not rendered");
         }
         assert!(!dom.contains("<script"), "no script in the rendered page");
+    }
+}
+
+/// The OSCAL Assessment Results document says what findings.jsonl says: one finding per fail or
+/// error, targeting its first criterion, and one observation per population; trestle (the
+/// OSCAL SDK) accepts it.
+fn check_oscal(run: &Path, findings: &[Finding]) {
+    let path = run.join("report/oscal/assessment-results.json");
+    let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    let result = &doc["assessment-results"]["results"][0];
+    let prop = |f: &serde_json::Value, name: &str| -> String {
+        f["props"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["value"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let mut from_oscal: Vec<(String, String, String, String)> = result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                prop(f, "check-id"),
+                prop(f, "subject-id"),
+                prop(f, "status"),
+                f["target"]["target-id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut from_jsonl: Vec<(String, String, String, String)> = findings
+        .iter()
+        .filter(|f| matches!(f.status, FindingStatus::Fail | FindingStatus::Error))
+        .map(|f| {
+            (
+                f.check_id.clone(),
+                f.subject_id.clone(),
+                f.status.to_string(),
+                f.criteria[0].clone(),
+            )
+        })
+        .collect();
+    from_oscal.sort();
+    from_jsonl.sort();
+    assert!(from_jsonl.len() > 10, "the demo has failures to report");
+    assert_eq!(from_oscal, from_jsonl);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    let populations: BTreeSet<String> = manifest["collectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| {
+            let name = c["name"].as_str().unwrap().to_string();
+            c["records"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(move |p| format!("{name}/{p}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let observed: BTreeSet<String> = result["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["title"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(observed, populations);
+
+    if let Some([trestle]) = stock_tools::find([StockTool::Trestle]) {
+        let ws = tempfile::tempdir().unwrap();
+        let init = Command::new(&trestle)
+            .current_dir(ws.path())
+            .arg("init")
+            .output()
+            .unwrap();
+        assert!(init.status.success(), "trestle init: {init:?}");
+        let dir = ws.path().join("assessment-results/demo");
+        fs::create_dir_all(&dir).unwrap();
+        fs::copy(&path, dir.join("assessment-results.json")).unwrap();
+        let v = Command::new(&trestle)
+            .current_dir(ws.path())
+            .args([
+                "validate",
+                "-f",
+                "assessment-results/demo/assessment-results.json",
+            ])
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&v.stdout),
+            String::from_utf8_lossy(&v.stderr)
+        );
+        assert!(
+            v.status.success() && said.contains("VALID"),
+            "trestle validate (compliance-trestle 3.x reads OSCAL 1.1): {said}"
+        );
     }
 }

@@ -90,6 +90,7 @@ async fn report_shows_findings_provenance_and_escapes_everything() {
         &run,
         &ReportOptions {
             signer_fingerprint: Some("SHA256:abc123".into()),
+            previous: None,
         },
     )
     .unwrap();
@@ -140,6 +141,7 @@ async fn report_shows_findings_provenance_and_escapes_everything() {
         &run,
         &ReportOptions {
             signer_fingerprint: Some("SHA256:abc123".into()),
+            previous: None,
         },
     )
     .unwrap();

@@ -33,6 +33,11 @@ pub enum StockTool {
     Chromium,
     /// The Library of Congress BagIt validator.
     BagitPy,
+    /// compliance-trestle's `trestle`, which validates OSCAL documents (the 3.x line reads
+    /// OSCAL 1.1).
+    Trestle,
+    /// `openssl`, whose `ts` command answers and verifies RFC 3161 time-stamps.
+    Openssl,
 }
 
 impl StockTool {
@@ -44,6 +49,8 @@ impl StockTool {
             StockTool::Sha256sum => "sha256sum",
             StockTool::Chromium => "chromium",
             StockTool::BagitPy => "bagit.py",
+            StockTool::Trestle => "trestle",
+            StockTool::Openssl => "openssl",
         }
     }
 
@@ -55,6 +62,8 @@ impl StockTool {
             StockTool::Sha256sum => "coreutils",
             StockTool::Chromium => "chromium",
             StockTool::BagitPy => "bagit from PyPI",
+            StockTool::Trestle => "compliance-trestle>=3.12,<4 from PyPI",
+            StockTool::Openssl => "openssl",
         }
     }
 }

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use crate::report::{write_report, ReportOptions};
+use crate::diff::diff_runs;
+use crate::report::{write_report, PreviousBundle, ReportOptions};
+use crate::sample::RunSource;
 use soc2_bundle::{
     allowed_signers_line, build_bundle, sha256_file, verify_bundle, BundleMetadata, BundleOptions,
     BundleSummary, SigningKey, TrustedKey, VerifyOptions, VerifyReport,
@@ -19,10 +21,27 @@ pub fn bundle_run(
     out: &Path,
     previous: Option<&Path>,
 ) -> Result<BundleSummary, CliError> {
-    let previous_bundle_sha256 = previous
-        .map(|p| sha256_file(p).map_err(|e| CliError::Other(e.to_string())))
-        .transpose()?;
-    bundle_run_chained(dir, key, out, previous_bundle_sha256)
+    let previous = previous.map(|p| previous_bundle(p, dir)).transpose()?;
+    let digest = previous.as_ref().map(|p| p.sha256.clone());
+    bundle_inner(dir, key, out, digest, previous)
+}
+
+/// The previous bundle's digest and what changed since it (the report's changes section).
+fn previous_bundle(prev: &Path, dir: &Path) -> Result<PreviousBundle, CliError> {
+    let sha256 = sha256_file(prev).map_err(|e| CliError::Other(e.to_string()))?;
+    let old =
+        RunSource::open(prev).map_err(|e| CliError::Other(format!("the previous bundle: {e}")))?;
+    let new = RunSource::open(dir).map_err(|e| CliError::Other(e.to_string()))?;
+    let mut diff = diff_runs(&old, &new)
+        .map_err(|e| CliError::Other(format!("comparing with the previous bundle: {e}")))?;
+    // Paths of this machine would make the bundle depend on where it was built.
+    let name = prev
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    diff.old = name.clone().into();
+    diff.new = "this bundle".into();
+    Ok(PreviousBundle { name, sha256, diff })
 }
 
 /// [`bundle_run`] with the previous bundle given by its digest (a ledger run's chain link).
@@ -32,6 +51,16 @@ pub fn bundle_run_chained(
     key: &SigningKey,
     out: &Path,
     previous_bundle_sha256: Option<String>,
+) -> Result<BundleSummary, CliError> {
+    bundle_inner(dir, key, out, previous_bundle_sha256, None)
+}
+
+fn bundle_inner(
+    dir: &Path,
+    key: &SigningKey,
+    out: &Path,
+    previous_bundle_sha256: Option<String>,
+    previous: Option<PreviousBundle>,
 ) -> Result<BundleSummary, CliError> {
     let store = EvidenceStore::open(dir)?;
     let manifest = store.manifest();
@@ -46,6 +75,7 @@ pub fn bundle_run_chained(
         dir,
         &ReportOptions {
             signer_fingerprint: Some(key.fingerprint()),
+            previous,
         },
     )
     .map_err(|e| CliError::Other(format!("writing the report: {e}")))?;

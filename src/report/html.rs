@@ -65,9 +65,11 @@ pub struct PageInput<'a> {
     pub populations: &'a [(String, String, String, String)],
     /// The signer's key fingerprint, when the report is for a signed bundle.
     pub signer_fingerprint: Option<&'a str>,
+    /// The previous bundle and what changed since, when the bundle names one.
+    pub previous: Option<&'a super::PreviousBundle>,
 }
 
-fn status_class(s: FindingStatus) -> &'static str {
+pub(super) fn status_class(s: FindingStatus) -> &'static str {
     match s {
         FindingStatus::Pass => "pass",
         FindingStatus::Fail => "fail",
@@ -148,6 +150,9 @@ pub fn render(input: &PageInput<'_>) -> String {
     h.push_str("</dl></header>\n");
 
     render_findings(&mut h, input.findings);
+    if let Some(previous) = input.previous {
+        super::changes::render(&mut h, previous);
+    }
     render_collectors(&mut h, input);
     render_populations(&mut h, input.populations);
     render_verify(&mut h);

@@ -1,5 +1,6 @@
 //! The auditor's report, written into a run directory before it is bundled:
-//! `report/index.html` (self-contained, opens from `file://`) and one CSV per population.
+//! `report/index.html` (self-contained, opens from `file://`), one CSV per population, and the
+//! results as OSCAL Assessment Results (`report/oscal/assessment-results.json`, see [`oscal`]).
 //!
 //! The report is derived only from the run directory and the signer's fingerprint — no clock,
 //! no randomness — so bundling the same run twice gives byte-identical archives.
@@ -8,17 +9,21 @@
 //! use soc2_evidence::report::{write_report, ReportOptions};
 //! let summary = write_report("evidence".as_ref(), &ReportOptions {
 //!     signer_fingerprint: Some("SHA256:…".into()),
+//!     previous: None,
 //! }).unwrap();
 //! println!("{} populations, index at {}", summary.csv_files.len(), summary.index.display());
 //! ```
 
+mod changes;
 mod csv;
 mod html;
+pub mod oscal;
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub use changes::{PreviousBundle, CHANGES_JSON};
 pub use csv::{csv_cell, population_to_csv};
 pub(crate) use csv::{population_columns, population_row};
 pub use html::escape_html;
@@ -55,6 +60,9 @@ pub enum ReportError {
 pub struct ReportOptions {
     /// The signer's key fingerprint (`SHA256:…`), shown in the header.
     pub signer_fingerprint: Option<String>,
+    /// The previous bundle: adds the "changes since the previous bundle" section and
+    /// `report/changes-since-previous.json`.
+    pub previous: Option<PreviousBundle>,
 }
 
 /// What [`write_report`] wrote.
@@ -69,7 +77,8 @@ pub struct ReportSummary {
 /// Name of the report directory inside a run directory.
 pub const REPORT_DIR: &str = "report";
 
-/// Writes `report/index.html` and `report/<collector>-<population>.csv` into `run_dir`,
+/// Writes `report/index.html`, `report/<collector>-<population>.csv` and
+/// `report/oscal/assessment-results.json` into `run_dir`,
 /// replacing an earlier report.
 pub fn write_report(run_dir: &Path, options: &ReportOptions) -> Result<ReportSummary, ReportError> {
     let store = EvidenceStore::open(run_dir)?;
@@ -110,7 +119,24 @@ pub fn write_report(run_dir: &Path, options: &ReportOptions) -> Result<ReportSum
         provenance: &provenance,
         populations: &populations,
         signer_fingerprint: options.signer_fingerprint.as_deref(),
+        previous: options.previous.as_ref(),
     });
+    let oscal = run_dir.join(oscal::OSCAL_FILE);
+    let doc = oscal::assessment_results(run_dir)?;
+    if let Some(parent) = oscal.parent() {
+        fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    let json = serde_json::to_vec_pretty(&doc)
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .map_err(io(&oscal))?;
+    fs::write(&oscal, json).map_err(io(&oscal))?;
+    if let Some(previous) = &options.previous {
+        let path = report_dir.join(CHANGES_JSON);
+        let json = serde_json::to_vec_pretty(&previous.diff)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .map_err(io(&path))?;
+        fs::write(&path, json).map_err(io(&path))?;
+    }
     let index = report_dir.join("index.html");
     fs::write(&index, page).map_err(io(&index))?;
     Ok(ReportSummary { index, csv_files })

@@ -328,6 +328,13 @@ pub fn write_example_run(dir: &Path) -> std::io::Result<()> {
         )?;
     }
     w.flush()?;
+    std::fs::write(
+        dir.join("findings.jsonl"),
+        concat!(
+            r#"{"check_id":"hr.onboarded","criteria":["CC1.4"],"status":"pass","subject_id":"alice","summary":"alice was onboarded"}"#,
+            "\n"
+        ),
+    )?;
     let json = serde_json::to_vec_pretty(&manifest).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("run.json"), json)
 }

@@ -111,10 +111,15 @@ impl RunSource {
                 available: self.populations(),
             });
         }
-        let rel = format!("{name}.jsonl");
+        self.file(&format!("{name}.jsonl"))
+    }
+
+    /// Any file of the run, by its path relative to the run directory (`findings.jsonl`,
+    /// `okta/users.jsonl`); out of a bundle, it is checked against the payload manifest.
+    pub fn file(&self, rel: &str) -> Result<PopulationFile, SampleError> {
         match &self.kind {
             Kind::Dir => {
-                let path = self.path.join(&rel);
+                let path = self.path.join(rel);
                 let sha256 = sha256_file(&path)?;
                 Ok(PopulationFile {
                     path,
