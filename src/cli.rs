@@ -204,9 +204,14 @@ pub enum Command {
         /// The zip file to write (written to a temporary file and renamed when complete).
         #[arg(long = "out", short = 'o')]
         out: PathBuf,
-        /// The previous bundle, whose SHA-256 is recorded to chain the bundles.
+        /// The previous bundle, whose SHA-256 is recorded to chain the bundles; the report
+        /// also lists what changed since it.
         #[arg(long)]
         previous: Option<PathBuf>,
+        /// Time-stamp the tag manifest at this RFC 3161 time-stamp authority (default: the
+        /// run's `[bundle] tsa_url`). If it fails, no bundle is written.
+        #[arg(long)]
+        tsa_url: Option<String>,
         /// Print the bundle summary as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -221,6 +226,10 @@ pub enum Command {
         /// The previous bundle: checks the chain link.
         #[arg(long)]
         previous: Option<PathBuf>,
+        /// The TSA's CA certificate(s), PEM: the bundle must carry an RFC 3161 time-stamp that
+        /// chains to it; its time is printed.
+        #[arg(long)]
+        tsa_ca: Option<PathBuf>,
         /// Print the verification report as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -407,14 +416,31 @@ pub async fn run(cli: Cli, registry: &Registry) -> Result<u8, CliError> {
             key,
             out,
             previous,
+            tsa_url,
             json,
-        } => bundle::bundle(&dir, &key, &out, previous.as_deref(), json, cli.quiet),
+        } => bundle::bundle(
+            &dir,
+            &key,
+            &out,
+            previous.as_deref(),
+            tsa_url.as_deref(),
+            json,
+            cli.quiet,
+        ),
         Command::Verify {
             bundle,
             pubkey,
             previous,
+            tsa_ca,
             json,
-        } => bundle::verify(&bundle, &pubkey, previous.as_deref(), json, cli.quiet),
+        } => bundle::verify(
+            &bundle,
+            &pubkey,
+            previous.as_deref(),
+            tsa_ca.as_deref(),
+            json,
+            cli.quiet,
+        ),
         Command::Sample {
             src,
             population,

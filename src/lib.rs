@@ -30,3 +30,4 @@ pub use soc2_ledger as ledger;
 pub mod diff;
 pub mod report;
 pub mod sample;
+pub mod timestamp;

@@ -48,7 +48,10 @@ fn options() -> BundleOptions {
         Ok("deflate6") => Compression::Deflated { level: 6 },
         _ => Compression::Deflated { level: 1 },
     };
-    BundleOptions { compression }
+    BundleOptions {
+        compression,
+        ..BundleOptions::default()
+    }
 }
 
 fn meta() -> BundleMetadata {

@@ -12,6 +12,9 @@ pub const BAGIT: &str = "bagit.txt";
 pub const BAG_INFO: &str = "bag-info.txt";
 /// Path (inside the bag) of the detached SSHSIG signature over the tag manifest.
 pub const SIGNATURE: &str = "signatures/tagmanifest-sha256.txt.sshsig";
+/// Path (inside the bag) of the optional RFC 3161 time-stamp over the tag manifest: the DER
+/// `TimeStampResp` as the TSA sent it.
+pub const TIMESTAMP: &str = "signatures/tagmanifest-sha256.txt.tsr";
 
 /// `bag-info.txt` label carrying the signer key fingerprint (`SHA256:...`).
 pub const LABEL_FINGERPRINT: &str = "Signer-Key-Fingerprint";

@@ -136,6 +136,9 @@ pub enum BundleError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Signing(String),
+    /// The time-stamp authority failed or refused; no bundle was written.
+    #[error("{0}; no bundle was written")]
+    Timestamp(#[from] crate::timestamp::TimestampError),
 }
 
 impl BundleError {

@@ -55,6 +55,7 @@ mod error;
 mod hash;
 mod keys;
 mod metadata;
+pub mod timestamp;
 mod verify;
 mod writer;
 

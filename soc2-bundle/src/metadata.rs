@@ -57,16 +57,29 @@ pub enum Compression {
 }
 
 /// Writer settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct BundleOptions {
     /// Entry compression. Default: Deflate level 1 (see the crate docs for the measurements).
     pub compression: Compression,
+    /// Where to get an RFC 3161 time-stamp over the tag manifest, stored as
+    /// `signatures/tagmanifest-sha256.txt.tsr`. When it fails, no bundle is written.
+    pub timestamper: Option<std::sync::Arc<dyn crate::timestamp::Timestamper>>,
+}
+
+impl std::fmt::Debug for BundleOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BundleOptions")
+            .field("compression", &self.compression)
+            .field("timestamper", &self.timestamper.as_ref().map(|_| "set"))
+            .finish()
+    }
 }
 
 impl Default for BundleOptions {
     fn default() -> Self {
         Self {
             compression: Compression::Deflated { level: 1 },
+            timestamper: None,
         }
     }
 }
@@ -86,4 +99,7 @@ pub struct BundleSummary {
     pub payload_bytes: u64,
     /// Signer key fingerprint, `SHA256:...`.
     pub fingerprint: String,
+    /// The RFC 3161 time-stamp stored with it, when a time-stamper was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::timestamp::TokenInfo>,
 }

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use crate::bagit::{self, BAGIT, BAGIT_TXT, BAG_INFO, MANIFEST, SIGNATURE, TAGMANIFEST};
+use crate::bagit::{self, BAGIT, BAGIT_TXT, BAG_INFO, MANIFEST, SIGNATURE, TAGMANIFEST, TIMESTAMP};
 use crate::error::BundleError;
 use crate::hash::{is_sha256_hex, sha256_file, sha256_hex, CHUNK};
 use crate::keys::SigningKey;
@@ -117,6 +117,16 @@ pub fn build_bundle(
         (sha256_hex(manifest.as_bytes()).as_str(), MANIFEST),
     ]);
     let signature = key.sign_armored(tagmanifest.as_bytes())?;
+    // Asked for before anything else is written: a TSA that fails leaves nothing at `out`.
+    let timestamp = match &opts.timestamper {
+        Some(tsa) => {
+            let query = crate::timestamp::request(tagmanifest.as_bytes());
+            let response = tsa.timestamp(&query.der)?;
+            let info = crate::timestamp::check_response(&response, &query)?;
+            Some((response, info))
+        }
+        None => None,
+    };
 
     for (name, body) in [
         (BAGIT, BAGIT_TXT),
@@ -128,6 +138,11 @@ pub fn build_bundle(
         zip.start_file(format!("{root}/{name}"), base)
             .map_err(zip_err)?;
         zip.write_all(body.as_bytes()).map_err(io_err)?;
+    }
+    if let Some((token, _)) = &timestamp {
+        zip.start_file(format!("{root}/{TIMESTAMP}"), base)
+            .map_err(zip_err)?;
+        zip.write_all(token).map_err(io_err)?;
     }
 
     let buf = zip.finish().map_err(zip_err)?;
@@ -150,6 +165,7 @@ pub fn build_bundle(
         files: files.len() as u64,
         payload_bytes,
         fingerprint: key.fingerprint(),
+        timestamp: timestamp.map(|(_, info)| info),
     })
 }
 

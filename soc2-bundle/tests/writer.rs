@@ -27,6 +27,7 @@ fn reproducible_byte_for_byte() {
     let c = t.path().join("c.zip");
     let opts = BundleOptions {
         compression: Compression::Stored,
+        ..BundleOptions::default()
     };
     build_bundle(&run, &key, &common::meta(), &c, &opts).unwrap();
     assert!(
@@ -248,6 +249,7 @@ fn zip64_past_4_gib() {
     let out = t.path().join("big.zip");
     let opts = BundleOptions {
         compression: Compression::Stored,
+        ..BundleOptions::default()
     };
     let s = build_bundle(&run, &key, &common::meta(), &out, &opts).unwrap();
     assert!(fs::metadata(&out).unwrap().len() > 4 << 30);

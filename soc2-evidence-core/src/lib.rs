@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod bundle_settings;
 mod check;
 pub mod clock;
 mod collector;
@@ -61,6 +62,7 @@ mod store;
 pub mod testing;
 
 pub use async_trait::async_trait;
+pub use bundle_settings::BundleSettings;
 pub use check::{Check, CheckError};
 pub use collector::{CollectContext, CollectError, Collector, PreviousRun};
 pub use config::ConfigError;

@@ -29,7 +29,7 @@ pub const EFFECTIVE_CONFIG_FILE: &str = "config.json";
 pub const EFFECTIVE_CONFIG_FORMAT: &str = "soc2-evidence.config/1";
 
 /// Top-level sections the framework itself owns; no module may use these names.
-const FRAMEWORK_SECTIONS: &[&str] = &["organization", "ledger"];
+const FRAMEWORK_SECTIONS: &[&str] = &["organization", "ledger", "bundle"];
 /// Names no instance may take, because the run directory already uses them.
 const RESERVED_INSTANCE_NAMES: &[&str] = &["report", "ledger", "config", "run"];
 
@@ -539,6 +539,7 @@ impl Registry {
             toml::from_str(text).map_err(|e| parse(e.to_string().trim_end().to_string()))?;
         let mut organization = None;
         let mut ledger = None;
+        let mut bundle = None;
         let mut instances = Vec::new();
         for (key, value) in table {
             if key == "organization" {
@@ -547,6 +548,10 @@ impl Registry {
             }
             if key == "ledger" {
                 ledger = Some(crate::ledger::LedgerSettings::from_toml(value).map_err(parse)?);
+                continue;
+            }
+            if key == "bundle" {
+                bundle = Some(crate::BundleSettings::from_toml(value).map_err(parse)?);
                 continue;
             }
             let Some(module) = self.module(&key) else {
@@ -604,6 +609,7 @@ impl Registry {
         }
         RunConfig::new(organization, instances, base_dir.to_path_buf(), origin).map(|mut c| {
             c.ledger = ledger;
+            c.bundle = bundle;
             c.with_cross(self.cross.clone())
         })
     }
@@ -663,8 +669,19 @@ impl Registry {
             }
             None => None,
         };
+        let bundle = match doc.bundle {
+            Some(b) => {
+                b.validate().map_err(|message| ConfigError::Parse {
+                    path: origin.clone(),
+                    message,
+                })?;
+                Some(b)
+            }
+            None => None,
+        };
         RunConfig::new(doc.organization, instances, base_dir, &origin).map(|mut c| {
             c.ledger = ledger;
+            c.bundle = bundle;
             c.assembled_period = doc.assembled_period;
             c.with_cross(self.cross.clone())
         })
@@ -737,6 +754,8 @@ pub struct RunConfig {
     pub base_dir: PathBuf,
     /// `[ledger]`, when the config has one.
     pub ledger: Option<crate::ledger::LedgerSettings>,
+    /// `[bundle]`, when the config has one.
+    pub bundle: Option<crate::BundleSettings>,
     /// Whether this is the config of a period assembled from a ledger: its checks then
     /// include `ledger.coverage`. Only `soc2-evidence period` sets it.
     pub assembled_period: bool,
@@ -772,6 +791,8 @@ struct EffectiveConfig {
     instances: Vec<SavedInstance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ledger: Option<crate::ledger::LedgerSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bundle: Option<crate::BundleSettings>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     assembled_period: bool,
 }
@@ -822,6 +843,7 @@ impl RunConfig {
             instances,
             base_dir,
             ledger: None,
+            bundle: None,
             assembled_period: false,
             cross: Vec::new(),
         })
@@ -856,6 +878,7 @@ impl RunConfig {
                 })
                 .collect::<Result<_, ConfigError>>()?,
             ledger: self.ledger.clone(),
+            bundle: self.bundle.clone(),
             assembled_period: self.assembled_period,
         };
         let mut bytes = serde_json::to_vec_pretty(&doc).map_err(|e| ConfigError::Parse {

@@ -156,7 +156,7 @@ fn parse(text: &str) -> Result<RunConfig, ConfigError> {
 fn config_errors_name_the_section_and_key() {
     let e = parse("[invv]\nhosts = []\n").unwrap_err().to_string();
     assert!(
-        e.contains("[invv]") && e.contains("known: organization, ledger, inv"),
+        e.contains("[invv]") && e.contains("known: organization, ledger, bundle, inv"),
         "{e}"
     );
     let e = parse("[inv]\nhosts = []\nlimti = 2\n")

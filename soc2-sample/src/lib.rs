@@ -8,7 +8,8 @@
 //!
 //! The end-to-end tests also find the stock tools they check bundles with through
 //! [`stock_tools`], so a machine without them skips those parts instead of failing, and
-//! start a local AWS emulator with [`moto`].
+//! start a local AWS emulator with [`moto`] and a local RFC 3161 time-stamp authority with
+//! [`tsa`].
 //!
 //! ```
 //! let people = soc2_sample::people::PEOPLE;
@@ -25,5 +26,6 @@ pub mod okta;
 pub mod people;
 mod planted;
 pub mod stock_tools;
+pub mod tsa;
 
 pub use planted::Planted;

@@ -1,10 +1,13 @@
 //! `soc2-evidence bundle` and `soc2-evidence verify`.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::diff::diff_runs;
 use crate::report::{write_report, PreviousBundle, ReportOptions};
 use crate::sample::RunSource;
+use crate::timestamp::HttpTsa;
+use soc2_bundle::timestamp::Timestamper;
 use soc2_bundle::{
     allowed_signers_line, build_bundle, sha256_file, verify_bundle, BundleMetadata, BundleOptions,
     BundleSummary, SigningKey, TrustedKey, VerifyOptions, VerifyReport,
@@ -20,10 +23,11 @@ pub fn bundle_run(
     key: &SigningKey,
     out: &Path,
     previous: Option<&Path>,
+    tsa: Option<&HttpTsa>,
 ) -> Result<BundleSummary, CliError> {
     let previous = previous.map(|p| previous_bundle(p, dir)).transpose()?;
     let digest = previous.as_ref().map(|p| p.sha256.clone());
-    bundle_inner(dir, key, out, digest, previous)
+    bundle_inner(dir, key, out, digest, previous, tsa)
 }
 
 /// The previous bundle's digest and what changed since it (the report's changes section).
@@ -51,8 +55,9 @@ pub fn bundle_run_chained(
     key: &SigningKey,
     out: &Path,
     previous_bundle_sha256: Option<String>,
+    tsa: Option<&HttpTsa>,
 ) -> Result<BundleSummary, CliError> {
-    bundle_inner(dir, key, out, previous_bundle_sha256, None)
+    bundle_inner(dir, key, out, previous_bundle_sha256, None, tsa)
 }
 
 fn bundle_inner(
@@ -61,6 +66,7 @@ fn bundle_inner(
     out: &Path,
     previous_bundle_sha256: Option<String>,
     previous: Option<PreviousBundle>,
+    tsa: Option<&HttpTsa>,
 ) -> Result<BundleSummary, CliError> {
     let store = EvidenceStore::open(dir)?;
     let manifest = store.manifest();
@@ -111,21 +117,41 @@ fn bundle_inner(
         previous_bundle_sha256,
         extra_info,
     };
-    build_bundle(dir, key, &meta, out, &BundleOptions::default())
-        .map_err(|e| CliError::Other(e.to_string()))
+    let options = BundleOptions {
+        timestamper: tsa.map(|t| Arc::new(t.clone()) as Arc<dyn Timestamper>),
+        ..BundleOptions::default()
+    };
+    build_bundle(dir, key, &meta, out, &options).map_err(|e| CliError::Other(e.to_string()))
 }
 
-/// `soc2-evidence bundle DIR --key KEY -o OUT [--previous PREV]`.
+/// The TSA to time-stamp a run's bundle with: `--tsa-url`, else the run's `[bundle] tsa_url`
+/// (saved in its `config.json`).
+pub fn tsa_for(dir: &Path, flag: Option<&str>) -> Result<Option<HttpTsa>, CliError> {
+    let url = match flag {
+        Some(u) => Some(u.to_string()),
+        None => std::fs::read(dir.join(soc2_evidence_core::EFFECTIVE_CONFIG_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["bundle"]["tsa_url"].as_str().map(str::to_string)),
+    };
+    url.map(|u| HttpTsa::new(&u).map_err(|e| CliError::Usage(e.to_string())))
+        .transpose()
+}
+
+/// `soc2-evidence bundle DIR --key KEY -o OUT [--previous PREV] [--tsa-url URL]`.
+#[allow(clippy::too_many_arguments)]
 pub fn bundle(
     dir: &Path,
     key_path: &Path,
     out: &Path,
     previous: Option<&Path>,
+    tsa_url: Option<&str>,
     json: bool,
     quiet: bool,
 ) -> Result<u8, CliError> {
     let key = load_signing_key(key_path)?;
-    let summary = bundle_run(dir, &key, out, previous)?;
+    let tsa = tsa_for(dir, tsa_url)?;
+    let summary = bundle_run(dir, &key, out, previous, tsa.as_ref())?;
     if json {
         println!(
             "{}",
@@ -139,6 +165,14 @@ pub fn bundle(
             summary.files, summary.payload_bytes
         );
         println!("signed by:   {}", summary.fingerprint);
+        if let Some(t) = &summary.timestamp {
+            println!(
+                "time-stamp:  {} by {}",
+                t.gen_time
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                t.tsa.as_deref().unwrap_or("the TSA")
+            );
+        }
         println!("\nThe auditor pins your key with this allowed_signers line:");
         println!("{}", allowed_signers_line("evidence@organisation", &key));
         print_stock_recipe(&summary);
@@ -159,6 +193,10 @@ pub fn print_stock_recipe(summary: &BundleSummary) {
     );
     println!("    -s signatures/tagmanifest-sha256.txt.sshsig < tagmanifest-sha256.txt");
     println!("  sha256sum -c --strict tagmanifest-sha256.txt manifest-sha256.txt");
+    if summary.timestamp.is_some() {
+        println!("  openssl ts -verify -data tagmanifest-sha256.txt \\");
+        println!("    -in signatures/tagmanifest-sha256.txt.tsr -CAfile TSA-CA.pem");
+    }
 }
 
 /// Verifies a bundle and returns the report.
@@ -166,24 +204,27 @@ pub fn verify_file(
     zip: &Path,
     pubkey: &Path,
     previous: Option<&Path>,
+    tsa_ca: Option<&Path>,
 ) -> Result<VerifyReport, CliError> {
     let trust = TrustedKey::from_file(pubkey).map_err(|e| CliError::Other(e.to_string()))?;
     let opts = VerifyOptions {
         previous: previous.map(Path::to_path_buf),
+        tsa_ca: tsa_ca.map(Path::to_path_buf),
         ..VerifyOptions::default()
     };
     verify_bundle(zip, &trust, &opts).map_err(|e| CliError::Other(e.to_string()))
 }
 
-/// `soc2-evidence verify OUT.zip --pubkey KEY.pub [--previous PREV] [--json]`.
+/// `soc2-evidence verify OUT.zip --pubkey KEY.pub [--previous PREV] [--tsa-ca CA.pem] [--json]`.
 pub fn verify(
     zip: &Path,
     pubkey: &Path,
     previous: Option<&Path>,
+    tsa_ca: Option<&Path>,
     json: bool,
     quiet: bool,
 ) -> Result<u8, CliError> {
-    let report = verify_file(zip, pubkey, previous)?;
+    let report = verify_file(zip, pubkey, previous, tsa_ca)?;
     if json {
         println!(
             "{}",

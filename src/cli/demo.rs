@@ -190,8 +190,8 @@ pub async fn run(registry: &Registry, out: &Path, quiet: bool) -> Result<u8, Cli
     )
     .map_err(other)?;
     let zip = out.join("soc2-evidence-acme-demo.zip");
-    let bundle = bundle_run(&run_dir, &key, &zip, None)?;
-    let report = verify_file(&zip, &out.join("demo-signing-key.pub"), None)?;
+    let bundle = bundle_run(&run_dir, &key, &zip, None, None)?;
+    let report = verify_file(&zip, &out.join("demo-signing-key.pub"), None, None)?;
     if !quiet {
         summary::print_run(&manifest, &run_dir);
     }

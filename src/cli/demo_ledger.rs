@@ -143,8 +143,8 @@ pub async fn run(
         }
     }
     let zip = out.join("soc2-evidence-acme-period.zip");
-    bundle_run(&period_dir, key, &zip, None)?;
-    let verified = verify_file(&zip, &out.join("demo-signing-key.pub"), None)?.is_ok();
+    bundle_run(&period_dir, key, &zip, None, None)?;
+    let verified = verify_file(&zip, &out.join("demo-signing-key.pub"), None, None)?.is_ok();
     Ok(LedgerDemo {
         runs,
         summary,

@@ -70,6 +70,13 @@ pub async fn collect_run(
             storage.location()
         )));
     }
+    let tsa = config
+        .bundle
+        .as_ref()
+        .and_then(|b| b.tsa_url.as_deref())
+        .map(crate::timestamp::HttpTsa::new)
+        .transpose()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     // Secrets are read before the ledger is touched: a missing token is a config error.
     let mut runner = Runner::from_config(config, secrets)?;
     let now = soc2_evidence_core::clock::now();
@@ -121,7 +128,15 @@ pub async fn collect_run(
     soc2_evidence_core::write_atomic(&record_path, &bytes)
         .map_err(|e| CliError::Other(format!("{}: {e}", record_path.display())))?;
     let zip = cache.path().join("run.zip");
-    bundle_run_chained(&run_dir, key, &zip, plan.previous_sha256.clone())?;
+    // A TSA that fails seals nothing: the run is not in the ledger, and the next run retries
+    // the same windows.
+    bundle_run_chained(
+        &run_dir,
+        key,
+        &zip,
+        plan.previous_sha256.clone(),
+        tsa.as_ref(),
+    )?;
     // Retention is a promise about real storage, so it counts from the real clock even when
     // SOC2_EVIDENCE_NOW replays another instant.
     let real_now = chrono::Utc::now();

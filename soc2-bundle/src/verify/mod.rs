@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 pub use limits::Limits;
 pub use report::{Problem, VerifyReport};
 
-use crate::bagit::{self, BAGIT, BAGIT_TXT, BAG_INFO, MANIFEST, SIGNATURE, TAGMANIFEST};
+use crate::bagit::{self, BAGIT, BAGIT_TXT, BAG_INFO, MANIFEST, SIGNATURE, TAGMANIFEST, TIMESTAMP};
 use crate::error::BundleError;
 use crate::hash::{is_sha256_hex, sha256_file};
 use crate::keys::{SigCheck, TrustedKey};
@@ -34,6 +34,9 @@ pub struct VerifyOptions {
     pub previous: Option<PathBuf>,
     /// Worker threads for hashing entries (0 = one per available core).
     pub threads: usize,
+    /// The trusted TSA CA certificates (PEM): when given, the bundle must carry an RFC 3161
+    /// time-stamp over its tag manifest that verifies against them.
+    pub tsa_ca: Option<PathBuf>,
 }
 
 /// Tag files the bag must contain, relative to its top-level folder.
@@ -69,6 +72,8 @@ pub fn verify_bundle(
         signer_fingerprint: None,
         bag_info: Vec::new(),
         problems: Vec::new(),
+        timestamp: None,
+        timestamp_trusted: false,
     };
     let limits = opts.limits;
     let mut file = File::open(zip).map_err(io_err)?;
@@ -177,7 +182,7 @@ pub fn verify_bundle(
         overlap_check.push((e.local_header_offset, i));
         let is_tag = !rel.starts_with("data/");
         if is_tag {
-            if !REQUIRED_TAGS.contains(&rel) {
+            if !REQUIRED_TAGS.contains(&rel) && rel != TIMESTAMP {
                 report.problems.push(Problem::ExtraFile { entry: display });
                 continue;
             }
@@ -648,6 +653,32 @@ fn check_bag(
                 detail: format!("does not verify: {d}"),
             }),
         }
+    }
+
+    // RFC 3161 time-stamp over the tag manifest: optional unless a TSA CA is trusted.
+    match (tags.get(TIMESTAMP), tags.get(TAGMANIFEST), &opts.tsa_ca) {
+        (None, _, Some(_)) if !rejected.contains(&full(TIMESTAMP)) => {
+            problems.push(Problem::TimestampMissing)
+        }
+        (Some(token), Some(tm), Some(ca)) => {
+            let pem = std::fs::read(ca).map_err(|e| BundleError::io(ca, e))?;
+            match crate::timestamp::verify_token(token, tm, &pem) {
+                Ok(info) => {
+                    report.timestamp = Some(info);
+                    report.timestamp_trusted = true;
+                }
+                Err(e) => problems.push(Problem::Timestamp {
+                    detail: e.to_string(),
+                }),
+            }
+        }
+        (Some(token), Some(tm), None) => match crate::timestamp::inspect_token(token, tm) {
+            Ok(info) => report.timestamp = Some(info),
+            Err(e) => problems.push(Problem::Timestamp {
+                detail: e.to_string(),
+            }),
+        },
+        _ => {}
     }
 
     // Chain link.

@@ -181,6 +181,14 @@ pub enum Problem {
         /// SHA-256 of the previous bundle.
         expected: String,
     },
+    /// A trusted TSA CA was given, but the bundle has no time-stamp token.
+    TimestampMissing,
+    /// The time-stamp token does not prove the tag manifest's time (wrong data, signer, chain
+    /// or key usage; or malformed).
+    Timestamp {
+        /// What is wrong.
+        detail: String,
+    },
     /// The chain link does not match the previous bundle.
     ChainMismatch {
         /// The digest in `bag-info.txt`.
@@ -270,6 +278,14 @@ impl fmt::Display for Problem {
                 f,
                 "bag-info.txt: signer fingerprint {declared} but signed by {signer}"
             ),
+            Problem::TimestampMissing => write!(
+                f,
+                "{}: missing, but a trusted time-stamp CA was given",
+                crate::bagit::TIMESTAMP
+            ),
+            Problem::Timestamp { detail } => {
+                write!(f, "{}: {detail}", crate::bagit::TIMESTAMP)
+            }
             Problem::ChainLinkMissing { expected } => write!(
                 f,
                 "bag-info.txt: no Previous-Bundle-SHA256 (expected {expected})"
@@ -302,6 +318,13 @@ pub struct VerifyReport {
     pub bag_info: Vec<(String, String)>,
     /// Everything wrong, in the order found. Empty means the bundle verified.
     pub problems: Vec<Problem>,
+    /// What the bundle's RFC 3161 time-stamp says, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<crate::timestamp::TokenInfo>,
+    /// Whether that time-stamp was verified against a trusted TSA CA (`tsa_ca`); without one
+    /// its time is only what the token claims.
+    #[serde(default)]
+    pub timestamp_trusted: bool,
 }
 
 impl VerifyReport {
@@ -321,7 +344,22 @@ impl fmt::Display for VerifyReport {
                 self.payload_files,
                 self.payload_bytes,
                 self.signer_fingerprint.as_deref().unwrap_or("?")
-            )
+            )?;
+            if let Some(t) = &self.timestamp {
+                writeln!(
+                    f,
+                    "time-stamped {} by {}{}",
+                    t.gen_time
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    t.tsa.as_deref().unwrap_or("an unnamed TSA"),
+                    if self.timestamp_trusted {
+                        " (token verified against the trusted TSA CA)"
+                    } else {
+                        " (NOT verified: pass the TSA's CA certificate to check it)"
+                    }
+                )?;
+            }
+            Ok(())
         } else {
             writeln!(
                 f,
