@@ -177,6 +177,10 @@ pub enum Command {
         /// Pin the ledger's key (the key it started with; a .pub or allowed_signers file).
         #[arg(long)]
         pubkey: Option<PathBuf>,
+        /// The TSA's CA certificate(s), PEM: every run must carry an RFC 3161 time-stamp that
+        /// verifies against it, and its time becomes the run's proven collection time.
+        #[arg(long)]
+        tsa_ca: Option<PathBuf>,
         /// Print the summary as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -312,6 +316,10 @@ pub enum LedgerCommand {
         /// The key the ledger started with (a .pub or allowed_signers file).
         #[arg(long)]
         pubkey: PathBuf,
+        /// The TSA's CA certificate(s), PEM: every run must carry an RFC 3161 time-stamp that
+        /// verifies against it.
+        #[arg(long)]
+        tsa_ca: Option<PathBuf>,
         /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -382,8 +390,9 @@ pub async fn run(cli: Cli, registry: &Registry) -> Result<u8, CliError> {
             LedgerCommand::Verify {
                 ledger,
                 pubkey,
+                tsa_ca,
                 json,
-            } => ledger::verify(&ledger, &pubkey, json, cli.quiet).await,
+            } => ledger::verify(&ledger, &pubkey, tsa_ca.as_deref(), json, cli.quiet).await,
             LedgerCommand::RotateKey {
                 ledger,
                 key,
@@ -395,6 +404,7 @@ pub async fn run(cli: Cli, registry: &Registry) -> Result<u8, CliError> {
             period,
             out,
             pubkey,
+            tsa_ca,
             json,
         } => {
             ledger::period(
@@ -403,6 +413,7 @@ pub async fn run(cli: Cli, registry: &Registry) -> Result<u8, CliError> {
                 &period,
                 &out,
                 pubkey.as_deref(),
+                tsa_ca.as_deref(),
                 json,
                 cli.quiet,
             )

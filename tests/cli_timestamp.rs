@@ -170,3 +170,100 @@ fn the_config_names_the_tsa_and_a_failing_tsa_writes_nothing() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn ledger_runs_are_time_stamped_and_the_period_uses_the_token_times() {
+    let (Some(tsa), Some(other)) = (
+        LocalTsa::start("Ledger TSA"),
+        LocalTsa::start("Stranger TSA"),
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    common::script(
+        d,
+        "hosts.sh",
+        r#"printf '{"serial":"H1"}\n{"serial":"H2"}\n'"#,
+    );
+    fs::write(
+        d.join("soc2.toml"),
+        format!(
+            "[organization]\nname = \"Acme Corp\"\n[bundle]\ntsa_url = \"{}\"\n[[command]]\nname = \"laptops\"\nprogram = \"./hosts.sh\"\nkind = \"mdm.laptop\"\nsubject_field = \"serial\"\ncriteria = [\"CC6.1\"]\n",
+            tsa.url()
+        ),
+    )
+    .unwrap();
+    ok(bin().current_dir(d).args(["-q", "keygen", "--out", "k"]));
+    // Real time, no clock override: a time-stamp proves the real time, so a replayed clock
+    // would put the runs outside any period that its token times are in.
+    let today = chrono::Utc::now().date_naive();
+    let since = today - chrono::Days::new(3);
+    for _ in 0..2 {
+        ok(bin()
+            .current_dir(d)
+            .env_remove("SOC2_EVIDENCE_NOW")
+            .args([
+                "-q",
+                "collect",
+                "-c",
+                "soc2.toml",
+                "--ledger",
+                "L",
+                "--key",
+                "k",
+                "--since",
+            ])
+            .arg(since.to_string()));
+    }
+    assert_eq!(tsa.answered(), 2, "each run bundle is time-stamped");
+
+    let v = bin()
+        .current_dir(d)
+        .args(["ledger", "verify", "L", "--pubkey", "k.pub", "--tsa-ca"])
+        .arg(tsa.ca_pem())
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", text(&v));
+
+    let range = format!("{since}..{}", today + chrono::Days::new(1));
+    let p = ok(bin()
+        .current_dir(d)
+        .args([
+            "period", "--ledger", "L", "--period", &range, "--out", "P", "--pubkey", "k.pub",
+            "--tsa-ca",
+        ])
+        .arg(tsa.ca_pem()));
+    assert!(p.contains("RFC 3161 time-stamps of 2 of 2 run(s)"), "{p}");
+    let desc: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("P/ledger/period.json")).unwrap()).unwrap();
+    for run in desc["runs"].as_array().unwrap() {
+        assert_eq!(run["timestamp_verified"], true, "{run}");
+        assert_eq!(run["collected_at"], run["timestamped_at"], "{run}");
+    }
+    ok(bin()
+        .current_dir(d)
+        .args(["-q", "bundle", "P", "--key", "k", "-o", "period.zip"]));
+    let html = fs::read_to_string(d.join("P/report/index.html")).unwrap();
+    assert!(html.contains("Ledger runs") && html.contains("RFC 3161 time-stamp (verified)"));
+
+    // Without the CA the period says its times are the machine's clock.
+    let p = ok(bin().current_dir(d).args([
+        "period", "--ledger", "L", "--period", &range, "--out", "P2", "--pubkey", "k.pub",
+    ]));
+    assert!(p.contains("the collecting machine's clock"), "{p}");
+
+    // Another TSA's CA: the runs do not verify and nothing is assembled.
+    let o = bin()
+        .current_dir(d)
+        .args([
+            "period", "--ledger", "L", "--period", &range, "--out", "P3", "--pubkey", "k.pub",
+            "--tsa-ca",
+        ])
+        .arg(other.ca_pem())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("does not chain"), "{}", text(&o));
+    assert!(!d.join("P3/run.json").exists());
+}

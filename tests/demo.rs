@@ -251,6 +251,58 @@ fn demo_end_to_end() {
 
     check_oscal(&out.join("run"), &findings);
 
+    // The bundle is time-stamped by the demo's local TSA, and the stock openssl recipe the demo
+    // prints proves it.
+    if let Some([openssl, unzip]) = stock_tools::find([StockTool::Openssl, StockTool::Unzip]) {
+        assert!(stdout.contains("stamped:  20"), "{stdout}");
+        assert!(
+            stdout.contains("openssl ts -verify -data tagmanifest-sha256.txt"),
+            "{stdout}"
+        );
+        let x = tempfile::tempdir().unwrap();
+        let st = Command::new(unzip)
+            .arg("-q")
+            .arg(&zip)
+            .arg("-d")
+            .arg(x.path())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let bag = x
+            .path()
+            .join("soc2-evidence-acme-corp-2026-01-01-2026-06-30");
+        let o = Command::new(openssl)
+            .current_dir(&bag)
+            .args([
+                "ts",
+                "-verify",
+                "-data",
+                "tagmanifest-sha256.txt",
+                "-in",
+                "signatures/tagmanifest-sha256.txt.tsr",
+                "-CAfile",
+            ])
+            .arg(out.join("demo-tsa-ca.pem"))
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && said.contains("Verification: OK"),
+            "{said} {o:?}"
+        );
+        let trust = TrustedKey::from_file(&out.join("demo-signing-key.pub")).unwrap();
+        let r = verify_bundle(
+            &zip,
+            &trust,
+            &VerifyOptions {
+                tsa_ca: Some(out.join("demo-tsa-ca.pem")),
+                ..VerifyOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(r.is_ok() && r.timestamp_trusted, "{r}");
+    }
+
     // The report in a real browser.
     let index = out.join("run/report/index.html");
     let html = fs::read_to_string(&index).unwrap();

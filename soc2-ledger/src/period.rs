@@ -40,6 +40,9 @@ pub struct PeriodSummary {
     pub runs_in_ledger: u64,
     /// Runs the period was assembled from.
     pub runs_used: u64,
+    /// Of those, the runs whose collection time is proven by an RFC 3161 time-stamp verified
+    /// against the trusted TSA CA (`tsa_ca`); the others' times are the machine's clock.
+    pub runs_timestamped: u64,
     /// Whether the signatures were checked against a pinned key (`--pubkey`), rather than
     /// against the key the ledger's first run carries.
     pub key_pinned: bool,
@@ -69,6 +72,7 @@ pub async fn assemble_period(
     period: AuditPeriod,
     out: &Path,
     registry: &Registry,
+    tsa_ca: Option<&Path>,
     progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<PeriodOutcome, LedgerError> {
     prepare_out(out)?;
@@ -80,7 +84,7 @@ pub async fn assemble_period(
     };
     progress("verifying the ledger");
     let bundles = cache.path().join("bundles");
-    let (report, runs) = verify_ledger(storage, &trust, &bundles, &|done, total| {
+    let (report, runs) = verify_ledger(storage, &trust, &bundles, tsa_ca, &|done, total| {
         progress(&format!("verified {done}/{total} runs"))
     })
     .await?;
@@ -91,15 +95,11 @@ pub async fn assemble_period(
     let end = period.end_exclusive_utc();
     // State is observed by runs inside the period; the first run after it still carries
     // the period's last events.
-    let first_after = runs
-        .iter()
-        .find(|r| r.record.collected_at >= end)
-        .map(|r| r.seq);
+    let first_after = runs.iter().find(|r| r.collected_at() >= end).map(|r| r.seq);
     let used: Vec<&VerifiedRun> = runs
         .iter()
         .filter(|r| {
-            (r.record.collected_at >= start && r.record.collected_at < end)
-                || Some(r.seq) == first_after
+            (r.collected_at() >= start && r.collected_at() < end) || Some(r.seq) == first_after
         })
         .collect();
     if used.is_empty() {
@@ -108,10 +108,10 @@ pub async fn assemble_period(
             message: format!(
                 "no run of the ledger collected in {period} (runs cover {} .. {})",
                 runs.first()
-                    .map(|r| r.record.collected_at.to_rfc3339())
+                    .map(|r| r.collected_at().to_rfc3339())
                     .unwrap_or_default(),
                 runs.last()
-                    .map(|r| r.record.collected_at.to_rfc3339())
+                    .map(|r| r.collected_at().to_rfc3339())
                     .unwrap_or_default()
             ),
         });
@@ -120,13 +120,13 @@ pub async fn assemble_period(
     let total = used.len();
     for (i, run) in used.iter().enumerate() {
         progress(&format!("assembling run {} ({}/{total})", run.seq, i + 1));
-        let is_epoch = run.record.collected_at < end;
+        let is_epoch = run.collected_at() < end;
         asm.add_run(run, is_epoch, cache.path())?;
     }
     let last = used
         .iter()
         .rev()
-        .find(|r| r.record.collected_at < end)
+        .find(|r| r.collected_at() < end)
         .copied()
         .unwrap_or(used[used.len() - 1]);
     progress("writing the period");
@@ -170,16 +170,19 @@ pub async fn assemble_period(
             .map(|r| PeriodRun {
                 seq: r.seq,
                 sha256: r.sha256.clone(),
-                collected_at: r.record.collected_at,
+                collected_at: r.collected_at(),
                 signer: r.signer.clone(),
+                clock_at: r.record.collected_at,
+                timestamped_at: r.timestamp.as_ref().map(|t| t.gen_time),
+                timestamp_verified: r.timestamp_trusted,
             })
             .collect(),
         epochs: used
             .iter()
-            .filter(|r| r.record.collected_at < end)
+            .filter(|r| r.collected_at() < end)
             .map(|r| PeriodEpoch {
                 seq: r.seq,
-                at: r.record.collected_at,
+                at: r.collected_at(),
             })
             .collect(),
         max_gap_days: u32::try_from(max_gap_days).unwrap_or(u32::MAX),
@@ -211,6 +214,7 @@ pub async fn assemble_period(
         period,
         runs_in_ledger: report.runs,
         runs_used: used.len() as u64,
+        runs_timestamped: used.iter().filter(|r| r.timestamp_trusted).count() as u64,
         key_pinned,
         populations: summary_pops.0,
         incomplete: summary_pops.1,
@@ -386,7 +390,7 @@ impl Assembly {
         if manifest.organization.is_some() {
             self.organization = manifest.organization.clone();
         }
-        let at = run.record.collected_at;
+        let at = run.collected_at();
         for c in &manifest.collectors {
             let window = c.window.unwrap_or(manifest.period);
             let status = serde_json::to_value(c.status)
@@ -506,7 +510,7 @@ impl Assembly {
         let start = period.start_utc();
         let end = period
             .end_exclusive_utc()
-            .min(used[used.len() - 1].record.collected_at);
+            .min(used[used.len() - 1].collected_at());
         let last_epoch = last.seq;
         let mut counts = BTreeMap::new();
         let mut incomplete = BTreeMap::new();
@@ -645,7 +649,7 @@ impl Assembly {
             }
             w.flush().map_err(io_err(&coll_path))?;
         }
-        let now = used[used.len() - 1].record.collected_at;
+        let now = used[used.len() - 1].collected_at();
         let mut ledger_prov = soc2_evidence_core::ProvenanceRecorder::from_spec(
             &COLLECTIONS.spec(),
             LEDGER_INSTANCE,
@@ -703,7 +707,7 @@ impl Assembly {
             window: None,
         });
         let mut manifest = RunManifest::start(*period, self.organization.clone());
-        manifest.started_at = last.record.collected_at;
+        manifest.started_at = last.collected_at();
         manifest.finished_at = Some(now);
         manifest.clock_override = None;
         manifest.collectors = collectors;

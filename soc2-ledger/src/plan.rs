@@ -155,7 +155,7 @@ pub async fn plan_run(
     let runs_dir = cache.join("bundles");
     let (file, sha, bytes) = fetch_run(storage, latest, &runs_dir).await?;
     // The whole chain is `ledger verify`'s job; here the last run must be whole and ours.
-    let last = match check_run(latest, &file, &sha, &bytes, &trust_for(latest)?, None) {
+    let last = match check_run(latest, &file, &sha, &bytes, &trust_for(latest)?, None, None) {
         Ok(r) => r,
         Err(p) => {
             return Err(LedgerError::Key {
@@ -188,7 +188,7 @@ pub async fn plan_run(
                         let (file, sha, bytes) = fetch_run(storage, m.seq, &runs_dir).await?;
                         // Verified like the last run: a collector must not continue from
                         // evidence nobody vouches for.
-                        check_run(m.seq, &file, &sha, &bytes, &trust_for(m.seq)?, None)
+                        check_run(m.seq, &file, &sha, &bytes, &trust_for(m.seq)?, None, None)
                             .map_err(|p| refuse(storage, p.join("; ")))?;
                         let dir = cache.join(format!("run-{:06}", m.seq));
                         extract_data(&bytes, &crate::layout::run_key(m.seq), &dir, |_| true)?;

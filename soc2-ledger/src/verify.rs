@@ -32,6 +32,21 @@ pub struct VerifiedRun {
     pub manifest: RunManifest,
     /// Fingerprint of its signer.
     pub signer: String,
+    /// Its RFC 3161 time-stamp, when the bundle carries one.
+    pub timestamp: Option<soc2_bundle::timestamp::TokenInfo>,
+    /// Whether the time-stamp was verified against a trusted TSA CA.
+    pub timestamp_trusted: bool,
+}
+
+impl VerifiedRun {
+    /// When the run is proven to have collected: its time-stamp's time when that was verified
+    /// against a trusted TSA CA, else the collecting machine's clock (its record).
+    pub fn collected_at(&self) -> chrono::DateTime<chrono::Utc> {
+        match &self.timestamp {
+            Some(t) if self.timestamp_trusted => t.gen_time,
+            _ => self.record.collected_at,
+        }
+    }
 }
 
 /// What `ledger verify` found.
@@ -114,10 +129,15 @@ pub(crate) fn check_run(
     bytes: &[u8],
     trust: &TrustedKey,
     link: Option<Option<&str>>,
+    tsa_ca: Option<&Path>,
 ) -> Result<VerifiedRun, Vec<String>> {
     let key = run_key(seq);
     let name = format!("run {seq} ({key})");
-    let report = match verify_bundle(file, trust, &VerifyOptions::default()) {
+    let opts = VerifyOptions {
+        tsa_ca: tsa_ca.map(Path::to_path_buf),
+        ..VerifyOptions::default()
+    };
+    let report = match verify_bundle(file, trust, &opts) {
         Ok(r) => r,
         Err(e) => return Err(vec![format!("{name}: cannot be read: {e}")]),
     };
@@ -205,6 +225,8 @@ pub(crate) fn check_run(
             record,
             manifest,
             signer: report.signer_fingerprint.unwrap_or_default(),
+            timestamp: report.timestamp,
+            timestamp_trusted: report.timestamp_trusted,
         }),
         _ => Err(problems),
     }
@@ -267,6 +289,7 @@ pub async fn verify_ledger(
     storage: &dyn LedgerStorage,
     pinned: &TrustedKey,
     cache: &Path,
+    tsa_ca: Option<&Path>,
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<(LedgerReport, Vec<VerifiedRun>), LedgerError> {
     let (rotations, mut problems) = load_rotations(storage).await?;
@@ -302,7 +325,7 @@ pub async fn verify_ledger(
             .map(|(_, s)| s.as_str());
         // A run whose predecessor is missing was reported as a gap; its link is not checked.
         let link = if seq == 1 { Some(None) } else { prev.map(Some) };
-        match check_run(seq, &file, &sha, &bytes, &trust, link) {
+        match check_run(seq, &file, &sha, &bytes, &trust, link, tsa_ca) {
             Ok(run) => verified.push(run),
             Err(p) => problems.extend(p),
         }

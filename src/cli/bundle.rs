@@ -139,7 +139,6 @@ pub fn tsa_for(dir: &Path, flag: Option<&str>) -> Result<Option<HttpTsa>, CliErr
 }
 
 /// `soc2-evidence bundle DIR --key KEY -o OUT [--previous PREV] [--tsa-url URL]`.
-#[allow(clippy::too_many_arguments)]
 pub fn bundle(
     dir: &Path,
     key_path: &Path,

@@ -190,8 +190,24 @@ pub async fn run(registry: &Registry, out: &Path, quiet: bool) -> Result<u8, Cli
     )
     .map_err(other)?;
     let zip = out.join("soc2-evidence-acme-demo.zip");
-    let bundle = bundle_run(&run_dir, &key, &zip, None, None)?;
-    let report = verify_file(&zip, &out.join("demo-signing-key.pub"), None, None)?;
+    // A local RFC 3161 TSA (openssl ts -reply behind HTTP) time-stamps the bundle, as a public
+    // one would; without openssl the step is left out and the demo says so.
+    let local_tsa = soc2_sample::tsa::LocalTsa::start("soc2-evidence demo TSA");
+    let tsa_ca = out.join("demo-tsa-ca.pem");
+    let tsa = match &local_tsa {
+        Some(t) => {
+            fs::copy(t.ca_pem(), &tsa_ca).map_err(other)?;
+            Some(crate::timestamp::HttpTsa::new(&t.url()).map_err(other)?)
+        }
+        None => None,
+    };
+    let bundle = bundle_run(&run_dir, &key, &zip, None, tsa.as_ref())?;
+    let report = verify_file(
+        &zip,
+        &out.join("demo-signing-key.pub"),
+        None,
+        tsa.as_ref().map(|_| tsa_ca.as_path()),
+    )?;
     if !quiet {
         summary::print_run(&manifest, &run_dir);
     }
@@ -245,6 +261,14 @@ pub async fn run(registry: &Registry, out: &Path, quiet: bool) -> Result<u8, Cli
                 "FAILED"
             }
         );
+        match &report.timestamp {
+            Some(t) => println!(
+                "stamped:  {} by {} (RFC 3161; the TSA's real time, while the demo's clock is pinned)",
+                t.gen_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                t.tsa.as_deref().unwrap_or("the demo TSA")
+            ),
+            None => println!("stamped:  no (the local time-stamp authority needs openssl; install it to see this step)"),
+        }
         println!("report:   {}", run_dir.join("report/index.html").display());
         println!("\nVerify it yourself with stock tools:");
         println!(
@@ -256,11 +280,22 @@ pub async fn run(registry: &Registry, out: &Path, quiet: bool) -> Result<u8, Cli
         println!("  ssh-keygen -Y verify -f ../allowed_signers -I {PRINCIPAL} -n soc2-evidence \\");
         println!("    -s signatures/tagmanifest-sha256.txt.sshsig < tagmanifest-sha256.txt");
         println!("  sha256sum -c --strict tagmanifest-sha256.txt manifest-sha256.txt");
-        println!(
-            "\n(or: soc2-evidence verify {} --pubkey {}.pub)",
-            zip.display(),
-            key_path.display()
-        );
+        if report.timestamp.is_some() {
+            println!("  openssl ts -verify -data tagmanifest-sha256.txt \\");
+            println!("    -in signatures/tagmanifest-sha256.txt.tsr -CAfile ../demo-tsa-ca.pem");
+            println!(
+                "\n(or: soc2-evidence verify {} --pubkey {}.pub --tsa-ca {})",
+                zip.display(),
+                key_path.display(),
+                tsa_ca.display()
+            );
+        } else {
+            println!(
+                "\n(or: soc2-evidence verify {} --pubkey {}.pub)",
+                zip.display(),
+                key_path.display()
+            );
+        }
         println!("\ndemo finished in {:.1}s", started.elapsed().as_secs_f64());
     }
     if !report.is_ok() {

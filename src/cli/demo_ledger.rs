@@ -117,6 +117,7 @@ pub async fn run(
         "2026-01-01..2026-06-30".parse()?,
         &period_dir,
         registry,
+        None,
         &|_| {},
     )
     .await?;

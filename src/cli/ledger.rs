@@ -272,12 +272,18 @@ pub async fn list(ledger: &str, json: bool) -> Result<u8, CliError> {
 
 /// `ledger verify LEDGER --pubkey KEY.pub`: exit 0 only when every run verifies and the
 /// chain is linear and unbroken.
-pub async fn verify(ledger: &str, pubkey: &Path, json: bool, quiet: bool) -> Result<u8, CliError> {
+pub async fn verify(
+    ledger: &str,
+    pubkey: &Path,
+    tsa_ca: Option<&Path>,
+    json: bool,
+    quiet: bool,
+) -> Result<u8, CliError> {
     let trust = TrustedKey::from_file(pubkey).map_err(|e| CliError::Usage(e.to_string()))?;
     let storage = open_storage(ledger)?;
     let cache = tmp()?;
     let show = !quiet && !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let (report, _) = verify_ledger(&*storage, &trust, cache.path(), &|done, total| {
+    let (report, _) = verify_ledger(&*storage, &trust, cache.path(), tsa_ca, &|done, total| {
         if show {
             eprint!("\rverifying run {done}/{total}");
         }
@@ -352,12 +358,15 @@ pub async fn rotate_key(
 /// `period --ledger LEDGER --period A..B --out DIR [--pubkey KEY.pub]`: exit 0 when the
 /// period was assembled (findings may still fail), 1 when a run bundle or the chain fails
 /// verification, 2 for bad arguments.
+// One argument per flag of the command, as the other commands' functions take them.
+#[allow(clippy::too_many_arguments)]
 pub async fn period(
     registry: &Registry,
     ledger: &str,
     period: &str,
     out: &Path,
     pubkey: Option<&Path>,
+    tsa_ca: Option<&Path>,
     json: bool,
     quiet: bool,
 ) -> Result<u8, CliError> {
@@ -367,11 +376,19 @@ pub async fn period(
         .transpose()?;
     let storage = open_storage(ledger)?;
     let show = !quiet && !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let outcome = assemble_period(&*storage, trust.as_ref(), period, out, registry, &|m| {
-        if show {
-            eprint!("\r\x1b[2K{m}");
-        }
-    })
+    let outcome = assemble_period(
+        &*storage,
+        trust.as_ref(),
+        period,
+        out,
+        registry,
+        tsa_ca,
+        &|m| {
+            if show {
+                eprint!("\r\x1b[2K{m}");
+            }
+        },
+    )
     .await;
     if show {
         eprintln!();
@@ -397,6 +414,14 @@ pub async fn period(
                     summary.runs_used,
                     summary.runs_in_ledger
                 );
+                if summary.runs_timestamped > 0 {
+                    println!(
+                        "  collection times: the RFC 3161 time-stamps of {} of {} run(s), verified against the TSA CA",
+                        summary.runs_timestamped, summary.runs_used
+                    );
+                } else {
+                    println!("  collection times: the collecting machine's clock (pass --tsa-ca to prove them with the runs' RFC 3161 time-stamps)");
+                }
                 if !summary.key_pinned {
                     println!("  signatures checked against the key of the ledger's first run (not pinned: pass --pubkey to pin it)");
                 }

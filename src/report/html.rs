@@ -67,6 +67,8 @@ pub struct PageInput<'a> {
     pub signer_fingerprint: Option<&'a str>,
     /// The previous bundle and what changed since, when the bundle names one.
     pub previous: Option<&'a super::PreviousBundle>,
+    /// The runs of the ledger, when the run directory is an assembled period.
+    pub ledger: Option<&'a soc2_evidence_core::ledger::LedgerPeriod>,
 }
 
 pub(super) fn status_class(s: FindingStatus) -> &'static str {
@@ -152,6 +154,9 @@ pub fn render(input: &PageInput<'_>) -> String {
     render_findings(&mut h, input.findings);
     if let Some(previous) = input.previous {
         super::changes::render(&mut h, previous);
+    }
+    if let Some(ledger) = input.ledger {
+        super::runs::render(&mut h, ledger);
     }
     render_collectors(&mut h, input);
     render_populations(&mut h, input.populations);

@@ -18,6 +18,7 @@ mod changes;
 mod csv;
 mod html;
 pub mod oscal;
+mod runs;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -120,6 +121,7 @@ pub fn write_report(run_dir: &Path, options: &ReportOptions) -> Result<ReportSum
         populations: &populations,
         signer_fingerprint: options.signer_fingerprint.as_deref(),
         previous: options.previous.as_ref(),
+        ledger: store.ledger_period(),
     });
     let oscal = run_dir.join(oscal::OSCAL_FILE);
     let doc = oscal::assessment_results(run_dir)?;

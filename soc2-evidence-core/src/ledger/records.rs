@@ -106,10 +106,24 @@ pub struct PeriodRun {
     pub seq: u64,
     /// SHA-256 (hex) of its zip.
     pub sha256: String,
-    /// When it collected.
+    /// When it collected, as proven: its RFC 3161 time-stamp's time when that was verified
+    /// against a trusted TSA CA (`timestamp_verified`), else the collecting machine's clock.
     pub collected_at: DateTime<Utc>,
     /// Fingerprint of the key that signed it.
     pub signer: String,
+    /// The collecting machine's clock when it collected (its run record).
+    #[serde(default = "epoch")]
+    pub clock_at: DateTime<Utc>,
+    /// The time its RFC 3161 time-stamp gives, when its bundle carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamped_at: Option<DateTime<Utc>>,
+    /// Whether that time-stamp was verified against a trusted TSA CA (`period --tsa-ca`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub timestamp_verified: bool,
+}
+
+fn epoch() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
 }
 
 /// One observation instant.
