@@ -7,28 +7,12 @@ mod common;
 use std::fs;
 use std::io::Read;
 use std::path::Path;
-use std::process::Command;
 
-use common::{bin, text};
-
-fn ok(c: &mut Command) -> String {
-    let o = c.output().unwrap();
-    assert!(o.status.success(), "{}", text(&o));
-    String::from_utf8(o.stdout).unwrap()
-}
+use common::{bin, ok, text};
 
 fn collect(d: &Path, hosts: &str, out: &str) {
     fs::write(d.join("hosts.jsonl"), hosts).unwrap();
-    ok(bin().current_dir(d).args([
-        "-q",
-        "collect",
-        "-c",
-        "soc2.toml",
-        "-p",
-        "2026-01-01..2026-06-30",
-        "-o",
-        out,
-    ]));
+    common::collect_run(d, out);
 }
 
 fn zip_entry(zip: &Path, suffix: &str) -> Option<String> {
@@ -50,14 +34,7 @@ fn zip_entry(zip: &Path, suffix: &str) -> Option<String> {
 fn diff_lists_subject_changes_and_the_bundle_reports_them() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    common::script(d, "hosts.sh", "cat hosts.jsonl");
-    let script = d.join("hosts.sh");
-    fs::write(
-        d.join("soc2.toml"),
-        format!("[organization]\nname = \"Acme Corp\"\n[[command]]\nname = \"laptops\"\nprogram = \"{}\"\nkind = \"mdm.laptop\"\nsubject_field = \"serial\"\n", script.display()),
-    )
-    .unwrap();
-    ok(bin().current_dir(d).args(["-q", "keygen", "--out", "key"]));
+    common::laptops_config(d, "cat hosts.jsonl", "");
     collect(
         d,
         "{\"serial\":\"H1\",\"encrypted\":true}\n{\"serial\":\"H2\",\"encrypted\":true}\n{\"serial\":\"H3\",\"encrypted\":true}\n",

@@ -7,41 +7,19 @@ mod common;
 use std::fs;
 use std::process::Command;
 
-use common::{bin, text};
+use common::{bin, ok, text};
 use soc2_sample::stock_tools::{find, StockTool};
-
-fn ok(c: &mut Command) -> String {
-    let o = c.output().unwrap();
-    assert!(o.status.success(), "{}", text(&o));
-    String::from_utf8(o.stdout).unwrap()
-}
 
 #[test]
 fn a_sample_is_the_same_from_the_run_the_bundle_and_the_shell() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    common::script(
+    common::laptops_config(
         d,
-        "hosts.sh",
         r#"for i in 01 02 03 04 05 06 07 08 09 10 11 12; do printf '{"serial":"H%s","owner":"u%s@acme.example"}\n' "$i" "$i"; done"#,
+        "",
     );
-    let script = d.join("hosts.sh");
-    fs::write(
-        d.join("soc2.toml"),
-        format!("[organization]\nname = \"Acme Corp\"\n[[command]]\nname = \"laptops\"\nprogram = \"{}\"\nkind = \"mdm.laptop\"\nsubject_field = \"serial\"\n", script.display()),
-    )
-    .unwrap();
-    ok(bin().current_dir(d).args(["-q", "keygen", "--out", "key"]));
-    ok(bin().current_dir(d).args([
-        "-q",
-        "collect",
-        "-c",
-        "soc2.toml",
-        "-p",
-        "2026-01-01..2026-06-30",
-        "-o",
-        "run",
-    ]));
+    common::collect_run(d, "run");
     ok(bin()
         .current_dir(d)
         .args(["-q", "bundle", "run", "--key", "key", "-o", "ev.zip"]));

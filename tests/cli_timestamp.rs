@@ -5,43 +5,17 @@
 
 mod common;
 
+use common::{bin, ok, text};
+use soc2_sample::tsa::{Behaviour, LocalTsa};
 use std::fs;
 use std::path::Path;
-use std::process::Command;
-
-use common::{bin, text};
-use soc2_sample::tsa::{Behaviour, LocalTsa};
-
-fn ok(c: &mut Command) -> String {
-    let o = c.output().unwrap();
-    assert!(o.status.success(), "{}", text(&o));
-    String::from_utf8(o.stdout).unwrap()
-}
 
 fn setup(d: &Path, extra: &str) {
-    common::script(
-        d,
-        "hosts.sh",
-        r#"printf '{"serial":"H1"}\n{"serial":"H2"}\n'"#,
-    );
-    let script = d.join("hosts.sh");
-    fs::write(
-        d.join("soc2.toml"),
-        format!("[organization]\nname = \"Acme Corp\"\n{extra}[[command]]\nname = \"laptops\"\nprogram = \"{}\"\nkind = \"mdm.laptop\"\nsubject_field = \"serial\"\n", script.display()),
-    )
-    .unwrap();
-    ok(bin().current_dir(d).args(["-q", "keygen", "--out", "key"]));
-    ok(bin().current_dir(d).args([
-        "-q",
-        "collect",
-        "-c",
-        "soc2.toml",
-        "-p",
-        "2026-01-01..2026-06-30",
-        "-o",
-        "run",
-    ]));
+    common::laptops_config(d, HOSTS, extra);
+    common::collect_run(d, "run");
 }
+
+const HOSTS: &str = r#"printf '{"serial":"H1"}\n{"serial":"H2"}\n'"#;
 
 #[test]
 fn bundle_time_stamps_and_verify_checks_the_token() {
@@ -181,20 +155,11 @@ fn ledger_runs_are_time_stamped_and_the_period_uses_the_token_times() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    common::script(
+    common::laptops_config(
         d,
-        "hosts.sh",
-        r#"printf '{"serial":"H1"}\n{"serial":"H2"}\n'"#,
+        HOSTS,
+        &format!("[bundle]\ntsa_url = \"{}\"\n", tsa.url()),
     );
-    fs::write(
-        d.join("soc2.toml"),
-        format!(
-            "[organization]\nname = \"Acme Corp\"\n[bundle]\ntsa_url = \"{}\"\n[[command]]\nname = \"laptops\"\nprogram = \"./hosts.sh\"\nkind = \"mdm.laptop\"\nsubject_field = \"serial\"\ncriteria = [\"CC6.1\"]\n",
-            tsa.url()
-        ),
-    )
-    .unwrap();
-    ok(bin().current_dir(d).args(["-q", "keygen", "--out", "k"]));
     // Real time, no clock override: a time-stamp proves the real time, so a replayed clock
     // would put the runs outside any period that its token times are in.
     let today = chrono::Utc::now().date_naive();
@@ -211,7 +176,7 @@ fn ledger_runs_are_time_stamped_and_the_period_uses_the_token_times() {
                 "--ledger",
                 "L",
                 "--key",
-                "k",
+                "key",
                 "--since",
             ])
             .arg(since.to_string()));
@@ -220,7 +185,7 @@ fn ledger_runs_are_time_stamped_and_the_period_uses_the_token_times() {
 
     let v = bin()
         .current_dir(d)
-        .args(["ledger", "verify", "L", "--pubkey", "k.pub", "--tsa-ca"])
+        .args(["ledger", "verify", "L", "--pubkey", "key.pub", "--tsa-ca"])
         .arg(tsa.ca_pem())
         .output()
         .unwrap();
@@ -230,7 +195,7 @@ fn ledger_runs_are_time_stamped_and_the_period_uses_the_token_times() {
     let p = ok(bin()
         .current_dir(d)
         .args([
-            "period", "--ledger", "L", "--period", &range, "--out", "P", "--pubkey", "k.pub",
+            "period", "--ledger", "L", "--period", &range, "--out", "P", "--pubkey", "key.pub",
             "--tsa-ca",
         ])
         .arg(tsa.ca_pem()));
@@ -243,13 +208,13 @@ fn ledger_runs_are_time_stamped_and_the_period_uses_the_token_times() {
     }
     ok(bin()
         .current_dir(d)
-        .args(["-q", "bundle", "P", "--key", "k", "-o", "period.zip"]));
+        .args(["-q", "bundle", "P", "--key", "key", "-o", "period.zip"]));
     let html = fs::read_to_string(d.join("P/report/index.html")).unwrap();
     assert!(html.contains("Ledger runs") && html.contains("RFC 3161 time-stamp (verified)"));
 
     // Without the CA the period says its times are the machine's clock.
     let p = ok(bin().current_dir(d).args([
-        "period", "--ledger", "L", "--period", &range, "--out", "P2", "--pubkey", "k.pub",
+        "period", "--ledger", "L", "--period", &range, "--out", "P2", "--pubkey", "key.pub",
     ]));
     assert!(p.contains("the collecting machine's clock"), "{p}");
 
@@ -257,7 +222,7 @@ fn ledger_runs_are_time_stamped_and_the_period_uses_the_token_times() {
     let o = bin()
         .current_dir(d)
         .args([
-            "period", "--ledger", "L", "--period", &range, "--out", "P3", "--pubkey", "k.pub",
+            "period", "--ledger", "L", "--period", &range, "--out", "P3", "--pubkey", "key.pub",
             "--tsa-ca",
         ])
         .arg(other.ca_pem())

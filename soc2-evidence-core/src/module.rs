@@ -659,26 +659,18 @@ impl Registry {
                 config,
             });
         }
-        let ledger = match doc.ledger {
-            Some(l) => {
-                l.validate().map_err(|message| ConfigError::Parse {
-                    path: origin.clone(),
-                    message,
-                })?;
-                Some(l)
-            }
-            None => None,
+        // A saved config was valid when it was written; a hand-edited one must still be.
+        let invalid = |message: String| ConfigError::Parse {
+            path: origin.clone(),
+            message,
         };
-        let bundle = match doc.bundle {
-            Some(b) => {
-                b.validate().map_err(|message| ConfigError::Parse {
-                    path: origin.clone(),
-                    message,
-                })?;
-                Some(b)
-            }
-            None => None,
-        };
+        if let Some(l) = &doc.ledger {
+            l.validate().map_err(invalid)?;
+        }
+        if let Some(b) = &doc.bundle {
+            b.validate().map_err(invalid)?;
+        }
+        let (ledger, bundle) = (doc.ledger, doc.bundle);
         RunConfig::new(doc.organization, instances, base_dir, &origin).map(|mut c| {
             c.ledger = ledger;
             c.bundle = bundle;

@@ -298,3 +298,33 @@ fn serve(
     out.write_all(&payload)?;
     out.flush()
 }
+
+/// The README's stock recipe, run in an unzipped bag: `openssl ts -verify -data
+/// tagmanifest-sha256.txt -in signatures/tagmanifest-sha256.txt.tsr -CAfile CA`. Returns
+/// what openssl printed; an error when it did not say `Verification: OK`.
+pub fn openssl_ts_verify(openssl: &Path, bag: &Path, ca: &Path) -> Result<String, String> {
+    let o = Command::new(openssl)
+        .current_dir(bag)
+        .args([
+            "ts",
+            "-verify",
+            "-data",
+            "tagmanifest-sha256.txt",
+            "-in",
+            "signatures/tagmanifest-sha256.txt.tsr",
+            "-CAfile",
+        ])
+        .arg(ca)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    if o.status.success() && said.contains("Verification: OK") {
+        Ok(said)
+    } else {
+        Err(said)
+    }
+}
