@@ -229,7 +229,9 @@ fn make_pki(openssl: &Path, dir: &Path, name: &str) -> Result<(), String> {
 
 /// `openssl ts -reply` over one query. Requests are answered one at a time (the serial file).
 fn reply(openssl: &Path, dir: &Path, query: &[u8]) -> Result<Vec<u8>, String> {
-    let n = std::process::id() as u64 ^ fastrand_ish();
+    // Distinct file names for replies made at once (the TSA answers tests in parallel).
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
     let q = dir.join(format!("q-{n}.tsq"));
     let r = dir.join(format!("r-{n}.tsr"));
     std::fs::write(&q, query).map_err(|e| e.to_string())?;
@@ -251,12 +253,6 @@ fn reply(openssl: &Path, dir: &Path, query: &[u8]) -> Result<Vec<u8>, String> {
     let _ = std::fs::remove_file(&q);
     let _ = std::fs::remove_file(&r);
     result
-}
-
-/// Distinct file names for concurrent direct replies; not security relevant.
-fn fastrand_ish() -> u64 {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    NEXT.fetch_add(1, Ordering::SeqCst) as u64
 }
 
 fn serve(

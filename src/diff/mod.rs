@@ -265,7 +265,8 @@ fn subjects(run: &RunSource, population: &str) -> Result<Subjects, DiffError> {
     let rel = format!("{population}.jsonl");
     let mut per_subject: BTreeMap<String, Vec<[u8; 32]>> = BTreeMap::new();
     let mut count = 0;
-    for (line, text) in numbered_lines(&file.path)? {
+    for item in crate::sample::lines(&file.path)? {
+        let (line, text) = item?;
         let malformed = |message: String| DiffError::Malformed {
             source_path: run.path().to_path_buf(),
             file: rel.clone(),
@@ -307,7 +308,8 @@ fn findings(run: &RunSource) -> Result<BTreeMap<(String, String), Finding>, Diff
     let file = run.file("findings.jsonl")?;
     let mut out = BTreeMap::new();
     let mut seen: BTreeMap<(String, String), u32> = BTreeMap::new();
-    for (line, text) in numbered_lines(&file.path)? {
+    for item in crate::sample::lines(&file.path)? {
+        let (line, text) = item?;
         let f: Finding = serde_json::from_str(&text).map_err(|e| DiffError::Malformed {
             source_path: run.path().to_path_buf(),
             file: "findings.jsonl".into(),
@@ -325,25 +327,6 @@ fn findings(run: &RunSource) -> Result<BTreeMap<(String, String), Finding>, Diff
         out.insert(key, f);
     }
     Ok(out)
-}
-
-fn numbered_lines(
-    path: &std::path::Path,
-) -> Result<impl Iterator<Item = (u64, String)>, SampleError> {
-    use std::io::BufRead;
-    let io = |source| SampleError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let reader = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
-    let mut out = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(io)?;
-        if !line.trim().is_empty() {
-            out.push((i as u64 + 1, line));
-        }
-    }
-    Ok(out.into_iter())
 }
 
 /// JSON with object keys sorted, so two serialisations of one record compare equal.

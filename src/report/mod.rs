@@ -94,13 +94,10 @@ pub fn write_report(run_dir: &Path, options: &ReportOptions) -> Result<ReportSum
     }
     fs::create_dir_all(&report_dir).map_err(io(&report_dir))?;
 
-    let mut provenance = BTreeMap::new();
+    let provenance = read_provenance(&store, &manifest);
     let mut populations = Vec::new();
     let mut csv_files = Vec::new();
     for c in &manifest.collectors {
-        if let Ok(p) = store.provenance(&c.name) {
-            provenance.insert(c.name.clone(), p);
-        }
         if c.status != CollectorStatus::Ok {
             continue;
         }
@@ -124,7 +121,7 @@ pub fn write_report(run_dir: &Path, options: &ReportOptions) -> Result<ReportSum
         ledger: store.ledger_period(),
     });
     let oscal = run_dir.join(oscal::OSCAL_FILE);
-    let doc = oscal::assessment_results(run_dir)?;
+    let doc = oscal::from_parts(run_dir, &manifest, &findings, &provenance)?;
     if let Some(parent) = oscal.parent() {
         fs::create_dir_all(parent).map_err(io(parent))?;
     }
@@ -142,6 +139,18 @@ pub fn write_report(run_dir: &Path, options: &ReportOptions) -> Result<ReportSum
     let index = report_dir.join("index.html");
     fs::write(&index, page).map_err(io(&index))?;
     Ok(ReportSummary { index, csv_files })
+}
+
+/// Each collector's parsed `provenance.json`, where it has one.
+fn read_provenance(
+    store: &EvidenceStore,
+    manifest: &soc2_evidence_core::RunManifest,
+) -> BTreeMap<String, serde_json::Value> {
+    manifest
+        .collectors
+        .iter()
+        .filter_map(|c| Some((c.name.clone(), store.provenance(&c.name).ok()?)))
+        .collect()
 }
 
 fn read_findings(path: &Path) -> Result<Vec<Finding>, ReportError> {

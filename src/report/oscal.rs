@@ -45,12 +45,18 @@ pub fn assessment_results(run_dir: &Path) -> Result<Value, ReportError> {
     let store = EvidenceStore::open(run_dir)?;
     let manifest = store.manifest().clone();
     let findings = read_findings(&run_dir.join("findings.jsonl"))?;
-    let mut provenance = BTreeMap::new();
-    for c in &manifest.collectors {
-        if let Ok(p) = store.provenance(&c.name) {
-            provenance.insert(c.name.clone(), p);
-        }
-    }
+    let provenance = super::read_provenance(&store, &manifest);
+    from_parts(run_dir, &manifest, &findings, &provenance)
+}
+
+/// [`assessment_results`] from what the report already read: only the population digests
+/// are computed here.
+pub(super) fn from_parts(
+    run_dir: &Path,
+    manifest: &RunManifest,
+    findings: &[Finding],
+    provenance: &BTreeMap<String, Value>,
+) -> Result<Value, ReportError> {
     let mut digests = BTreeMap::new();
     for c in &manifest.collectors {
         for population in c.records.keys() {
@@ -65,10 +71,10 @@ pub fn assessment_results(run_dir: &Path) -> Result<Value, ReportError> {
             }
         }
     }
-    Ok(document(&manifest, &findings, &provenance, &digests))
+    Ok(document(manifest, findings, provenance, &digests))
 }
 
-/// The document from what [`assessment_results`] read.
+/// The document from the run's parts and its population digests.
 fn document(
     manifest: &RunManifest,
     findings: &[Finding],

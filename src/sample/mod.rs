@@ -269,8 +269,8 @@ pub fn write_sample_csv(
     Ok(())
 }
 
-/// The non-blank lines of a file, numbered from 1.
-fn lines(
+/// The non-blank lines of a file, numbered from 1, streamed.
+pub(crate) fn lines(
     path: &Path,
 ) -> Result<impl Iterator<Item = Result<(u64, String), SampleError>> + '_, SampleError> {
     let io = move |source| SampleError::Io {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use cms::cert::CertificateChoices;
 use cms::signed_data::{SignedData, SignerInfo};
 use der::oid::ObjectIdentifier;
-use der::{Decode, Encode};
+use der::Decode;
 use serde::{Deserialize, Serialize};
 use x509_cert::Certificate;
 use x509_tsp::{TimeStampResp, TstInfo};
@@ -126,8 +126,6 @@ pub(super) fn parse(response: &[u8]) -> Result<Parsed, TimestampError> {
         nonce: tst.nonce.as_ref().map(|n| n.as_bytes().to_vec()),
         tsa,
     };
-    // Re-encoding checks the parts we rely on are DER, as RFC 3161 requires.
-    let _ = tst.to_der().map_err(|e| malformed("TSTInfo", e))?;
     Ok(Parsed {
         info,
         econtent,
