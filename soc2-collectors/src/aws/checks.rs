@@ -505,7 +505,7 @@ impl AwsCheck {
                             t.name, t.region
                         ),
                     )
-                    .with_evidence(TRAILS.at(i).evidence(t.subject_id_str()))
+                    .with_evidence(TRAILS.at(i).evidence(t.subject_id()))
                 } else if lost || !unknown.is_empty() {
                     let mut why: Vec<String> = out.iter().map(|f| f.summary.clone()).collect();
                     why.extend(unknown.iter().map(|t| {
@@ -791,16 +791,6 @@ impl AwsCheck {
             &b.name,
             format!("public access not fully blocked: bucket off: {off}; account off: {acct}"),
         )
-    }
-}
-
-trait SubjectStr {
-    fn subject_id_str(&self) -> String;
-}
-
-impl SubjectStr for super::records::Trail {
-    fn subject_id_str(&self) -> String {
-        format!("{}/{}", self.region, self.name)
     }
 }
 

@@ -490,7 +490,7 @@ async fn account_public_access_block(
                 "s3control",
                 "GetPublicAccessBlock",
                 permission,
-                &["account", "buckets"],
+                &["account"],
             ));
             (None, None, Some(err.describe(permission)))
         }
