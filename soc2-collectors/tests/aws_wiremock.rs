@@ -564,7 +564,7 @@ fn backup_job(region: &str, resource: &str, day: u32, state: &str) -> Value {
         "BackupType": "",
         "IsParent": false
     });
-    if state == "COMPLETED" {
+    if state == "COMPLETED" || state == "PARTIAL" {
         job["CompletionDate"] = json!(aws_fake::epoch(at(day, 3) + Duration::minutes(40)));
         job["BackupSizeInBytes"] = json!(21474836480u64);
         job["RecoveryPointArn"] = json!(format!(
@@ -590,6 +590,8 @@ async fn aws_backup_jobs_are_read_through_the_api_and_judged_by_the_backups_chec
         .collect();
     jobs.extend((1..=2).map(|d| backup_job("us-east-1", "legacy", d, "COMPLETED")));
     jobs.push(backup_job("us-east-1", "legacy", 3, "FAILED"));
+    // A second run of "orders" on the 4th finished with warnings: restorable, not clean.
+    jobs.push(backup_job("us-east-1", "orders", 4, "PARTIAL"));
     let pages = Arc::new(jobs);
     let p = pages.clone();
     fake.on("backup", "ListBackupJobs", move |c| {
@@ -635,10 +637,10 @@ async fn aws_backup_jobs_are_read_through_the_api_and_judged_by_the_backups_chec
     let m = run(&server.uri(), "", &out).await;
     assert!(m.collector("aws").unwrap().error.is_none());
 
-    // Pagination: 10 jobs in pages of 4 is three calls in us-east-1, one in eu-west-1.
+    // Pagination: 11 jobs in pages of 4 is three calls in us-east-1, one in eu-west-1.
     assert_eq!(fake.calls("backup:ListBackupJobs"), 3 + 1);
     let jobs = population(&out, "backup_jobs");
-    assert_eq!(jobs.len(), 10, "{jobs:#?}");
+    assert_eq!(jobs.len(), 11, "{jobs:#?}");
     assert!(jobs.iter().all(|j| j["tool"] == "aws-backup"), "{jobs:#?}");
     // Epoch floats keep their milliseconds.
     assert!(
@@ -678,7 +680,10 @@ async fn aws_backup_jobs_are_read_through_the_api_and_judged_by_the_backups_chec
         legacy_fails, 5,
         "days 3–7 lack a completed backup: {coverage:#?}"
     );
-    assert!(statuses(&all, "backups.completed_cleanly").contains("fail"));
+    assert_eq!(
+        status_of(&all, "backups.completed_cleanly", "orders-04-PARTIAL"),
+        "fail"
+    );
     assert!(statuses(&all, "backups.recovery_after_failure").contains("fail"));
     assert!(
         statuses(&all, "backups.restore_tested").contains("pass"),
