@@ -9,6 +9,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
 };
 use aws_sdk_sts::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sts::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -17,13 +18,46 @@ use soc2_evidence_core::{CollectError, ProvenanceRecorder};
 use super::config::AwsSettings;
 use super::records::ReadError;
 
-/// Counts HTTP requests sent (retries included), for the benchmark and provenance notes.
+/// Counts HTTP requests sent (retries included), for the benchmark and provenance notes,
+/// and remembers the paths of the first requests whose attempt failed, so a collector error
+/// can name them.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct CallCounter(Arc<AtomicU64>);
+pub(crate) struct CallCounter(Arc<AtomicU64>, Arc<Mutex<Vec<String>>>);
+
+/// The URL path of the attempt in flight, carried in the operation's config bag.
+#[derive(Debug, Clone)]
+struct AttemptPath(String);
+
+impl aws_smithy_types::config_bag::Storable for AttemptPath {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+/// The path of a request URI (`https://host/a/b?x` → `/a/b`).
+fn url_path(uri: &str) -> String {
+    let no_query = uri.split('?').next().unwrap_or_default();
+    match no_query.find("://") {
+        Some(i) => match no_query[i + 3..].find('/') {
+            Some(j) => no_query[i + 3 + j..].to_string(),
+            None => "/".to_string(),
+        },
+        None => no_query.to_string(),
+    }
+}
+
+/// Failed request paths kept for the collector's error.
+const FAILED_PATHS_KEPT: usize = 20;
 
 impl CallCounter {
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
+    }
+
+    /// The distinct paths of failed attempts, in the order they failed.
+    pub fn failed_paths(&self) -> Vec<String> {
+        match self.1.lock() {
+            Ok(v) => v.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
     }
 }
 
@@ -34,11 +68,39 @@ impl Intercept for CallCounter {
 
     fn read_before_transmit(
         &self,
-        _: &BeforeTransmitInterceptorContextRef<'_>,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
         _: &RuntimeComponents,
-        _: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.0.fetch_add(1, Ordering::Relaxed);
+        cfg.interceptor_state()
+            .store_put(AttemptPath(url_path(ctx.request().uri())));
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        ctx: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // A failure worth naming: no response, a 5xx/401/429, or a body that broke. Not
+        // 403 and 404: denials and "not configured" are answers, and would crowd the list.
+        let errored = matches!(ctx.output_or_error(), Some(Err(_)));
+        let failed = match ctx.response().map(|r| r.status().as_u16()) {
+            Some(403 | 404) => false,
+            Some(s) => !(200..300).contains(&s) || errored,
+            None => true,
+        };
+        if let (true, Some(AttemptPath(path))) = (failed, cfg.load::<AttemptPath>()) {
+            let mut v = match self.1.lock() {
+                Ok(v) => v,
+                Err(p) => p.into_inner(),
+            };
+            if v.len() < FAILED_PATHS_KEPT && !v.contains(path) {
+                v.push(path.clone());
+            }
+        }
         Ok(())
     }
 }
@@ -147,6 +209,23 @@ const DENIED_CODES: &[&str] = &[
     "Forbidden",
 ];
 
+/// Error codes by which AWS says the thing asked about is not configured: an answer.
+pub(crate) const ABSENT_CODES: &[&str] = &[
+    "NoSuchEntity",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchPublicAccessBlockConfiguration",
+    "ObjectLockConfigurationNotFoundError",
+];
+
+/// Error codes by which AWS says the region is not enabled for the account (opt-in regions)
+/// or the credentials are not valid there: the region is lost, like a denial.
+const REGION_CODES: &[&str] = &[
+    "OptInRequired",
+    "AuthFailure",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+];
+
 /// A failed call, classified.
 #[derive(Debug, Clone)]
 pub(crate) struct CallError {
@@ -178,6 +257,17 @@ impl CallError {
             denied,
             status,
         }
+    }
+
+    /// Whether the failure is an answer the collector records and goes on from (a denial, a
+    /// region not enabled, "not configured"); anything else (5xx after the retries,
+    /// throttling past them, timeouts, broken responses) fails the collector.
+    pub fn soft(&self) -> bool {
+        self.denied
+            || self
+                .code
+                .as_deref()
+                .is_some_and(|c| ABSENT_CODES.contains(&c) || REGION_CODES.contains(&c))
     }
 
     /// Whether AWS said the thing asked about does not exist (`NoSuchEntity`, S3's
@@ -270,4 +360,80 @@ pub(crate) async fn sdk_config(
             provider,
         ))
         .build())
+}
+
+/// Targets whose TRACE events carry credentials: the SDK traces every request it sends
+/// (`Authorization: … Credential=<access key id>/…`, `X-Amz-Security-Token`) and every
+/// identity it resolves. The collector runs inside [`Redacting`], which drops them.
+const LEAKY_TARGETS: &[&str] = &[
+    "aws_smithy_runtime",
+    "aws_sigv4",
+    "aws_runtime",
+    "aws_credential_types",
+    "aws_config",
+    "aws_smithy_http_client",
+    "hyper",
+    "h2",
+];
+
+fn leaky(meta: &tracing::Metadata<'_>) -> bool {
+    *meta.level() == tracing::Level::TRACE
+        && LEAKY_TARGETS
+            .iter()
+            .any(|t| meta.target() == *t || meta.target().starts_with(&format!("{t}::")))
+}
+
+/// A subscriber that forwards everything to the one in effect, except the SDK's and HTTP
+/// stack's TRACE events (see [`LEAKY_TARGETS`]): secrets never reach the logs, whatever
+/// `RUST_LOG` says.
+pub(crate) struct Redacting(tracing::Dispatch);
+
+impl Redacting {
+    /// Wraps the current default dispatcher.
+    pub fn current() -> tracing::Dispatch {
+        let inner = tracing::dispatcher::get_default(|d| d.clone());
+        tracing::Dispatch::new(Redacting(inner))
+    }
+}
+
+impl tracing::Subscriber for Redacting {
+    fn register_callsite(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if leaky(meta) {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            self.0.register_callsite(meta)
+        }
+    }
+    fn enabled(&self, meta: &tracing::Metadata<'_>) -> bool {
+        !leaky(meta) && self.0.enabled(meta)
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        self.0.new_span(span)
+    }
+    fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        self.0.record(span, values)
+    }
+    fn record_follows_from(&self, span: &tracing::span::Id, follows: &tracing::span::Id) {
+        self.0.record_follows_from(span, follows)
+    }
+    fn event(&self, event: &tracing::Event<'_>) {
+        if !leaky(event.metadata()) {
+            self.0.event(event)
+        }
+    }
+    fn enter(&self, span: &tracing::span::Id) {
+        self.0.enter(span)
+    }
+    fn exit(&self, span: &tracing::span::Id) {
+        self.0.exit(span)
+    }
+    fn clone_span(&self, id: &tracing::span::Id) -> tracing::span::Id {
+        self.0.clone_span(id)
+    }
+    fn try_close(&self, id: tracing::span::Id) -> bool {
+        self.0.try_close(id)
+    }
 }

@@ -273,12 +273,8 @@ impl AwsCheck {
         match self.kind {
             Kind::RootMfa | Kind::RootAccessKeys => {
                 let Some(a) = self.account(store)? else {
-                    return Ok(vec![Finding::cannot_establish(
-                        self.kind.id(),
-                        self.kind.criteria(),
-                        "account",
-                        "no account record was collected",
-                    )]);
+                    // The runner turns this into an error when the population is incomplete.
+                    return Ok(vec![self.nothing(i, "no account record in the evidence")]);
                 };
                 let ev = ACCOUNT.at(i).evidence(&a.account_id);
                 let why = a.errors.join("; ");
@@ -474,20 +470,24 @@ impl AwsCheck {
                     out.push(f.with_evidence(ev));
                 }
                 if out.is_empty() {
-                    out.push(Finding::cannot_establish(
-                        self.kind.id(),
-                        self.kind.criteria(),
-                        "account",
-                        "no password policy record was collected",
-                    ));
+                    out.push(self.nothing(i, "no password policy record in the evidence"));
                 }
             }
             Kind::CloudtrailEnabled => {
-                let account = self
-                    .account(store)?
-                    .map(|a| a.account_id)
-                    .unwrap_or_else(|| "account".into());
+                let Some(account) = self.account(store)?.map(|a| a.account_id) else {
+                    return Ok(vec![self.nothing(i, "no account record in the evidence")]);
+                };
                 let trails = store.records_all(&TRAILS.at(i))?;
+                let completeness = store.completeness(&TRAILS.at(i));
+                if !completeness.complete && !completeness.scopes.is_empty() {
+                    // Lost regions are named by the scope errors already.
+                } else if !completeness.complete {
+                    out.push(self.finding(
+                        FindingStatus::Error,
+                        &account,
+                        completeness.incomplete_reason(),
+                    ));
+                }
                 let good = trails.iter().find(|t| {
                     t.multi_region && t.is_logging == Some(true) && t.log_file_validation
                 });

@@ -70,14 +70,50 @@ impl<E> Gathered<E> {
     }
 }
 
+/// `iam:GetAccessKeyLastUsed` from the SDK's error type for that operation.
+fn operation_of<E>() -> String {
+    let name = std::any::type_name::<E>();
+    let mut parts = name.split("::");
+    let service = parts
+        .next()
+        .and_then(|c| c.strip_prefix("aws_sdk_"))
+        .unwrap_or("aws")
+        .to_string();
+    let op = name
+        .rsplit("::")
+        .next()
+        .unwrap_or(name)
+        .trim_end_matches("Error")
+        .to_string();
+    format!("{service}:{op}")
+}
+
 /// Shared state of one collection: clients' config, the call counter and the errors.
 struct Run<'a> {
     settings: &'a AwsSettings,
     calls: &'a CallCounter,
     errors: Mutex<Vec<ReadError>>,
+    fatal: Mutex<Vec<String>>,
 }
 
 impl Run<'_> {
+    /// Classifies a failed call; one that is not an answer (see [`CallError::soft`]) is
+    /// remembered, and fails the collector once everything else is read.
+    fn call_error<E>(&self, e: &aws_sdk_sts::error::SdkError<E>) -> CallError
+    where
+        E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let err = CallError::from_sdk(e);
+        if !err.soft() {
+            let mut v = match self.fatal.lock() {
+                Ok(v) => v,
+                Err(p) => p.into_inner(),
+            };
+            v.push(err.describe(&operation_of::<E>()));
+        }
+        err
+    }
+
     fn error(&self, e: ReadError) {
         match self.errors.lock() {
             Ok(mut v) => v.push(e),
@@ -140,6 +176,7 @@ impl AwsCollector {
             settings: s,
             calls: &self.calls,
             errors: Mutex::new(Vec::new()),
+            fatal: Mutex::new(Vec::new()),
         };
 
         // Who we are: without it nothing can be attributed, so it fails the collector.
@@ -158,8 +195,10 @@ impl AwsCollector {
             .await
             .map_err(|e| {
                 CollectError::Source(format!(
-                    "aws: sts:GetCallerIdentity failed, so the account is unknown: {}",
-                    CallError::from_sdk(&e).describe("sts:GetCallerIdentity")
+                    "aws: sts:GetCallerIdentity failed, so the account is unknown: {} \
+                     (request {})",
+                    CallError::from_sdk(&e).describe("sts:GetCallerIdentity"),
+                    self.calls.failed_paths().join(", ")
                 ))
             })?;
         let identity_page = Page::new("POST", "sts", "GetCallerIdentity", None, &tap).records(1);
@@ -172,8 +211,9 @@ impl AwsCollector {
             let ec2 = ec2_client(&base, &self.calls);
             let out = ec2.describe_regions().send().await.map_err(|e| {
                 CollectError::Source(format!(
-                    "aws: no regions configured and {}; list them in [aws] regions",
-                    CallError::from_sdk(&e).describe("ec2:DescribeRegions")
+                    "aws: no regions configured and {} (request {}); list them in [aws] regions",
+                    CallError::from_sdk(&e).describe("ec2:DescribeRegions"),
+                    self.calls.failed_paths().join(", ")
                 ))
             })?;
             let mut names: Vec<String> = out
@@ -218,6 +258,10 @@ impl AwsCollector {
             sources.absorb(r.sources);
         }
 
+        let fatal = match run.fatal.into_inner() {
+            Ok(v) => v,
+            Err(p) => p.into_inner(),
+        };
         let mut errors = match run.errors.into_inner() {
             Ok(v) => v,
             Err(p) => p.into_inner(),
@@ -260,6 +304,23 @@ impl AwsCollector {
                 ..Gathered::default()
             },
         )?;
+        if !fatal.is_empty() {
+            // Everything was read that could be, and is kept as .partial for inspection;
+            // but a failure that is not AWS's answer (a denial, a region not enabled)
+            // leaves a gap the evidence cannot name, so the collection failed.
+            let shown: Vec<&str> = fatal.iter().take(5).map(String::as_str).collect();
+            return Err(CollectError::Source(format!(
+                "aws: {} call(s) to AWS failed beyond the retries: {}{}; failed requests: {}",
+                fatal.len(),
+                shown.join("; "),
+                if fatal.len() > shown.len() {
+                    "; …"
+                } else {
+                    ""
+                },
+                self.calls.failed_paths().join(", ")
+            )));
+        }
         Ok(())
     }
 
@@ -431,7 +492,7 @@ async fn account_summary(run: &Run<'_>, iam: &aws_sdk_iam::Client) -> (AwsAccoun
             account.users = num(get(K::Users));
         }
         Err(e) => {
-            let err = CallError::from_sdk(&e);
+            let err = run.call_error(&e);
             account.errors.push(err.describe("iam:GetAccountSummary"));
             run.error(err.read_error(
                 GLOBAL,
@@ -479,7 +540,7 @@ async fn account_public_access_block(
             (pab, Some(page), None)
         }
         Err(e) => {
-            let err = CallError::from_sdk(&e);
+            let err = run.call_error(&e);
             if err.is_absent(&["NoSuchPublicAccessBlockConfiguration"]) {
                 let page = Page::new("GET", "s3control", "GetPublicAccessBlock", None, &tap);
                 return (None, Some(page), None);
@@ -533,7 +594,7 @@ async fn iam_users(run: &Run<'_>, iam: &aws_sdk_iam::Client) -> Gathered<IamUser
                 lose(
                     run,
                     &mut g,
-                    &CallError::from_sdk(&e),
+                    &run.call_error(&e),
                     GLOBAL,
                     "iam",
                     "ListUsers",
@@ -565,7 +626,7 @@ async fn iam_users(run: &Run<'_>, iam: &aws_sdk_iam::Client) -> Gathered<IamUser
         }
     }
     let details: Vec<(IamUser, Vec<Page>)> = stream::iter(listed)
-        .map(|u| user_details(iam, u))
+        .map(|u| user_details(run, iam, u))
         .buffer_unordered(run.conc())
         .collect()
         .await;
@@ -576,7 +637,11 @@ async fn iam_users(run: &Run<'_>, iam: &aws_sdk_iam::Client) -> Gathered<IamUser
     g
 }
 
-async fn user_details(iam: &aws_sdk_iam::Client, mut u: IamUser) -> (IamUser, Vec<Page>) {
+async fn user_details(
+    run: &Run<'_>,
+    iam: &aws_sdk_iam::Client,
+    mut u: IamUser,
+) -> (IamUser, Vec<Page>) {
     let mut pages = Vec::new();
     let name = u.user_name.clone();
     let (lp, mfa, keys) = {
@@ -611,7 +676,7 @@ async fn user_details(iam: &aws_sdk_iam::Client, mut u: IamUser) -> (IamUser, Ve
                 .and_then(|p| chrono_time(p.create_date()));
         }
         Err(e) => {
-            let err = CallError::from_sdk(&e);
+            let err = run.call_error(&e);
             if err.is_absent(&["NoSuchEntity"]) {
                 u.console_access = Some(false);
             } else {
@@ -633,7 +698,7 @@ async fn user_details(iam: &aws_sdk_iam::Client, mut u: IamUser) -> (IamUser, Ve
         }
         Err(e) => u
             .errors
-            .push(CallError::from_sdk(&e).describe("iam:ListMFADevices")),
+            .push(run.call_error(&e).describe("iam:ListMFADevices")),
     }
     match keys {
         Ok(out) => {
@@ -674,7 +739,7 @@ async fn user_details(iam: &aws_sdk_iam::Client, mut u: IamUser) -> (IamUser, Ve
                     }
                     Err(e) => u
                         .errors
-                        .push(CallError::from_sdk(&e).describe("iam:GetAccessKeyLastUsed")),
+                        .push(run.call_error(&e).describe("iam:GetAccessKeyLastUsed")),
                 }
                 list.push(key);
             }
@@ -682,7 +747,7 @@ async fn user_details(iam: &aws_sdk_iam::Client, mut u: IamUser) -> (IamUser, Ve
         }
         Err(e) => u
             .errors
-            .push(CallError::from_sdk(&e).describe("iam:ListAccessKeys")),
+            .push(run.call_error(&e).describe("iam:ListAccessKeys")),
     }
     (u, pages)
 }
@@ -724,7 +789,7 @@ async fn password_policy(
             }
         }
         Err(e) => {
-            let err = CallError::from_sdk(&e);
+            let err = run.call_error(&e);
             if err.is_absent(&["NoSuchEntity"]) {
                 g.pages.push(Page::new(
                     "POST",
@@ -811,7 +876,7 @@ async fn buckets(
                 lose(
                     run,
                     &mut g,
-                    &CallError::from_sdk(&e),
+                    &run.call_error(&e),
                     GLOBAL,
                     "s3",
                     "ListAllMyBuckets",
@@ -895,7 +960,7 @@ async fn bucket_details(
             }
             Err(e) => b
                 .errors
-                .push(CallError::from_sdk(&e).describe("s3:GetBucketLocation")),
+                .push(clients.run.call_error(&e).describe("s3:GetBucketLocation")),
         }
     }
     let region = region.unwrap_or_else(|| home.to_string());
@@ -957,7 +1022,7 @@ async fn bucket_details(
             );
         }
         Err(e) => {
-            let err = CallError::from_sdk(&e);
+            let err = clients.run.call_error(&e);
             if err.is_absent(&["ServerSideEncryptionConfigurationNotFoundError"]) {
                 b.encryption = Some(Vec::new());
             } else {
@@ -986,7 +1051,7 @@ async fn bucket_details(
                         });
             }
             Err(e) => {
-                let err = CallError::from_sdk(&e);
+                let err = clients.run.call_error(&e);
                 if err.is_absent(&["NoSuchPublicAccessBlockConfiguration"]) {
                     b.public_access_block_read = true;
                 } else {
@@ -1006,9 +1071,18 @@ async fn bucket_details(
         Ok(out) => {
             b.versioning = out.status().map(|s| s.as_str().to_string());
         }
-        Err(e) => b
-            .errors
-            .push(CallError::from_sdk(&e).describe("s3:GetBucketVersioning")),
+        Err(e) => {
+            // moto answers a never-versioned bucket with a `GetBucketVersioningResponse`
+            // root the SDK cannot read (AWS answers `VersioningConfiguration`): an HTTP 200
+            // it could not parse is recorded on the bucket, not a failed collection.
+            let direct = CallError::from_sdk(&e);
+            let err = if direct.status == Some(200) && direct.code.is_none() {
+                direct
+            } else {
+                clients.run.call_error(&e)
+            };
+            b.errors.push(err.describe("s3:GetBucketVersioning"));
+        }
     }
     if b.versioning.as_deref() == Some("Enabled") {
         let tap = Tap::default();
@@ -1035,7 +1109,7 @@ async fn bucket_details(
                 );
             }
             Err(e) => {
-                let err = CallError::from_sdk(&e);
+                let err = clients.run.call_error(&e);
                 if err.is_absent(&["ObjectLockConfigurationNotFoundError"]) {
                     b.object_lock = Some(false);
                 } else {
@@ -1071,7 +1145,7 @@ async fn trails(run: &Run<'_>, cfg: &aws_config::SdkConfig, region: &str) -> Gat
             lose(
                 run,
                 &mut g,
-                &CallError::from_sdk(&e),
+                &run.call_error(&e),
                 region,
                 "cloudtrail",
                 "DescribeTrails",
@@ -1131,8 +1205,7 @@ async fn trails(run: &Run<'_>, cfg: &aws_config::SdkConfig, region: &str) -> Gat
                 trail.latest_delivery_error = s.latest_delivery_error().map(str::to_string);
             }
             Err(e) => {
-                trail.status_error =
-                    Some(CallError::from_sdk(&e).describe("cloudtrail:GetTrailStatus"));
+                trail.status_error = Some(run.call_error(&e).describe("cloudtrail:GetTrailStatus"));
             }
         }
         g.records.push(trail);
@@ -1168,7 +1241,7 @@ async fn db_instances(
                 lose(
                     run,
                     &mut g,
-                    &CallError::from_sdk(&e),
+                    &run.call_error(&e),
                     region,
                     "rds",
                     "DescribeDBInstances",
@@ -1233,7 +1306,7 @@ async fn kms_keys(run: &Run<'_>, cfg: &aws_config::SdkConfig, region: &str) -> G
                 lose(
                     run,
                     &mut g,
-                    &CallError::from_sdk(&e),
+                    &run.call_error(&e),
                     region,
                     "kms",
                     "ListKeys",
@@ -1256,7 +1329,7 @@ async fn kms_keys(run: &Run<'_>, cfg: &aws_config::SdkConfig, region: &str) -> G
         }
     }
     let details: Vec<(Option<KmsKey>, Vec<Page>, Option<CallError>)> = stream::iter(ids)
-        .map(|id| key_details(&kms, region, id))
+        .map(|id| key_details(run, &kms, region, id))
         .buffer_unordered(run.conc())
         .collect()
         .await;
@@ -1277,6 +1350,7 @@ async fn kms_keys(run: &Run<'_>, cfg: &aws_config::SdkConfig, region: &str) -> G
 }
 
 async fn key_details(
+    run: &Run<'_>,
     kms: &aws_sdk_kms::Client,
     region: &str,
     id: String,
@@ -1292,7 +1366,7 @@ async fn key_details(
         .await
     {
         Ok(o) => o,
-        Err(e) => return (None, pages, Some(CallError::from_sdk(&e))),
+        Err(e) => return (None, pages, Some(run.call_error(&e))),
     };
     pages.push(Page::new("POST", "kms", "DescribeKey", Some(region), &tap));
     let Some(m) = meta.key_metadata() else {
@@ -1335,7 +1409,7 @@ async fn key_details(
             }
             Err(e) => key
                 .errors
-                .push(CallError::from_sdk(&e).describe("kms:GetKeyRotationStatus")),
+                .push(run.call_error(&e).describe("kms:GetKeyRotationStatus")),
         }
     }
     (Some(key), pages, None)
@@ -1365,7 +1439,7 @@ async fn security_groups(
                 lose(
                     run,
                     &mut g,
-                    &CallError::from_sdk(&e),
+                    &run.call_error(&e),
                     region,
                     "ec2",
                     "DescribeSecurityGroups",
@@ -1475,7 +1549,7 @@ async fn backup(
         {
             Ok(o) => o,
             Err(e) => {
-                let err = CallError::from_sdk(&e);
+                let err = run.call_error(&e);
                 failure = Some(err.describe("backup:ListBackupJobs"));
                 lose(
                     run,
@@ -1549,7 +1623,7 @@ async fn backup(
         {
             Ok(o) => o,
             Err(e) => {
-                let err = CallError::from_sdk(&e);
+                let err = run.call_error(&e);
                 failure.get_or_insert(err.describe("backup:ListRestoreJobs"));
                 lose(
                     run,
@@ -1661,6 +1735,11 @@ impl Collector for AwsCollector {
         ctx: &CollectContext,
         sink: &mut dyn EvidenceSink,
     ) -> Result<(), CollectError> {
-        self.collect_all(ctx, sink).await
+        use tracing::instrument::WithSubscriber;
+        // The SDK traces requests with their Authorization header and resolved
+        // credentials: collect under a subscriber that drops those events.
+        self.collect_all(ctx, sink)
+            .with_subscriber(super::api::Redacting::current())
+            .await
     }
 }
