@@ -412,8 +412,6 @@ async fn a_non_compliant_account_fails_every_check_moto_can_show() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the collector does not yet fail on injected 500/401/hang/truncation, nor give \
-            not_applicable on an empty account population (being fixed)"]
 async fn the_aws_module_passes_the_conformance_suite() {
     pin_clock();
     let Some(moto) = Moto::start() else { return };
