@@ -9,11 +9,13 @@
 //! ```
 //!
 //! Environment: `BENCH_REGIONS` (10), `BENCH_USERS` (500), `BENCH_BUCKETS` (2000),
-//! `BENCH_DBS` (200, spread over the regions), `BENCH_LATENCY_MS` (20). The fake runs in a
-//! child process (this program with `AWS_BENCH_SERVE=1`), so the peak RSS printed is the
-//! collector's and the runner's alone. Half of the buckets have their own public access block
-//! (the account-level one is off, so every bucket's is read: the worst case for calls per
-//! bucket), a third have versioning on (so object lock is read too).
+//! `BENCH_DBS` (200, spread over the regions), `BENCH_LATENCY_MS` (20),
+//! `BENCH_ACCOUNT_BLOCK` (0; 1 turns all four account-level public access block settings on).
+//! The fake runs in a child process (this program with `AWS_BENCH_SERVE=1`), so the peak RSS
+//! printed is the collector's and the runner's alone. Half of the buckets have their own
+//! public access block; by default the account-level block is partial, so every bucket's own
+//! block is read (the worst case for calls per bucket); a third of the buckets have
+//! versioning on, so their object lock is read too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -53,6 +55,9 @@ struct Sizes {
     users: usize,
     buckets: usize,
     dbs: usize,
+    /// Whether the account-level public access block has all four settings on (then no
+    /// bucket's own block is read).
+    account_block: bool,
 }
 
 fn sizes() -> Sizes {
@@ -62,6 +67,7 @@ fn sizes() -> Sizes {
         users: env_num("BENCH_USERS", 500) as usize,
         buckets: env_num("BENCH_BUCKETS", 2000) as usize,
         dbs: env_num("BENCH_DBS", 200) as usize,
+        account_block: env_num("BENCH_ACCOUNT_BLOCK", 0) == 1,
     }
 }
 
@@ -74,8 +80,9 @@ async fn serve(s: Sizes, latency: Duration) {
     fake.on("iam", "GetAccountSummary", move |c| {
         aws_fake::account_summary(c, true, false, users)
     });
-    fake.on("s3control", "GetPublicAccessBlock", |_| {
-        aws_fake::public_access_block([true, true, true, false])
+    let account_block = s.account_block;
+    fake.on("s3control", "GetPublicAccessBlock", move |_| {
+        aws_fake::public_access_block([true, true, true, account_block])
     });
     fake.on("iam", "GetAccountPasswordPolicy", |c| {
         aws_fake::query_ok(
@@ -289,12 +296,13 @@ async fn main() {
         s3_calls as f64 / s.buckets as f64
     };
     println!(
-        "aws_bench: {} regions, {} IAM users, {} buckets, {} RDS instances, {} ms latency per request",
+        "aws_bench: {} regions, {} IAM users, {} buckets, {} RDS instances, {} ms latency per request, account public access block {}",
         s.regions.len(),
         s.users,
         s.buckets,
         s.dbs,
-        latency.as_millis()
+        latency.as_millis(),
+        if s.account_block { "all on" } else { "partial" }
     );
     println!("  records:            {:?}", c.records);
     println!("  API calls:          {requests}");
