@@ -126,8 +126,17 @@ impl Run<'_> {
     }
 }
 
+/// The SDK's time as chrono's, rounded to the microsecond: JSON services send epoch
+/// seconds as floats (`1772596800.77`), which the SDK parses through an f64, so the
+/// nanoseconds carry binary noise (`.769999980`). AWS keeps at most milliseconds.
 fn chrono_time(t: &aws_smithy_types_time::DateTime) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+    let micros = (u64::from(t.subsec_nanos()) + 500) / 1000;
+    let (secs, micros) = if micros >= 1_000_000 {
+        (t.secs().checked_add(1)?, 0)
+    } else {
+        (t.secs(), micros)
+    };
+    DateTime::from_timestamp(secs, u32::try_from(micros * 1000).ok()?)
 }
 
 /// The SDK's time type (every service crate re-exports the same one).
