@@ -641,7 +641,7 @@ async fn aws_backup_jobs_are_read_through_the_api_and_judged_by_the_backups_chec
     let jobs = population(&out, "backup_jobs");
     assert_eq!(jobs.len(), 11, "{jobs:#?}");
     assert!(jobs.iter().all(|j| j["tool"] == "aws-backup"), "{jobs:#?}");
-    // Epoch floats land on the right millisecond (see the ignored test below for exactness).
+    // Epoch floats land on the right millisecond (exactly: see the test below).
     let expected = at(1, 3) + Duration::milliseconds(770);
     assert!(
         jobs.iter().any(|j| {
@@ -695,10 +695,9 @@ async fn aws_backup_jobs_are_read_through_the_api_and_judged_by_the_backups_chec
 }
 
 /// API-NOTES: "epoch floats such as 1600721724.77 must not drift in conversion (keep
-/// milliseconds)". The SDK parses the raw API's epoch-second floats through an f64, and the
-/// collector keeps its nanoseconds: `.77` is stored as `.769999980`.
+/// milliseconds)". The SDK parses the raw API's epoch-second floats through an f64
+/// (`.769999980`); the collector rounds to the microsecond, so `.77` stays `.77`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known gap: backup job times keep the SDK's f64 nanoseconds (.769999980), not .77"]
 async fn aws_backup_epoch_floats_keep_their_milliseconds_exactly() {
     pin_clock();
     let fake = FakeAws::default();
