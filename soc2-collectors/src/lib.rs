@@ -23,6 +23,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "aws")]
+pub mod aws;
 #[cfg(feature = "backups")]
 pub mod backups;
 #[cfg(all(feature = "github", feature = "jira"))]

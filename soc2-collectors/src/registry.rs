@@ -23,6 +23,8 @@ pub fn registry() -> Registry {
     let registry = registry.with(crate::github::GithubModule);
     #[cfg(feature = "jira")]
     let registry = registry.with(crate::jira::JiraModule);
+    #[cfg(feature = "aws")]
+    let registry = registry.with(crate::aws::AwsModule);
     #[cfg(all(feature = "github", feature = "jira"))]
     let registry = registry.with_cross_checks(crate::change::NAMESPACE, crate::change::checks);
     // One line per module; adding a collector means adding its folder and its line here.

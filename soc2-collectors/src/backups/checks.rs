@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Duration, NaiveDate, Utc};
-use soc2_evidence_core::{Check, CheckError, EvidenceStore, Finding, FindingStatus};
+use soc2_evidence_core::{Check, CheckError, EvidenceStore, Finding, FindingStatus, Population};
 
 use super::config::{BackupsConfig, Format};
 use super::records::{
@@ -47,10 +47,13 @@ pub fn checks(instance: &str, config: &BackupsConfig) -> Vec<Box<dyn Check>> {
 
 /// What an instance was asked to read: its name and its configured sources, so a check can
 /// give every source a verdict — including one the evidence holds no record of.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct CheckScope {
     instance: String,
     sources: Vec<String>,
+    jobs_pop: Population<BackupJob>,
+    restores_pop: Population<RestoreJob>,
+    sources_pop: Population<BackupSource>,
 }
 
 impl CheckScope {
@@ -59,8 +62,40 @@ impl CheckScope {
         Self {
             instance: instance.to_string(),
             sources: config.source.iter().map(|s| s.name.clone()).collect(),
+            jobs_pop: JOBS,
+            restores_pop: RESTORES,
+            sources_pop: SOURCES,
         }
     }
+
+    /// The scope of another collector that writes backup records under its own population
+    /// names (the AWS collector's `backup_jobs`, `restore_jobs` and `backup_sources`): every
+    /// source recorded there is judged.
+    pub fn with_populations(
+        instance: &str,
+        jobs: Population<BackupJob>,
+        restores: Population<RestoreJob>,
+        sources: Population<BackupSource>,
+    ) -> Self {
+        Self {
+            instance: instance.to_string(),
+            sources: Vec::new(),
+            jobs_pop: jobs,
+            restores_pop: restores,
+            sources_pop: sources,
+        }
+    }
+}
+
+/// The four backups checks over `scope`, failed runs to be followed by a success within
+/// `recovery_hours`.
+pub fn checks_for(scope: CheckScope, recovery_hours: u32) -> Vec<Box<dyn Check>> {
+    vec![
+        Box::new(DailyCoverage::new(scope.clone())),
+        Box::new(CompletedCleanly::new(scope.clone())),
+        Box::new(RecoveryAfterFailure::new(scope.clone(), recovery_hours)),
+        Box::new(RestoreTested::new(scope)),
+    ]
 }
 
 /// `backup.source` records of one instance, split by outcome.
@@ -77,7 +112,7 @@ struct Sources {
 impl Sources {
     fn load(store: &EvidenceStore, scope: &CheckScope) -> Result<Self, CheckError> {
         let (failed, read): (Vec<BackupSource>, Vec<BackupSource>) = store
-            .records_all(&SOURCES.at(&scope.instance))?
+            .records_all(&scope.sources_pop.at(&scope.instance))?
             .into_iter()
             .partition(|s| s.status == "failed");
         let recorded: BTreeSet<&str> = read
@@ -102,8 +137,8 @@ impl Sources {
     /// not be read (its control cannot be judged, and saying so beats a silent pass or a
     /// misleading "no backup" failure), and one `not_applicable` per configured source the
     /// evidence does not describe.
-    fn unjudged(&self, check: &dyn Check, instance: &str) -> Vec<Finding> {
-        let sources = SOURCES.at(instance);
+    fn unjudged(&self, check: &dyn Check, scope: &CheckScope) -> Vec<Finding> {
+        let sources = scope.sources_pop.at(&scope.instance);
         let errors = self.failed.iter().map(|s| {
             let why = s.error.as_deref().unwrap_or("its logs could not be parsed");
             Finding::new(
@@ -138,10 +173,10 @@ impl Sources {
 /// One instance's backup runs by source, each source's sorted by start.
 fn read_jobs(
     store: &EvidenceStore,
-    instance: &str,
+    scope: &CheckScope,
 ) -> Result<BTreeMap<String, Vec<BackupJob>>, CheckError> {
     let mut by_source: BTreeMap<String, Vec<BackupJob>> = BTreeMap::new();
-    for r in store.records(&JOBS.at(instance))? {
+    for r in store.records(&scope.jobs_pop.at(&scope.instance))? {
         let j = r?.data;
         by_source.entry(j.source.clone()).or_default().push(j);
     }
@@ -261,7 +296,7 @@ impl<'a> Unit<'a> {
 }
 
 /// The one `not_applicable` finding for a unit with no backup run in the period.
-fn no_backups(check: &dyn Check, instance: &str, unit: &Unit<'_>) -> Finding {
+fn no_backups(check: &dyn Check, scope: &CheckScope, unit: &Unit<'_>) -> Finding {
     Finding::new(
         check.id(),
         check.criteria(),
@@ -269,12 +304,12 @@ fn no_backups(check: &dyn Check, instance: &str, unit: &Unit<'_>) -> Finding {
         &unit.label,
         format!("{}: no backups in the period{}", unit.label, unit.context()),
     )
-    .with_evidence(JOBS.at(instance).evidence_file())
+    .with_evidence(scope.jobs_pop.at(&scope.instance).evidence_file())
 }
 
 /// The `error` finding for a run whose merged records disagree: the check cannot tell which
 /// to believe, so it neither passes nor fails the run.
-fn conflicting(check: &dyn Check, instance: &str, unit: &Unit<'_>, j: &BackupJob) -> Finding {
+fn conflicting(check: &dyn Check, scope: &CheckScope, unit: &Unit<'_>, j: &BackupJob) -> Finding {
     Finding::new(
         check.id(),
         check.criteria(),
@@ -288,7 +323,7 @@ fn conflicting(check: &dyn Check, instance: &str, unit: &Unit<'_>, j: &BackupJob
             j.conflicts.join("; ")
         ),
     )
-    .with_evidence(JOBS.at(instance).evidence(job_subject(j)))
+    .with_evidence(scope.jobs_pop.at(&scope.instance).evidence(job_subject(j)))
 }
 
 /// `backups.daily_coverage`: each day (or ISO week) of the period has a backup that produced
@@ -319,9 +354,9 @@ impl Check for DailyCoverage {
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let period = *store.period();
         let sources = Sources::load(store, &self.scope)?;
-        let jobs = read_jobs(store, &self.scope.instance)?;
-        let jobs_ref = JOBS.at(&self.scope.instance);
-        let mut out = sources.unjudged(self, &self.scope.instance);
+        let jobs = read_jobs(store, &self.scope)?;
+        let jobs_ref = self.scope.jobs_pop.at(&self.scope.instance);
+        let mut out = sources.unjudged(self, &self.scope);
         for unit in sources.read.iter().flat_map(Unit::of) {
             let weekly = unit.source.schedule == "weekly";
             let bucket = |d: NaiveDate| {
@@ -395,7 +430,12 @@ impl Check for DailyCoverage {
                             unit.context()
                         ),
                     )
-                    .with_evidence(SOURCES.at(&self.scope.instance).evidence(&unit.source.name))
+                    .with_evidence(
+                        self.scope
+                            .sources_pop
+                            .at(&self.scope.instance)
+                            .evidence(&unit.source.name),
+                    )
                 } else if runs.is_empty() {
                     Finding::new(
                         self.id(),
@@ -460,9 +500,9 @@ impl Check for CompletedCleanly {
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let sources = Sources::load(store, &self.scope)?;
-        let jobs = read_jobs(store, &self.scope.instance)?;
-        let jobs_ref = JOBS.at(&self.scope.instance);
-        let mut out = sources.unjudged(self, &self.scope.instance);
+        let jobs = read_jobs(store, &self.scope)?;
+        let jobs_ref = self.scope.jobs_pop.at(&self.scope.instance);
+        let mut out = sources.unjudged(self, &self.scope);
         for unit in sources.read.iter().flat_map(Unit::of) {
             let name = &unit.label;
             let runs = unit.runs_in_period(store, &jobs);
@@ -491,7 +531,7 @@ impl Check for CompletedCleanly {
                 .filter(|j| j.status != JobStatus::Partial && !j.conflicts.is_empty())
                 .collect();
             for j in &disputed {
-                out.push(conflicting(self, &self.scope.instance, &unit, j));
+                out.push(conflicting(self, &self.scope, &unit, j));
             }
             if !partial.is_empty() {
                 continue;
@@ -501,7 +541,7 @@ impl Check for CompletedCleanly {
                 .filter(|j| j.status.restorable() && j.conflicts.is_empty())
                 .count();
             let finding = match (runs.len(), restorable) {
-                (0, _) => no_backups(self, &self.scope.instance, &unit),
+                (0, _) => no_backups(self, &self.scope, &unit),
                 (_, 0) if !disputed.is_empty() => continue,
                 (n, 0) => Finding::new(
                     self.id(),
@@ -576,11 +616,11 @@ impl Check for RecoveryAfterFailure {
     }
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let sources = Sources::load(store, &self.scope)?;
-        let jobs = read_jobs(store, &self.scope.instance)?;
-        let jobs_ref = JOBS.at(&self.scope.instance);
+        let jobs = read_jobs(store, &self.scope)?;
+        let jobs_ref = self.scope.jobs_pop.at(&self.scope.instance);
         let window = Duration::hours(i64::from(self.hours));
         let collected_at = store.collected_at();
-        let mut out = sources.unjudged(self, &self.scope.instance);
+        let mut out = sources.unjudged(self, &self.scope);
         for unit in sources.read.iter().flat_map(Unit::of) {
             let name = &unit.label;
             let runs = unit.runs(&jobs);
@@ -598,7 +638,7 @@ impl Check for RecoveryAfterFailure {
                 let subject = job_subject(j);
                 let f = match recovery {
                     _ if !j.conflicts.is_empty() => {
-                        out.push(conflicting(self, &self.scope.instance, &unit, j));
+                        out.push(conflicting(self, &self.scope, &unit, j));
                         continue;
                     }
                     Some(s) if !s.conflicts.is_empty() => Finding::new(
@@ -680,7 +720,7 @@ impl Check for RecoveryAfterFailure {
                 continue;
             }
             out.push(if in_period_runs.is_empty() {
-                no_backups(self, &self.scope.instance, &unit)
+                no_backups(self, &self.scope, &unit)
             } else {
                 Finding::new(
                     self.id(),
@@ -733,7 +773,7 @@ impl Check for RestoreTested {
     fn run(&self, store: &EvidenceStore) -> Result<Vec<Finding>, CheckError> {
         let period = *store.period();
         let sources = Sources::load(store, &self.scope)?;
-        let restores_ref = RESTORES.at(&self.scope.instance);
+        let restores_ref = self.scope.restores_pop.at(&self.scope.instance);
         let quarters: BTreeSet<String> = period.dates().map(quarter_label).collect();
         let mut by_scope: BTreeMap<String, Vec<RestoreJob>> = BTreeMap::new();
         for r in store.records(&restores_ref)? {
@@ -758,7 +798,7 @@ impl Check for RestoreTested {
             .filter(|s| s.format == Format::Jsonl.as_str())
             .map(|s| s.name.as_str())
             .collect();
-        let mut out = sources.unjudged(self, &self.scope.instance);
+        let mut out = sources.unjudged(self, &self.scope);
         for scope in scopes {
             let restores = by_scope.get(&scope).map(Vec::as_slice).unwrap_or_default();
             for q in &quarters {

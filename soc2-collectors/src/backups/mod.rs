@@ -101,7 +101,8 @@ mod records;
 pub mod time;
 
 pub use checks::{
-    checks, CheckScope, CompletedCleanly, DailyCoverage, RecoveryAfterFailure, RestoreTested,
+    checks, checks_for, CheckScope, CompletedCleanly, DailyCoverage, RecoveryAfterFailure,
+    RestoreTested,
 };
 pub use collector::{merge_same_runs, read_source, BackupsCollector, SameRun, SourceOutcome};
 pub use config::{BackupsConfig, Format, Schedule, SourceConfig};

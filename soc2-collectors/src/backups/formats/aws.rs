@@ -82,7 +82,8 @@ fn date(
     }
 }
 
-fn status(state: &str) -> JobStatus {
+/// The normalised outcome of an AWS Backup job state (also used by the AWS collector).
+pub(crate) fn status(state: &str) -> JobStatus {
     match state {
         "COMPLETED" => JobStatus::Succeeded,
         "PARTIAL" => JobStatus::Partial,
