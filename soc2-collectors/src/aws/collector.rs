@@ -1,12 +1,15 @@
 //! The AWS collector: identity, IAM, CloudTrail, S3, RDS, KMS, EC2 security groups and AWS
 //! Backup, regions and services read concurrently.
 //!
-//! A call that fails for a whole service in a region (AccessDenied, throttling beyond the
-//! SDK's retries, a region not enabled) is recorded in `read_errors`, and the populations it
-//! feeds are finished incomplete for that scope (the region, or `global`): the other regions
-//! and services keep their evidence and their verdicts, and the checks report `error` for
-//! the scope, naming the permission. Only a failure to learn who we are (STS
-//! `GetCallerIdentity`) or which regions exist fails the collector.
+//! A call that AWS answers with a refusal for a whole service in a region (AccessDenied, a
+//! region not enabled) is recorded in `read_errors`, and the populations it feeds are
+//! finished incomplete for that scope (the region, or `global`): the other regions and
+//! services keep their evidence and their verdicts, and the checks report `error` for the
+//! scope, naming the permission. A call that gets no answer (5xx or throttling past the
+//! SDK's retries, a timeout, a body that cannot be read) is recorded the same way, and
+//! once everything else is read it also fails the collector, naming the operations: what
+//! was read is kept as `.partial`, never presented as a complete collection. So does a
+//! failure to learn who we are (STS `GetCallerIdentity`) or which regions exist.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -471,6 +474,38 @@ fn lose<E>(
     g.lost.push(region.to_string());
 }
 
+/// A listing call's answer; `None` when it failed, which is recorded as lost scope for
+/// `populations` in `region` (the caller then returns what it has read).
+#[allow(clippy::too_many_arguments)]
+fn answer<T, E, R>(
+    run: &Run<'_>,
+    g: &mut Gathered<R>,
+    res: Result<T, aws_sdk_sts::error::SdkError<E>>,
+    region: &str,
+    service: &str,
+    operation: &str,
+    populations: &[&str],
+) -> Option<T>
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match res {
+        Ok(o) => Some(o),
+        Err(e) => {
+            lose(
+                run,
+                g,
+                &run.call_error(&e),
+                region,
+                service,
+                operation,
+                populations,
+            );
+            None
+        }
+    }
+}
+
 async fn account_summary(run: &Run<'_>, iam: &aws_sdk_iam::Client) -> (AwsAccount, Vec<Page>) {
     let mut account = AwsAccount {
         account_id: String::new(),
@@ -598,20 +633,8 @@ async fn iam_users(run: &Run<'_>, iam: &aws_sdk_iam::Client) -> Gathered<IamUser
             .interceptor(tap.clone())
             .send()
             .await;
-        let out = match res {
-            Ok(o) => o,
-            Err(e) => {
-                lose(
-                    run,
-                    &mut g,
-                    &run.call_error(&e),
-                    GLOBAL,
-                    "iam",
-                    "ListUsers",
-                    &["iam_users"],
-                );
-                return g;
-            }
+        let Some(out) = answer(run, &mut g, res, GLOBAL, "iam", "ListUsers", &["iam_users"]) else {
+            return g;
         };
         let mut page = Page::new("POST", "iam", "ListUsers", None, &tap).records(out.users().len());
         if let Some(m) = &marker {
@@ -937,20 +960,16 @@ async fn buckets(
             .interceptor(tap.clone())
             .send()
             .await;
-        let out = match res {
-            Ok(o) => o,
-            Err(e) => {
-                lose(
-                    run,
-                    &mut g,
-                    &run.call_error(&e),
-                    GLOBAL,
-                    "s3",
-                    "ListAllMyBuckets",
-                    &["buckets"],
-                );
-                return g;
-            }
+        let Some(out) = answer(
+            run,
+            &mut g,
+            res,
+            GLOBAL,
+            "s3",
+            "ListAllMyBuckets",
+            &["buckets"],
+        ) else {
+            return g;
         };
         g.pages
             .push(Page::new("GET", "s3", "ListBuckets", None, &tap).records(out.buckets().len()));
@@ -1204,27 +1223,23 @@ async fn trails(run: &Run<'_>, cfg: &aws_config::SdkConfig, region: &str) -> Gat
             .build(),
     );
     let tap = Tap::default();
-    let out = match ct
+    let res = ct
         .describe_trails()
         .include_shadow_trails(false)
         .customize()
         .interceptor(tap.clone())
         .send()
-        .await
-    {
-        Ok(o) => o,
-        Err(e) => {
-            lose(
-                run,
-                &mut g,
-                &run.call_error(&e),
-                region,
-                "cloudtrail",
-                "DescribeTrails",
-                &["trails"],
-            );
-            return g;
-        }
+        .await;
+    let Some(out) = answer(
+        run,
+        &mut g,
+        res,
+        region,
+        "cloudtrail",
+        "DescribeTrails",
+        &["trails"],
+    ) else {
+        return g;
     };
     g.pages.push(
         Page::new("POST", "cloudtrail", "DescribeTrails", Some(region), &tap)
@@ -1299,28 +1314,24 @@ async fn db_instances(
     let mut marker: Option<String> = None;
     loop {
         let tap = Tap::default();
-        let out = match rds
+        let res = rds
             .describe_db_instances()
             .set_marker(marker.clone())
             .max_records(100)
             .customize()
             .interceptor(tap.clone())
             .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) => {
-                lose(
-                    run,
-                    &mut g,
-                    &run.call_error(&e),
-                    region,
-                    "rds",
-                    "DescribeDBInstances",
-                    &["db_instances"],
-                );
-                return g;
-            }
+            .await;
+        let Some(out) = answer(
+            run,
+            &mut g,
+            res,
+            region,
+            "rds",
+            "DescribeDBInstances",
+            &["db_instances"],
+        ) else {
+            return g;
         };
         let mut page = Page::new("POST", "rds", "DescribeDBInstances", Some(region), &tap)
             .records(out.db_instances().len());
@@ -1365,27 +1376,15 @@ async fn kms_keys(run: &Run<'_>, cfg: &aws_config::SdkConfig, region: &str) -> G
     let mut marker: Option<String> = None;
     loop {
         let tap = Tap::default();
-        let out = match kms
+        let res = kms
             .list_keys()
             .set_marker(marker.clone())
             .customize()
             .interceptor(tap.clone())
             .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) => {
-                lose(
-                    run,
-                    &mut g,
-                    &run.call_error(&e),
-                    region,
-                    "kms",
-                    "ListKeys",
-                    &["kms_keys"],
-                );
-                return g;
-            }
+            .await;
+        let Some(out) = answer(run, &mut g, res, region, "kms", "ListKeys", &["kms_keys"]) else {
+            return g;
         };
         g.pages.push(
             Page::new("POST", "kms", "ListKeys", Some(region), &tap).records(out.keys().len()),
@@ -1497,28 +1496,24 @@ async fn security_groups(
     let mut token: Option<String> = None;
     loop {
         let tap = Tap::default();
-        let out = match ec2
+        let res = ec2
             .describe_security_groups()
             .set_next_token(token.clone())
             .max_results(1000)
             .customize()
             .interceptor(tap.clone())
             .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) => {
-                lose(
-                    run,
-                    &mut g,
-                    &run.call_error(&e),
-                    region,
-                    "ec2",
-                    "DescribeSecurityGroups",
-                    &["security_groups"],
-                );
-                return g;
-            }
+            .await;
+        let Some(out) = answer(
+            run,
+            &mut g,
+            res,
+            region,
+            "ec2",
+            "DescribeSecurityGroups",
+            &["security_groups"],
+        ) else {
+            return g;
         };
         g.pages.push(
             Page::new("POST", "ec2", "DescribeSecurityGroups", Some(region), &tap)
