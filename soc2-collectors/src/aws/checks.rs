@@ -335,8 +335,8 @@ impl AwsCheck {
                         ),
                         (Some(true), Some(on)) => {
                             let devices = u.mfa_devices.as_deref().unwrap_or_default();
-                            let how = match u.credential_report_generated {
-                                _ if !devices.is_empty() => format!(
+                            let how = if !devices.is_empty() {
+                                format!(
                                     " with {} MFA device(s): {}",
                                     devices.len(),
                                     devices
@@ -344,17 +344,20 @@ impl AwsCheck {
                                         .map(|d| d.serial_number.as_str())
                                         .collect::<Vec<_>>()
                                         .join(", ")
-                                ),
-                                Some(t) if on => format!(
-                                    " with MFA active (credential report of {})",
-                                    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                                ),
-                                Some(t) => format!(
-                                    " and no MFA device (credential report of {})",
-                                    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                                ),
-                                None if on => " with MFA active".into(),
-                                None => " and no MFA device".into(),
+                                )
+                            } else {
+                                let state = if on {
+                                    " with MFA active"
+                                } else {
+                                    " and no MFA device"
+                                };
+                                match u.credential_report_generated {
+                                    Some(t) => format!(
+                                        "{state} (credential report of {})",
+                                        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                                    ),
+                                    None => state.to_string(),
+                                }
                             };
                             self.pass_fail(on, &u.user_name, format!("console password{how}"))
                         }

@@ -712,10 +712,13 @@ async fn from_credential_report(
             _ => rest.push(u),
         }
     }
+    // Rows that could not be read are not in `rows`, so those users are in `rest` too.
+    let unreadable = report.unreadable.len().min(rest.len());
     g.notes.push(format!(
-        "{} user(s) read from the credential report generated {generated}; {} not in it          (created or re-created since) read per user",
+        "{} user(s) read from the credential report generated {generated}; {} not in it \
+         (created or re-created since) read per user",
         g.records.len(),
-        rest.len() - report.unreadable.len().min(rest.len()),
+        rest.len() - unreadable,
     ));
     if !report.unreadable.is_empty() {
         g.notes.push(format!(
